@@ -1,0 +1,55 @@
+"""Stigmer: a Kubernetes-style declarative control plane for AI-agent resources.
+
+The public API is re-exported here and imported lazily, so that ``import
+stigmer`` (and ``stigmer --version``) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.
+_EXPORTS = {
+    "AlreadyExists": "stigmer.errors",
+    "Conflict": "stigmer.errors",
+    "Forbidden": "stigmer.errors",
+    "InvalidResource": "stigmer.errors",
+    "ManifestError": "stigmer.errors",
+    "NotFound": "stigmer.errors",
+    "Problem": "stigmer.errors",
+    "StigmerError": "stigmer.errors",
+    "StoreError": "stigmer.errors",
+    "Store": "stigmer.store",
+    "open_store": "stigmer.store",
+}
+
+__all__ = [
+    "AlreadyExists",
+    "Conflict",
+    "Forbidden",
+    "InvalidResource",
+    "ManifestError",
+    "NotFound",
+    "Problem",
+    "StigmerError",
+    "Store",
+    "StoreError",
+    "__version__",
+    "open_store",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stigmer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

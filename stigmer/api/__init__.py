@@ -1,0 +1,1 @@
+"""Generated protobuf modules (``stigmer.api.v1``) and the kind registry."""

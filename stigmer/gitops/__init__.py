@@ -1,0 +1,1 @@
+"""Watched-directory sync, GitOps style (the only watchfiles user)."""

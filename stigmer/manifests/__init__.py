@@ -1,0 +1,1 @@
+"""YAML loading with positions, schema validation, and dict <-> protobuf conversion."""

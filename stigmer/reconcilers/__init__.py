@@ -1,0 +1,1 @@
+"""The pipeline framework, its steps, the Agent/AgentInstance reconcilers and the controller."""

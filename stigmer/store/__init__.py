@@ -1,0 +1,39 @@
+"""Stores: the protocol, its errors, and the backends behind a URL.
+
+``open_store("lmdb:/path")`` (or a bare path) opens the embedded LMDB store,
+the default. Backends are imported only when opened, so a command pays for
+the one it uses.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from stigmer.errors import UsageError
+from stigmer.store.protocol import Reader, Stats, Store, WriteTxn
+
+__all__ = ["Reader", "Stats", "Store", "WriteTxn", "default_url", "open_store"]
+
+
+def default_url() -> str:
+    """STIGMER_STORE, else lmdb: at STIGMER_DATA_DIR, else lmdb:~/.stigmer/data."""
+    if url := os.environ.get("STIGMER_STORE"):
+        return url
+    data_dir = os.environ.get("STIGMER_DATA_DIR") or str(Path.home() / ".stigmer" / "data")
+    return f"lmdb:{data_dir}"
+
+
+def open_store(url: str | os.PathLike[str], **options: int) -> Store:
+    """Opens the store at ``url``: ``lmdb:PATH``, or a bare path for LMDB."""
+    text = os.fspath(url)
+    scheme, sep, rest = text.partition(":")
+    if not sep or scheme not in ("lmdb",):
+        if sep and scheme.isalpha() and len(scheme) > 1:
+            raise UsageError(f'unknown store "{text}": expected lmdb:PATH')
+        scheme, rest = "lmdb", text
+    if not rest:
+        raise UsageError(f'store URL "{text}" has no path')
+    from stigmer.store.lmdbstore import LmdbStore
+
+    return LmdbStore(rest, **options)

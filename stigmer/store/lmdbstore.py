@@ -1,0 +1,642 @@
+"""The LMDB backend, Stigmer's embedded default store.
+
+Layout (named sub-databases of one environment)::
+
+    objects   kind/id               -> binary protobuf of the object
+    slugs     kind/org/slug         -> id
+    by_org    kind/org/id           -> empty
+    by_owner  owner_id NUL kind/id  -> empty   (NUL: ids may contain "/")
+    events    8-byte big-endian rev -> stigmer.api.v1.Event
+    meta      name                  -> value   (schema_version, revision, ...)
+    iam       relation tuple        -> empty
+
+One write transaction updates an object, its index entries and its event, so
+nothing is ever half-written. py-lmdb's rules are followed: every transaction
+sits in a ``with`` block, no read transaction outlives the call that opened
+it, the environment is re-opened after fork(), and a full map is grown and the
+write retried outside any transaction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lmdb
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.errors import (
+    AlreadyExists,
+    Conflict,
+    NotFound,
+    StoreClosed,
+    StoreError,
+    StoreFull,
+    StoreVersionError,
+)
+from stigmer.store.protocol import EventList, Reader, ResourceList, Stats, T, WriteTxn
+from stigmer.store.selectors import Selector
+
+log = logging.getLogger("stigmer.store")
+
+SCHEMA_VERSION = 1
+DEFAULT_MAP_SIZE = 1 << 34  # 16 GiB of address space; the file only grows as used
+_DB_NAMES = ("objects", "slugs", "by_org", "by_owner", "events", "meta", "iam")
+_REV = struct.Struct(">Q")
+_MAX_GROWTH_STEPS = 40
+
+# _fork_generation changes in a forked child, which must not use its parent's
+# environment (py-lmdb's rule): every handle then re-opens its own.
+_fork_generation = 0
+
+
+def _after_fork() -> None:
+    """Closes the inherited environments in a forked child.
+
+    py-lmdb refuses to open an environment that is still open in the process,
+    so the child closes its inherited copy first. That is safe because the
+    env keeps no spare read transactions (max_spare_txns=0) and no
+    transaction outlives its ``with`` block: closing touches no reader slot of
+    the parent. (A fork while another thread is inside a transaction is not
+    supported.)
+    """
+    global _fork_generation, _SHARED_LOCK  # noqa: PLW0603 - process-wide by nature
+    _fork_generation += 1
+    _SHARED_LOCK = threading.Lock()  # another thread may have held it at fork time
+    for shared in _SHARED.values():
+        shared.env.close()
+    _SHARED.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+@dataclass
+class _Shared:
+    """One open environment, shared by every Store on the same path in a process.
+
+    py-lmdb refuses to open one environment twice in a process (its fcntl
+    locks would be shared and released by the first close), so Stores on the
+    same path share this and count references.
+    """
+
+    env: lmdb.Environment
+    dbs: dict[str, Any]
+    refs: int
+    generation: int
+
+
+_SHARED: dict[str, _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _open_env(path: Path, map_size: int) -> _Shared:
+    env = lmdb.open(
+        str(path),
+        map_size=map_size,
+        max_dbs=len(_DB_NAMES) + 2,
+        mode=0o600,
+        max_readers=512,
+        max_spare_txns=0,  # see _after_fork
+    )
+    with env.begin(write=True) as txn:
+        dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
+        meta = dbs["meta"]
+        stored = txn.get(b"schema_version", db=meta)
+        if stored is None:
+            txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=meta)
+            txn.put(b"revision", _REV.pack(0), db=meta)
+        elif int(stored) > SCHEMA_VERSION:
+            env.close()
+            raise StoreVersionError(
+                f"store at {path} has schema version {int(stored)}, but this Stigmer "
+                f"understands up to {SCHEMA_VERSION}; upgrade Stigmer to open it"
+            )
+    _harden_files(path)
+    return _Shared(env, dbs, 0, _fork_generation)
+
+
+def _prepare_dir(path: Path) -> None:
+    """Creates the data dir 0700, and warns when an existing one is looser."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode is masked by the umask
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning(
+            "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
+        )
+
+
+def _harden_files(path: Path) -> None:
+    """Keeps the store's files 0600; py-lmdb's mode is masked by the umask."""
+    for name in ("data.mdb", "lock.mdb"):
+        f = path / name
+        if f.exists() and f.stat().st_mode & 0o177:
+            log.warning("store file %s had mode %o; setting it to 600", f, f.stat().st_mode & 0o777)
+            f.chmod(0o600)
+
+
+def _okey(kind: str, id: str) -> bytes:
+    return f"{kind}/{id}".encode()
+
+
+def _decode(kind: str, blob: bytes) -> Resource:
+    return kinds.by_key(kind).message.FromString(blob)
+
+
+def _missing(kind: str, name: str, org: str | None = None) -> NotFound:
+    where = "" if org is None else f' in org "{org}"'
+    return NotFound(f'{kinds.by_key(kind).singular} "{name}" not found{where}')
+
+
+def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
+    tail = f"\0{kind}/{obj.metadata.id}".encode()
+    return [ref.id.encode() + tail for ref in obj.metadata.owner_references]
+
+
+def _check_identity(kind: str, obj: Resource) -> None:
+    """Refuses identities that would make index keys ambiguous."""
+    kinds.by_key(kind)  # KeyError for an unknown kind
+    md = obj.metadata
+    if not md.id or "\0" in md.id:
+        raise StoreError(f"{kind} id {md.id!r} is empty or contains NUL")
+    for what, value in (("org", md.org), ("slug", md.slug)):
+        if not value or "/" in value or "\0" in value:
+            raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
+
+
+class _LmdbReader:
+    """Reads inside one LMDB transaction."""
+
+    def __init__(self, txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> None:
+        self._txn = txn
+        self._dbs = dbs
+
+    def find(self, kind: str, id: str) -> Resource | None:
+        blob = self._txn.get(_okey(kind, id), db=self._dbs["objects"])
+        return None if blob is None else _decode(kind, blob)
+
+    def get(self, kind: str, id: str) -> Resource:
+        obj = self.find(kind, id)
+        if obj is None:
+            raise _missing(kind, id)
+        return obj
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        id = self._txn.get(f"{kind}/{org}/{slug}".encode(), db=self._dbs["slugs"])
+        return None if id is None else self.find(kind, id.decode())
+
+    def get_by_slug(self, kind: str, org: str, slug: str) -> Resource:
+        obj = self.find_by_slug(kind, org, slug)
+        if obj is None:
+            raise _missing(kind, slug, org)
+        return obj
+
+    def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
+        """Keys of ``db`` that start with ``prefix``, in order."""
+        with self._txn.cursor(db=self._dbs[db]) as cur:
+            if not cur.set_range(prefix):
+                return
+            for key in cur.iternext(keys=True, values=False):
+                if not key.startswith(prefix):
+                    return
+                yield key
+
+    def _ids(self, kind: str, org: str | None) -> Iterator[str]:
+        if org is None:
+            cut = len(kind) + 1
+            return (k[cut:].decode() for k in self._scan("objects", f"{kind}/".encode()))
+        cut = len(kind) + len(org) + 2
+        return (k[cut:].decode() for k in self._scan("by_org", f"{kind}/{org}/".encode()))
+
+    def list(
+        self, kind: str, *, org: str | None = None, selector: Selector | None = None
+    ) -> ResourceList:
+        objects, message = self._dbs["objects"], kinds.by_key(kind).message
+        get = self._txn.get
+        if org is None:
+            out: ResourceList = []
+            with self._txn.cursor(db=objects) as cur:
+                prefix = f"{kind}/".encode()
+                if cur.set_range(prefix):
+                    for key, blob in cur:
+                        if not key.startswith(prefix):
+                            break
+                        out.append(message.FromString(blob))
+        else:
+            blobs = (get(_okey(kind, i), db=objects) for i in self._ids(kind, org))
+            out = [message.FromString(b) for b in blobs if b is not None]
+        if selector is not None and selector.requirements:
+            out = [o for o in out if selector.matches(o.metadata.labels)]
+        return out
+
+    def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
+        prefix = owner_id.encode() + b"\0" + (f"{kind}/".encode() if kind else b"")
+        out = []
+        for key in self._scan("by_owner", prefix):
+            k, _, id = key[len(owner_id) + 1 :].decode().partition("/")
+            obj = self.find(k, id)
+            if obj is not None:
+                out.append(obj)
+        return out
+
+    def count(self, kind: str, *, org: str | None = None) -> int:
+        return sum(1 for _ in self._ids(kind, org))
+
+    def orgs(self, kind: str) -> builtins.list[str]:
+        found: list[str] = []
+        prefix = f"{kind}/".encode()
+        with self._txn.cursor(db=self._dbs["by_org"]) as cur:
+            ok = cur.set_range(prefix)
+            while ok:
+                key = cur.key()
+                if not key.startswith(prefix):
+                    break
+                org = key[len(prefix) :].split(b"/", 1)[0]
+                found.append(org.decode())
+                ok = cur.set_range(prefix + org + b"0")  # "0" follows "/": skip the org
+        return found
+
+    def revision(self) -> int:
+        raw = self._txn.get(b"revision", db=self._dbs["meta"])
+        return 0 if raw is None else int(_REV.unpack(raw)[0])
+
+    def get_meta(self, key: str) -> str | None:
+        raw = self._txn.get(b"x:" + key.encode(), db=self._dbs["meta"])
+        return None if raw is None else raw.decode()
+
+    def tuples(self, prefix: str = "") -> builtins.list[str]:
+        return [k.decode() for k in self._scan("iam", prefix.encode())]
+
+
+class _LmdbWriteTxn(_LmdbReader):
+    """A write transaction; ``finish`` must run before the commit."""
+
+    def __init__(self, txn: lmdb.Transaction[bytes], dbs: dict[str, Any], actor: str) -> None:
+        super().__init__(txn, dbs)
+        self._actor = actor
+        self._rev = self.revision()
+        self._start_rev = self._rev
+        self._now_ns = time.time_ns()
+        self._events: list[Event] = []
+
+    @property
+    def events(self) -> list[Event]:
+        return self._events
+
+    def _append_event(self, type_: int, kind: str, obj: Resource) -> None:
+        md = obj.metadata
+        ev = Event(
+            revision=self._rev,
+            type=type_,  # type: ignore[arg-type]
+            kind=kind,
+            id=md.id,
+            org=md.org,
+            slug=md.slug,
+            generation=md.generation,
+            actor=self._actor,
+        )
+        ev.time.FromNanoseconds(self._now_ns)
+        self._txn.put(_REV.pack(self._rev), ev.SerializeToString(), db=self._dbs["events"])
+        self._events.append(ev)
+
+    def _check_version(self, kind: str, id: str, old: Resource | None, expected: int) -> None:
+        actual = 0 if old is None else old.metadata.resource_version
+        if actual != expected:
+            what = "does not exist" if old is None else f"is at resource_version {actual}"
+            if expected == 0:
+                what = "already exists"
+            raise Conflict(
+                f"{kinds.by_key(kind).singular} {id} {what}, expected {expected}; "
+                "re-read it and try again"
+            )
+
+    def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
+        kind = kinds.of(obj).key
+        _check_identity(kind, obj)
+        md, dbs, txn = obj.metadata, self._dbs, self._txn
+        okey = _okey(kind, md.id)
+        old_blob = txn.get(okey, db=dbs["objects"])
+        old = None if old_blob is None else _decode(kind, old_blob)
+        if expected_version is not None:
+            self._check_version(kind, md.id, old, expected_version)
+        slug_key = f"{kind}/{md.org}/{md.slug}".encode()
+        holder = txn.get(slug_key, db=dbs["slugs"])
+        if holder is not None and holder.decode() != md.id:
+            raise AlreadyExists(
+                f'{kinds.by_key(kind).singular} "{md.slug}" already exists in org "{md.org}"'
+            )
+        if old is not None:
+            self._drop_indexes(kind, old, keep=obj)
+        self._rev += 1
+        md.resource_version = self._rev
+        txn.put(okey, obj.SerializeToString(), db=dbs["objects"])
+        txn.put(slug_key, md.id.encode(), db=dbs["slugs"])
+        txn.put(f"{kind}/{md.org}/{md.id}".encode(), b"", db=dbs["by_org"])
+        for key in _owner_keys(kind, obj):
+            txn.put(key, b"", db=dbs["by_owner"])
+        self._append_event(EventType.created if old is None else EventType.updated, kind, obj)
+        return obj
+
+    def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
+        """Deletes the index entries of ``old`` that ``keep`` will not rewrite."""
+        md, dbs, txn = old.metadata, self._dbs, self._txn
+        if keep is None or (keep.metadata.org, keep.metadata.slug) != (md.org, md.slug):
+            txn.delete(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
+        if keep is None or keep.metadata.org != md.org:
+            txn.delete(f"{kind}/{md.org}/{md.id}".encode(), db=dbs["by_org"])
+        stale = set(_owner_keys(kind, old)) - set(_owner_keys(kind, keep) if keep else ())
+        for key in stale:
+            txn.delete(key, db=dbs["by_owner"])
+
+    def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
+        old = self.find(kind, id)
+        if expected_version is not None:
+            self._check_version(kind, id, old, expected_version)
+        if old is None:
+            return None
+        self._drop_indexes(kind, old)
+        self._txn.delete(_okey(kind, id), db=self._dbs["objects"])
+        self._rev += 1
+        self._append_event(EventType.deleted, kind, old)
+        return old
+
+    def delete_all(self, kind: str) -> int:
+        ids = list(self._ids(kind, None))
+        for id in ids:
+            self.delete(kind, id)
+        return len(ids)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._txn.put(b"x:" + key.encode(), value.encode(), db=self._dbs["meta"])
+
+    def add_tuple(self, tuple_: str) -> bool:
+        return bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
+
+    def remove_tuple(self, tuple_: str) -> bool:
+        return bool(self._txn.delete(tuple_.encode(), db=self._dbs["iam"]))
+
+    def finish(self) -> None:
+        if self._rev != self._start_rev:
+            self._txn.put(b"revision", _REV.pack(self._rev), db=self._dbs["meta"])
+
+
+def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[str]:
+    """Cross-checks objects and every index, both ways. Returns the problems."""
+    problems: list[str] = []
+    reader = _LmdbReader(txn, dbs)
+    revision = reader.revision()
+    expected: dict[str, set[bytes]] = {"slugs": set(), "by_org": set(), "by_owner": set()}
+    with txn.cursor(db=dbs["objects"]) as cur:
+        for key, blob in cur:
+            kind, _, id = key.decode().partition("/")
+            try:
+                obj = _decode(kind, blob)
+            except Exception as e:  # any decode failure is a finding, not a crash
+                problems.append(f"objects/{key.decode()}: cannot decode: {e}")
+                continue
+            md = obj.metadata
+            if md.id != id:
+                problems.append(f"objects/{key.decode()}: holds id {md.id!r}")
+            if md.resource_version > revision:
+                problems.append(f"objects/{key.decode()}: resource_version beyond revision")
+            slug_key = f"{kind}/{md.org}/{md.slug}".encode()
+            if txn.get(slug_key, db=dbs["slugs"]) != id.encode():
+                problems.append(f"objects/{key.decode()}: slug index entry missing or wrong")
+            expected["slugs"].add(slug_key)
+            org_key = f"{kind}/{md.org}/{id}".encode()
+            if txn.get(org_key, db=dbs["by_org"]) is None:
+                problems.append(f"objects/{key.decode()}: org index entry missing")
+            expected["by_org"].add(org_key)
+            for okey in _owner_keys(kind, obj):
+                if txn.get(okey, db=dbs["by_owner"]) is None:
+                    problems.append(f"objects/{key.decode()}: owner index entry missing")
+                expected["by_owner"].add(okey)
+    for db, wanted in expected.items():
+        with txn.cursor(db=dbs[db]) as cur:
+            for key in cur.iternext(keys=True, values=False):
+                if key not in wanted:
+                    shown = key.decode(errors="replace").replace("\0", " -> ")
+                    problems.append(f"{db}/{shown}: points at no live object")
+    with txn.cursor(db=dbs["events"]) as cur:
+        if cur.last() and _REV.unpack(cur.key())[0] > revision:
+            problems.append("events: an event is newer than the store revision")
+    return problems
+
+
+class LmdbStore:
+    """The LMDB-backed Store. Safe to share between threads and processes."""
+
+    def __init__(self, path: str | os.PathLike[str], *, map_size: int = DEFAULT_MAP_SIZE) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.url = f"lmdb:{self.path}"
+        self._map_size = map_size
+        self._key = str(self.path)
+        self._closed = False
+        _prepare_dir(self.path)
+        self._shared = self._attach()
+
+    # -- environment handling -------------------------------------------------
+
+    def _attach(self) -> _Shared:
+        with _SHARED_LOCK:
+            shared = _SHARED.get(self._key)
+            if shared is None:
+                shared = _open_env(self.path, self._map_size)
+                _SHARED[self._key] = shared
+            shared.refs += 1
+            return shared
+
+    def _live(self) -> _Shared:
+        if self._closed:
+            raise StoreClosed(f"store {self.url} is closed")
+        if self._shared.generation != _fork_generation:
+            self._shared = self._attach()  # we are a forked child: open our own
+        return self._shared
+
+    def _txn(self, write: bool = False) -> tuple[lmdb.Transaction[bytes], dict[str, Any]]:
+        """A new transaction, to be used in a ``with`` block at once."""
+        shared = self._live()
+        try:
+            return shared.env.begin(write=write), shared.dbs
+        except lmdb.MapResizedError:
+            shared.env.set_mapsize(0)  # adopt the size another process grew it to
+            return shared.env.begin(write=write), shared.dbs
+
+    @contextmanager
+    def _begin(
+        self, write: bool = False
+    ) -> Iterator[tuple[lmdb.Transaction[bytes], dict[str, Any]]]:
+        txn, dbs = self._txn(write)
+        with txn:
+            yield txn, dbs
+
+    def _grow(self) -> None:
+        env = self._live().env
+        size = env.info()["map_size"]
+        try:
+            env.set_mapsize(size * 2)
+        except lmdb.Error as e:
+            raise StoreFull(f"store {self.url} is full at {size} bytes and cannot grow: {e}") from e
+        log.debug("grew map of %s to %d bytes", self.url, size * 2)
+
+    # -- reads ----------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Reader]:
+        with self._begin() as (txn, dbs):
+            yield _LmdbReader(txn, dbs)
+
+    # The point reads skip the generic helpers: they are the hot path of
+    # ``stigmer get NAME`` and of every reconcile.
+
+    def find(self, kind: str, id: str) -> Resource | None:
+        txn, dbs = self._txn()
+        with txn:
+            blob = txn.get(_okey(kind, id), db=dbs["objects"])
+        return None if blob is None else _decode(kind, blob)
+
+    def get(self, kind: str, id: str) -> Resource:
+        obj = self.find(kind, id)
+        if obj is None:
+            raise _missing(kind, id)
+        return obj
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        txn, dbs = self._txn()
+        with txn:
+            id = txn.get(f"{kind}/{org}/{slug}".encode(), db=dbs["slugs"])
+            blob = None if id is None else txn.get(kind.encode() + b"/" + id, db=dbs["objects"])
+        return None if blob is None else _decode(kind, blob)
+
+    def get_by_slug(self, kind: str, org: str, slug: str) -> Resource:
+        obj = self.find_by_slug(kind, org, slug)
+        if obj is None:
+            raise _missing(kind, slug, org)
+        return obj
+
+    def list(
+        self, kind: str, *, org: str | None = None, selector: Selector | None = None
+    ) -> ResourceList:
+        with self.read() as r:
+            return r.list(kind, org=org, selector=selector)
+
+    def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
+        with self.read() as r:
+            return r.list_owned(owner_id, kind)
+
+    def count(self, kind: str, *, org: str | None = None) -> int:
+        with self.read() as r:
+            return r.count(kind, org=org)
+
+    def orgs(self, kind: str) -> builtins.list[str]:
+        with self.read() as r:
+            return r.orgs(kind)
+
+    def revision(self) -> int:
+        with self.read() as r:
+            return r.revision()
+
+    def get_meta(self, key: str) -> str | None:
+        with self.read() as r:
+            return r.get_meta(key)
+
+    def tuples(self, prefix: str = "") -> builtins.list[str]:
+        with self.read() as r:
+            return r.tuples(prefix)
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        out: EventList = []
+        with self._begin() as (txn, dbs), txn.cursor(db=dbs["events"]) as cur:
+            if cur.set_range(_REV.pack(revision + 1)):
+                for blob in cur.iternext(keys=False, values=True):
+                    out.append(Event.FromString(blob))
+                    if limit is not None and len(out) >= limit:
+                        break
+        return out
+
+    def iter_events(self, revision: int = 0) -> Iterator[Event]:
+        while batch := self.events_since(revision, limit=1000):
+            yield from batch
+            revision = batch[-1].revision
+
+    # -- writes ---------------------------------------------------------------
+
+    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
+        for _ in range(_MAX_GROWTH_STEPS):
+            try:
+                with self._begin(write=True) as (txn, dbs):
+                    w = _LmdbWriteTxn(txn, dbs, actor)
+                    result = fn(w)
+                    w.finish()
+                return result
+            except lmdb.MapFullError:
+                self._grow()  # the transaction was aborted; retry it in a bigger map
+            except lmdb.DiskError as e:
+                raise StoreFull(f"store {self.url}: disk full or failing: {e}") from e
+        raise StoreFull(f"store {self.url} could not grow enough for one transaction")
+
+    def put(
+        self, obj: Resource, *, expected_version: int | None = None, actor: str = ""
+    ) -> Resource:
+        """Writes one object in its own transaction (see WriteTxn.put)."""
+        return self.transact(lambda w: w.put(obj, expected_version=expected_version), actor=actor)
+
+    def delete(self, kind: str, id: str, *, actor: str = "") -> Resource | None:
+        """Deletes one object in its own transaction (see WriteTxn.delete)."""
+        return self.transact(lambda w: w.delete(kind, id), actor=actor)
+
+    def delete_all(self, kind: str, *, actor: str = "") -> int:
+        """Deletes every object of a kind in one transaction."""
+        return self.transact(lambda w: w.delete_all(kind), actor=actor)
+
+    # -- maintenance ----------------------------------------------------------
+
+    def check(self) -> builtins.list[str]:
+        with self._begin() as (txn, dbs):
+            return _check(txn, dbs)
+
+    def stats(self) -> Stats:
+        stats = Stats(revision=0, bytes_on_disk=0)
+        with self._begin() as (txn, dbs), txn.cursor(db=dbs["by_org"]) as cur:
+            for key in cur.iternext(keys=True, values=False):
+                kind, org, _ = key.decode().split("/", 2)
+                per_org = stats.counts.setdefault(kind, {})
+                per_org[org] = per_org.get(org, 0) + 1
+            stats.revision = _LmdbReader(txn, dbs).revision()
+        stats.bytes_on_disk = sum(
+            (self.path / n).stat().st_size
+            for n in ("data.mdb", "lock.mdb")
+            if (self.path / n).exists()
+        )
+        return stats
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with _SHARED_LOCK:
+            shared = self._shared
+            shared.refs -= 1
+            if shared.refs == 0 and _SHARED.get(self._key) is shared:
+                del _SHARED[self._key]
+                shared.env.close()
+
+    def __enter__(self) -> LmdbStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

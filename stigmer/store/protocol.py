@@ -1,0 +1,182 @@
+"""The Store protocol every backend implements, and its small value types.
+
+Objects are addressed by their store key kind (``agent``, ``agent_instance``,
+see ``stigmer.api.kinds``) and id. A backend keeps three indexes besides the
+objects, so that lookups cost O(result): slug (``kind/org/slug`` -> id), org
+(``kind/org/id``) and owner (``owner id`` -> owned ``kind/id``). Every write
+appends an event to the change feed in the same transaction and takes the
+next value of one global, monotonic revision; an object's
+``metadata.resource_version`` is the revision of its last write.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.event_pb2 import Event
+from stigmer.store.selectors import Selector
+
+T = TypeVar("T")
+
+# Aliases, because "list" inside these classes names their method.
+ResourceList = list[Resource]
+EventList = list[Event]
+
+
+class Reader(Protocol):
+    """Reads from one consistent snapshot (or the latest state, for a Store)."""
+
+    def get(self, kind: str, id: str) -> Resource:
+        """The object, or NotFound."""
+        ...
+
+    def find(self, kind: str, id: str) -> Resource | None:
+        """The object, or None."""
+        ...
+
+    def get_by_slug(self, kind: str, org: str, slug: str) -> Resource:
+        """The object with this (kind, org, slug), or NotFound."""
+        ...
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        """The object with this (kind, org, slug), or None."""
+        ...
+
+    def list(
+        self, kind: str, *, org: str | None = None, selector: Selector | None = None
+    ) -> ResourceList:
+        """Objects of a kind, in id order; only one org's when ``org`` is given."""
+        ...
+
+    def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
+        """Objects whose owner references name ``owner_id``."""
+        ...
+
+    def count(self, kind: str, *, org: str | None = None) -> int:
+        """How many objects of a kind (in one org) there are, without decoding them."""
+        ...
+
+    def orgs(self, kind: str) -> builtins.list[str]:
+        """The orgs that hold at least one object of a kind."""
+        ...
+
+    def revision(self) -> int:
+        """The global revision: that of the last committed write, 0 when empty."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the store's metadata table."""
+        ...
+
+    def tuples(self, prefix: str = "") -> builtins.list[str]:
+        """Stored relation tuples (``org:acme#editor@user:bob``) with a prefix."""
+        ...
+
+
+class WriteTxn(Reader, Protocol):
+    """A write transaction: everything in it commits together or not at all."""
+
+    def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
+        """Writes ``obj`` with its indexes and an event; sets its resource_version.
+
+        ``expected_version`` makes the write a compare-and-swap: 0 means the
+        object must not exist yet, N means its resource_version must be N.
+        Raises Conflict when it does not hold, and AlreadyExists when another
+        object holds the (kind, org, slug).
+        """
+        ...
+
+    def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
+        """Deletes an object, its index entries and appends an event.
+
+        Returns the deleted object, or None when there was none (not an error).
+        """
+        ...
+
+    def delete_all(self, kind: str) -> int:
+        """Deletes every object of a kind; returns how many there were."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Sets a value of the store's metadata table."""
+        ...
+
+    def add_tuple(self, tuple_: str) -> bool:
+        """Records a relation tuple; False when it was already there."""
+        ...
+
+    def remove_tuple(self, tuple_: str) -> bool:
+        """Removes a relation tuple; False when it was not there."""
+        ...
+
+    @property
+    def events(self) -> list[Event]:
+        """The events this transaction appended so far."""
+        ...
+
+
+@dataclass(slots=True)
+class Stats:
+    """What ``stigmer store stats`` prints."""
+
+    revision: int
+    bytes_on_disk: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> org -> n
+
+
+class Store(Reader, Protocol):
+    """A store backend. Every method raises StoreClosed after close()."""
+
+    url: str
+
+    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
+        """Runs ``fn`` in one write transaction and commits it, returning fn's result.
+
+        ``fn`` may be run again if the backend had to grow (LMDB's map), so it
+        must not have effects outside the transaction. An exception from ``fn``
+        aborts the transaction. ``actor`` is recorded in the events.
+        """
+        ...
+
+    def put(
+        self, obj: Resource, *, expected_version: int | None = None, actor: str = ""
+    ) -> Resource:
+        """Writes one object in a transaction of its own (see WriteTxn.put)."""
+        ...
+
+    def delete(self, kind: str, id: str, *, actor: str = "") -> Resource | None:
+        """Deletes one object in a transaction of its own (see WriteTxn.delete)."""
+        ...
+
+    def delete_all(self, kind: str, *, actor: str = "") -> int:
+        """Deletes every object of a kind in one transaction."""
+        ...
+
+    def read(self) -> AbstractContextManager[Reader]:
+        """A consistent snapshot for several reads; keep it short."""
+        ...
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        """Events with a revision greater than ``revision``, oldest first."""
+        ...
+
+    def iter_events(self, revision: int = 0) -> Iterator[Event]:
+        """Every stored event after ``revision``, in batches; cheap on memory."""
+        ...
+
+    def check(self) -> builtins.list[str]:
+        """Problems found by a full consistency check; empty when all is well."""
+        ...
+
+    def stats(self) -> Stats:
+        """Counts per kind and org, the revision and the size on disk."""
+        ...
+
+    def close(self) -> None:
+        """Releases the store. Idempotent."""
+        ...

@@ -1,0 +1,37 @@
+"""Builders for test objects, so tests state only what they care about."""
+
+from __future__ import annotations
+
+from stigmer.api.kinds import AGENT, AGENT_INSTANCE
+from stigmer.api.v1.agent_instance_pb2 import AgentInstance
+from stigmer.api.v1.agent_pb2 import Agent
+
+
+def agent(
+    id: str,
+    *,
+    org: str = "local",
+    slug: str | None = None,
+    labels: dict[str, str] | None = None,
+    instructions: str = "You are a helpful agent.",
+) -> Agent:
+    obj = AGENT.new()
+    assert isinstance(obj, Agent)
+    md = obj.metadata
+    md.id, md.org, md.slug, md.name = id, org, slug or id.replace("agt-", "a"), slug or id
+    md.labels.update(labels or {})
+    md.generation = 1
+    obj.spec.instructions = instructions
+    return obj
+
+
+def instance(id: str, agent_obj: Agent, *, slug: str | None = None) -> AgentInstance:
+    obj = AGENT_INSTANCE.new()
+    assert isinstance(obj, AgentInstance)
+    md = obj.metadata
+    md.id, md.org, md.slug, md.name = id, agent_obj.metadata.org, slug or id, slug or id
+    md.owner_references.add(
+        kind="Agent", id=agent_obj.metadata.id, slug=agent_obj.metadata.slug, controller=True
+    )
+    obj.spec.agent_id = agent_obj.metadata.id
+    return obj

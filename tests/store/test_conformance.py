@@ -1,0 +1,313 @@
+"""The Store contract. Written against the protocol only, so every backend runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from stigmer.api.v1.event_pb2 import EventType
+from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreClosed
+from stigmer.store import Store
+from stigmer.store.selectors import parse
+from tests.factories import agent, instance
+
+
+def ids(objs: list) -> list[str]:  # type: ignore[type-arg]
+    return [o.metadata.id for o in objs]
+
+
+def test_put_then_get_by_id_and_by_slug(store: Store) -> None:
+    a = agent("agt-1", slug="helper")
+    store.put(a)
+    assert store.get("agent", "agt-1") == a
+    assert store.get_by_slug("agent", "local", "helper") == a
+    assert store.find("agent", "nope") is None
+    assert store.find_by_slug("agent", "local", "nope") is None
+
+
+def test_missing_objects_raise_not_found(store: Store) -> None:
+    with pytest.raises(NotFound):
+        store.get("agent", "agt-missing")
+    with pytest.raises(NotFound):
+        store.get_by_slug("agent", "local", "missing")
+
+
+@pytest.mark.parametrize("weird", ["a-b", "a_b", "a.b", "a:b", "a/b", "a@b", "a+b", "-_.:/@+"])
+def test_ids_with_punctuation_round_trip_through_every_index(store: Store, weird: str) -> None:
+    owner = agent(f"agt-{weird}", slug="owner")
+    child = instance(f"ain-{weird}", owner, slug="child")
+    store.transact(lambda w: (w.put(owner), w.put(child)))
+    assert store.get("agent", f"agt-{weird}") == owner
+    assert ids(store.list("agent", org="local")) == [f"agt-{weird}"]
+    assert ids(store.list_owned(f"agt-{weird}")) == [f"ain-{weird}"]
+    assert store.check() == []
+    store.transact(lambda w: w.delete("agent", f"agt-{weird}"))
+    assert store.list("agent") == []
+    assert store.check() == []
+
+
+def test_an_owner_whose_id_prefixes_another_does_not_see_its_children(store: Store) -> None:
+    short, long_ = agent("a", slug="short"), agent("a/agent", slug="long")
+    store.transact(lambda w: (w.put(short), w.put(long_), w.put(instance("i", long_))))
+    assert store.list_owned("a") == []
+    assert ids(store.list_owned("a/agent")) == ["i"]
+
+
+def test_empty_store_lists_are_empty_not_errors(store: Store) -> None:
+    assert store.list("agent") == []
+    assert store.list("agent", org="nowhere") == []
+    assert store.list("agent", selector=parse("a=b")) == []
+    assert store.list_owned("agt-x") == []
+    assert store.count("agent") == 0
+    assert store.orgs("agent") == []
+    assert store.revision() == 0
+    assert store.events_since(0) == []
+    assert store.tuples() == []
+
+
+def test_list_by_org_returns_only_that_org(store: Store) -> None:
+    objs = [agent(f"agt-{i}", org=org) for i, org in enumerate(["acme", "globex", "acme", "a"])]
+    store.transact(lambda w: [w.put(o) for o in objs])
+    assert ids(store.list("agent", org="acme")) == ["agt-0", "agt-2"]
+    assert ids(store.list("agent", org="a")) == ["agt-3"]
+    assert ids(store.list("agent")) == ["agt-0", "agt-1", "agt-2", "agt-3"]
+    assert store.count("agent", org="acme") == 2
+    assert store.orgs("agent") == ["a", "acme", "globex"]
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("tier=gold", ["agt-1"]),
+        ("tier==gold", ["agt-1"]),
+        ("tier!=gold", ["agt-2", "agt-3"]),
+        ("tier", ["agt-1", "agt-2"]),
+        ("!tier", ["agt-3"]),
+        ("tier in (gold,silver)", ["agt-1", "agt-2"]),
+        ("tier notin (gold)", ["agt-2", "agt-3"]),
+        ("tier,team=a", ["agt-1"]),
+        ("", ["agt-1", "agt-2", "agt-3"]),
+    ],
+)
+def test_list_with_label_selector(store: Store, selector: str, expected: list[str]) -> None:
+    store.transact(
+        lambda w: [
+            w.put(agent("agt-1", labels={"tier": "gold", "team": "a"})),
+            w.put(agent("agt-2", labels={"tier": "silver"})),
+            w.put(agent("agt-3", labels={"team": "a"})),
+        ]
+    )
+    assert ids(store.list("agent", selector=parse(selector))) == expected
+
+
+def test_kinds_are_separate_namespaces(store: Store) -> None:
+    a = agent("x", slug="same")
+    store.transact(lambda w: (w.put(a), w.put(instance("x", a, slug="same"))))
+    assert store.get("agent", "x").metadata.slug == "same"
+    assert store.get("agent_instance", "x").metadata.slug == "same"
+    assert store.count("agent") == 1
+    assert store.count("agent_instance") == 1
+
+
+def test_slug_is_unique_per_kind_and_org_only(store: Store) -> None:
+    store.put(agent("agt-1", slug="bot"))
+    with pytest.raises(AlreadyExists, match='"bot" already exists in org "local"'):
+        store.transact(lambda w: w.put(agent("agt-2", slug="bot")))
+    store.transact(lambda w: w.put(agent("agt-3", slug="bot", org="other")))
+    assert store.get_by_slug("agent", "other", "bot").metadata.id == "agt-3"
+
+
+def test_compare_and_swap(store: Store) -> None:
+    a = agent("agt-1")
+    store.transact(lambda w: w.put(a, expected_version=0))
+    rv = store.get("agent", "agt-1").metadata.resource_version
+    with pytest.raises(Conflict):
+        store.transact(lambda w: w.put(agent("agt-1"), expected_version=0))
+    with pytest.raises(Conflict):
+        store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv + 5))
+    b = agent("agt-1", instructions="Changed instructions here.")
+    store.transact(lambda w: w.put(b, expected_version=rv))
+    assert store.get("agent", "agt-1").spec.instructions == "Changed instructions here."
+    with pytest.raises(Conflict):  # the old version is gone now
+        store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv))
+    with pytest.raises(Conflict):
+        store.transact(lambda w: w.delete("agent", "agt-1", expected_version=rv))
+
+
+def test_resource_version_is_the_revision_of_the_last_write(store: Store) -> None:
+    store.transact(lambda w: [w.put(agent("agt-1")), w.put(agent("agt-2"))])
+    assert store.revision() == 2
+    assert store.get("agent", "agt-2").metadata.resource_version == 2
+    store.transact(lambda w: w.put(agent("agt-1")))
+    assert store.get("agent", "agt-1").metadata.resource_version == 3
+    assert store.get("agent", "agt-2").metadata.resource_version == 2
+    assert store.revision() == 3
+
+
+def test_update_that_moves_org_and_slug_moves_the_indexes(store: Store) -> None:
+    store.transact(lambda w: w.put(agent("agt-1", slug="old", org="a")))
+    store.transact(lambda w: w.put(agent("agt-1", slug="new", org="b")))
+    assert store.find_by_slug("agent", "a", "old") is None
+    assert store.get_by_slug("agent", "b", "new").metadata.id == "agt-1"
+    assert store.list("agent", org="a") == []
+    assert store.check() == []
+
+
+def test_delete_removes_object_and_indexes_and_returns_it(store: Store) -> None:
+    a = agent("agt-1", slug="bot")
+    child = instance("ain-1", a)
+    store.transact(lambda w: (w.put(a), w.put(child)))
+    deleted = store.transact(lambda w: w.delete("agent_instance", "ain-1"))
+    assert deleted is not None and deleted.metadata.id == "ain-1"
+    assert store.list_owned("agt-1") == []
+    store.transact(lambda w: w.delete("agent", "agt-1"))
+    assert store.find_by_slug("agent", "local", "bot") is None
+    assert store.list("agent", org="local") == []
+    assert store.check() == []
+    store.transact(lambda w: w.put(agent("agt-2", slug="bot")))  # the slug is free again
+
+
+def test_delete_of_a_missing_id_is_not_an_error(store: Store) -> None:
+    assert store.transact(lambda w: w.delete("agent", "agt-nope")) is None
+    assert store.revision() == 0
+    assert store.events_since(0) == []
+
+
+def test_delete_all_of_a_kind_returns_the_count(store: Store) -> None:
+    a = agent("agt-1")
+    store.transact(lambda w: [w.put(a), w.put(agent("agt-2")), w.put(instance("ain-1", a))])
+    assert store.transact(lambda w: w.delete_all("agent")) == 2
+    assert store.list("agent") == []
+    assert store.count("agent_instance") == 1
+    assert store.transact(lambda w: w.delete_all("agent")) == 0
+
+
+def test_every_write_appends_an_event(store: Store) -> None:
+    store.transact(lambda w: w.put(agent("agt-1")), actor="alice")
+    store.transact(lambda w: w.put(agent("agt-1")), actor="bob")
+    store.transact(lambda w: w.delete("agent", "agt-1"), actor="carol")
+    events = store.events_since(0)
+    assert [(e.revision, e.type, e.id, e.actor) for e in events] == [
+        (1, EventType.created, "agt-1", "alice"),
+        (2, EventType.updated, "agt-1", "bob"),
+        (3, EventType.deleted, "agt-1", "carol"),
+    ]
+    assert all(e.kind == "agent" and e.org == "local" for e in events)
+    assert [e.revision for e in store.events_since(1)] == [2, 3]
+    assert [e.revision for e in store.events_since(0, limit=2)] == [1, 2]
+    assert store.events_since(3) == []
+    assert [e.revision for e in store.iter_events(1)] == [2, 3]
+
+
+def test_transaction_events_are_visible_to_the_writer(store: Store) -> None:
+    def fn(w):  # type: ignore[no-untyped-def]
+        w.put(agent("agt-1"))
+        w.put(agent("agt-2"))
+        return [e.id for e in w.events]
+
+    assert store.transact(fn) == ["agt-1", "agt-2"]
+
+
+def test_a_failing_transaction_writes_nothing(store: Store) -> None:
+    store.transact(lambda w: w.put(agent("agt-0")))
+
+    def fn(w):  # type: ignore[no-untyped-def]
+        w.put(agent("agt-1"))
+        w.delete("agent", "agt-0")
+        w.add_tuple("org:x#admin@user:y")
+        w.set_meta("owner", "z")
+        raise RuntimeError("injected fault")
+
+    with pytest.raises(RuntimeError, match="injected fault"):
+        store.transact(fn)
+    assert ids(store.list("agent")) == ["agt-0"]
+    assert store.revision() == 1
+    assert len(store.events_since(0)) == 1
+    assert store.tuples() == []
+    assert store.get_meta("owner") is None
+    assert store.check() == []
+
+
+def test_reads_inside_a_transaction_see_its_writes(store: Store) -> None:
+    def fn(w):  # type: ignore[no-untyped-def]
+        w.put(agent("agt-1", slug="bot"))
+        return w.get_by_slug("agent", "local", "bot").metadata.id
+
+    assert store.transact(fn) == "agt-1"
+
+
+def test_a_read_snapshot_is_consistent(store: Store, reopen: Callable[[], Store]) -> None:
+    store.transact(lambda w: w.put(agent("agt-1")))
+    with store.read() as r:
+        reopen().transact(lambda w: w.put(agent("agt-2")))
+        assert r.count("agent") == 1
+        assert r.revision() == 1
+    assert store.count("agent") == 2
+
+
+def test_meta_and_relation_tuples(store: Store) -> None:
+    assert store.transact(lambda w: w.add_tuple("org:acme#editor@user:bob"))
+    assert not store.transact(lambda w: w.add_tuple("org:acme#editor@user:bob"))
+    store.transact(lambda w: w.add_tuple("agent:agt-1#owner@user:alice"))
+    store.transact(lambda w: w.set_meta("owner", "alice"))
+    assert store.tuples() == ["agent:agt-1#owner@user:alice", "org:acme#editor@user:bob"]
+    assert store.tuples("org:") == ["org:acme#editor@user:bob"]
+    assert store.get_meta("owner") == "alice"
+    assert store.transact(lambda w: w.remove_tuple("org:acme#editor@user:bob"))
+    assert not store.transact(lambda w: w.remove_tuple("org:acme#editor@user:bob"))
+    assert store.tuples("org:") == []
+
+
+def test_a_thousand_objects(store: Store) -> None:
+    agents = [agent(f"agt-{i:04d}", org=f"org{i % 10}") for i in range(1000)]
+    store.transact(lambda w: [w.put(a) for a in agents])
+    assert store.count("agent") == 1000
+    assert len(store.list("agent", org="org3")) == 100
+    assert store.get_by_slug("agent", "org7", "a0997").metadata.id == "agt-0997"
+    assert store.revision() == 1000
+    assert store.stats().counts["agent"]["org0"] == 100
+    assert store.check() == []
+
+
+def test_writes_are_seen_by_another_handle(store: Store, reopen: Callable[[], Store]) -> None:
+    other = reopen()
+    store.transact(lambda w: w.put(agent("agt-1")))
+    assert other.get("agent", "agt-1").metadata.id == "agt-1"
+    other.close()
+    assert store.get("agent", "agt-1").metadata.id == "agt-1"  # closing one keeps the other
+
+
+def test_every_call_after_close_raises_store_closed(store: Store) -> None:
+    store.close()
+    store.close()  # idempotent
+    calls = [
+        lambda: store.get("agent", "x"),
+        lambda: store.find("agent", "x"),
+        lambda: store.get_by_slug("agent", "local", "x"),
+        lambda: store.find_by_slug("agent", "local", "x"),
+        lambda: store.list("agent"),
+        lambda: store.list_owned("x"),
+        lambda: store.count("agent"),
+        lambda: store.orgs("agent"),
+        store.revision,
+        lambda: store.get_meta("x"),
+        store.tuples,
+        lambda: store.transact(lambda w: None),
+        lambda: store.events_since(0),
+        store.check,
+        store.stats,
+        lambda: store.read().__enter__(),
+    ]
+    for call in calls:
+        with pytest.raises(StoreClosed, match="is closed"):
+            call()
+
+
+def test_check_passes_on_a_busy_store(store: Store) -> None:
+    owners = [agent(f"agt-{i}", org=f"o{i % 3}") for i in range(30)]
+    store.transact(lambda w: [w.put(o) for o in owners])
+    store.transact(lambda w: [w.put(instance(f"ain-{i}", o)) for i, o in enumerate(owners)])
+    store.transact(lambda w: [w.delete("agent", f"agt-{i}") for i in range(0, 30, 2)])
+    store.transact(lambda w: w.put(agent("agt-1", org="moved", slug="moved")))
+    assert store.check() == []
