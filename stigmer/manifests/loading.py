@@ -1,0 +1,186 @@
+"""Reading manifests from files, directories and streams, with source positions.
+
+Problems are values: ``load`` returns the documents it could read and a
+Problem for everything else, and never prints or exits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from stigmer.errors import Problem
+from stigmer.manifests import yamlio
+
+DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+EXTENSIONS = (".yaml", ".yml", ".json")
+STDIN = "<stdin>"
+# A document boundary: "---" or "..." at the start of a line, as libyaml sees it.
+_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class Document:
+    """One manifest document: its data and where it came from."""
+
+    source: str  # the file as the user named it, or "<stdin>"
+    index: int  # 0-based position among the non-empty documents of the source
+    line: int  # 1-based line of the document's first node, within the whole file
+    column: int
+    data: Any
+    node: yamlio.Node = field(repr=False)
+
+    def position(self, path: tuple[str | int, ...] = ()) -> tuple[int, int]:
+        """The 1-based (line, column) of the field at ``path``, or its nearest parent."""
+        return yamlio.locate(self.node, path)
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
+        """A Problem located at ``path`` in this document."""
+        line, column = self.position(path)
+        return Problem(self.source, line, column, format_path(path), message)
+
+
+@dataclass(slots=True)
+class Loaded:
+    """What ``load`` found: readable documents and the problems of the rest."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("spec", "mcpServers", 0, "name")`` -> ``spec.mcpServers[0].name``."""
+    out = ""
+    for step in path:
+        out = f"{out}[{step}]" if isinstance(step, int) else (f"{out}.{step}" if out else step)
+    return out
+
+
+def is_manifest_file(path: Path) -> bool:
+    """True for *.yaml, *.yml and *.json that are not hidden or editor leftovers."""
+    name = path.name
+    if name.startswith(".") or name.endswith(("~", ".swp")):
+        return False
+    return name.endswith(EXTENSIONS)
+
+
+def manifest_files(directory: Path, *, recursive: bool = False) -> list[Path]:
+    """The manifest files in a directory, sorted; hidden directories are skipped."""
+    if not recursive:
+        return sorted(p for p in directory.iterdir() if p.is_file() and is_manifest_file(p))
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root) / f for f in sorted(files) if is_manifest_file(Path(root) / f)]
+    return found
+
+
+def decode(raw: bytes, source: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 text of a file, or the Problem that says why it is not text."""
+    if b"\0" in raw:
+        return None, Problem(source, 0, 0, "", "binary file (contains NUL bytes), not a manifest")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        return None, Problem(
+            source, line, column, "", f"not valid UTF-8 (byte 0x{raw[e.start]:02x})"
+        )
+
+
+def _oversized(text: str, source: str, limit: int) -> Problem | None:
+    """A Problem for the first document larger than ``limit``, found before parsing."""
+    starts = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
+    for begin, end in itertools.pairwise(starts):
+        if len(text[begin:end].encode()) > limit:
+            line = text.count("\n", 0, begin) + 1
+            return Problem(
+                source, line, 1, "", f"document is larger than the limit of {limit} bytes"
+            )
+    return None
+
+
+def load_text(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
+    """Parses one stream of YAML (or JSON) documents."""
+    loaded = Loaded()
+    if len(text) > max_bytes and (problem := _oversized(text, source, max_bytes)):
+        loaded.problems.append(problem)
+        return loaded
+    raw_docs, problems = yamlio.parse_stream(text)
+    loaded.problems += [Problem(source, p.line, p.column, p.path, p.message) for p in problems]
+    for index, raw in enumerate(raw_docs):
+        doc = Document(source, index, raw.line, raw.column, raw.data, raw.node)
+        if not isinstance(raw.data, dict):
+            kind = "a list" if isinstance(raw.data, list) else "a scalar"
+            loaded.problems.append(doc.problem((), f"document is {kind}, not a mapping"))
+        else:
+            loaded.documents.append(doc)
+    return loaded
+
+
+def load_file(
+    path: Path, *, source: str | None = None, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> Loaded:
+    """Reads and parses one file."""
+    name = source or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return Loaded(problems=[Problem(name, 0, 0, "", f"cannot read: {e.strerror or e}")])
+    text, problem = decode(raw, name)
+    if problem is not None or text is None:
+        return Loaded(problems=[problem] if problem else [])
+    return load_text(text, name, max_bytes=max_bytes)
+
+
+def load_stream(stream: TextIO | Any, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
+    """Reads and parses a stream such as stdin."""
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    if isinstance(raw, str):
+        raw = raw.encode()
+    text, problem = decode(raw, STDIN)
+    if problem is not None or text is None:
+        return Loaded(problems=[problem] if problem else [])
+    return load_text(text, STDIN, max_bytes=max_bytes)
+
+
+def load(
+    paths: Iterable[str | Path],
+    *,
+    recursive: bool = False,
+    stdin: TextIO | None = None,
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Loaded:
+    """Loads files, directories (``recursive`` for subdirectories) and "-" (stdin)."""
+    result = Loaded()
+    for item in paths:
+        if str(item) == "-":
+            if stdin is None:
+                import sys
+
+                stdin = sys.stdin
+            part = load_stream(stdin, max_bytes=max_bytes)
+        else:
+            part = _load_path(Path(item), str(item), recursive=recursive, max_bytes=max_bytes)
+        result.documents += part.documents
+        result.problems += part.problems
+    return result
+
+
+def _load_path(path: Path, name: str, *, recursive: bool, max_bytes: int) -> Loaded:
+    if path.is_dir():
+        result = Loaded()
+        for f in manifest_files(path, recursive=recursive):
+            part = load_file(f, max_bytes=max_bytes)
+            result.documents += part.documents
+            result.problems += part.problems
+        return result
+    if not path.exists():
+        return Loaded(problems=[Problem(name, 0, 0, "", "no such file or directory")])
+    return load_file(path, source=name, max_bytes=max_bytes)
