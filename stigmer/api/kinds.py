@@ -16,6 +16,17 @@ API_VERSION = "agentic.stigmer.ai/v1"
 
 # Resource is any message the registry knows; all share metadata/spec/status.
 Resource = Agent | AgentInstance
+def clone(obj: Resource) -> Resource:
+    """A deep copy of a resource."""
+    return type(obj).FromString(obj.SerializeToString())
+
+
+def replace_spec(dst: Resource, src: Resource) -> None:
+    """Replaces ``dst``'s spec with ``src``'s; both must be of one kind."""
+    if type(dst) is not type(src):
+        raise TypeError(f"cannot copy a {src.kind} spec into a {dst.kind}")
+    dst.ClearField("spec")
+    dst.spec.MergeFromString(src.spec.SerializeToString())
 
 
 @dataclass(frozen=True, slots=True)

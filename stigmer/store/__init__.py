@@ -1,8 +1,9 @@
 """Stores: the protocol, its errors, and the backends behind a URL.
 
 ``open_store("lmdb:/path")`` (or a bare path) opens the embedded LMDB store,
-the default. Backends are imported only when opened, so a command pays for
-the one it uses.
+the default; ``open_store("sqlite:/path/file.db")`` opens the SQLite store in
+one database file. Backends are imported only when opened, so a command pays
+for the one it uses.
 """
 
 from __future__ import annotations
@@ -25,15 +26,19 @@ def default_url() -> str:
 
 
 def open_store(url: str | os.PathLike[str], **options: int) -> Store:
-    """Opens the store at ``url``: ``lmdb:PATH``, or a bare path for LMDB."""
+    """Opens the store at ``url``: ``lmdb:DIR``, ``sqlite:FILE``, or a bare path for LMDB."""
     text = os.fspath(url)
     scheme, sep, rest = text.partition(":")
-    if not sep or scheme not in ("lmdb",):
+    if not sep or scheme not in ("lmdb", "sqlite"):
         if sep and scheme.isalpha() and len(scheme) > 1:
-            raise UsageError(f'unknown store "{text}": expected lmdb:PATH')
+            raise UsageError(f'unknown store "{text}": expected lmdb:PATH or sqlite:PATH')
         scheme, rest = "lmdb", text
     if not rest:
         raise UsageError(f'store URL "{text}" has no path')
+    if scheme == "sqlite":
+        from stigmer.store.sqlite import SqliteStore
+
+        return SqliteStore(rest, **options)
     from stigmer.store.lmdbstore import LmdbStore
 
     return LmdbStore(rest, **options)

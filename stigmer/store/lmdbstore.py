@@ -36,16 +36,25 @@ import lmdb
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
-from stigmer.errors import (
-    AlreadyExists,
-    Conflict,
-    NotFound,
-    StoreClosed,
-    StoreError,
-    StoreFull,
-    StoreVersionError,
-)
+from stigmer.errors import StoreClosed, StoreFull
 from stigmer.store.protocol import EventList, Reader, ResourceList, Stats, T, WriteTxn
+from stigmer.store.records import (
+    Lookups,
+    Nesting,
+    NothingToCommit,
+    Shortcuts,
+    WriteState,
+    check_identity,
+    check_version,
+    decode,
+    harden_files,
+    inspect_object,
+    make_event,
+    make_private_dir,
+    matching,
+    schema_too_new,
+    slug_taken,
+)
 from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
@@ -119,19 +128,15 @@ def _open_env(path: Path, map_size: int) -> _Shared:
             txn.put(b"revision", _REV.pack(0), db=meta)
         elif int(stored) > SCHEMA_VERSION:
             env.close()
-            raise StoreVersionError(
-                f"store at {path} has schema version {int(stored)}, but this Stigmer "
-                f"understands up to {SCHEMA_VERSION}; upgrade Stigmer to open it"
-            )
-    _harden_files(path)
+            raise schema_too_new(path, int(stored), SCHEMA_VERSION)
+    harden_files(path / name for name in ("data.mdb", "lock.mdb"))
     return _Shared(env, dbs, 0, _fork_generation)
 
 
 def _prepare_dir(path: Path) -> None:
     """Creates the data dir 0700, and warns when an existing one is looser."""
     if not path.exists():
-        path.mkdir(parents=True, mode=0o700)
-        path.chmod(0o700)  # mkdir's mode is masked by the umask
+        make_private_dir(path)
         return
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
@@ -140,26 +145,8 @@ def _prepare_dir(path: Path) -> None:
         )
 
 
-def _harden_files(path: Path) -> None:
-    """Keeps the store's files 0600; py-lmdb's mode is masked by the umask."""
-    for name in ("data.mdb", "lock.mdb"):
-        f = path / name
-        if f.exists() and f.stat().st_mode & 0o177:
-            log.warning("store file %s had mode %o; setting it to 600", f, f.stat().st_mode & 0o777)
-            f.chmod(0o600)
-
-
 def _okey(kind: str, id: str) -> bytes:
     return f"{kind}/{id}".encode()
-
-
-def _decode(kind: str, blob: bytes) -> Resource:
-    return kinds.by_key(kind).message.FromString(blob)
-
-
-def _missing(kind: str, name: str, org: str | None = None) -> NotFound:
-    where = "" if org is None else f' in org "{org}"'
-    return NotFound(f'{kinds.by_key(kind).singular} "{name}" not found{where}')
 
 
 def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
@@ -167,18 +154,7 @@ def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
     return [ref.id.encode() + tail for ref in obj.metadata.owner_references]
 
 
-def _check_identity(kind: str, obj: Resource) -> None:
-    """Refuses identities that would make index keys ambiguous."""
-    kinds.by_key(kind)  # KeyError for an unknown kind
-    md = obj.metadata
-    if not md.id or "\0" in md.id:
-        raise StoreError(f"{kind} id {md.id!r} is empty or contains NUL")
-    for what, value in (("org", md.org), ("slug", md.slug)):
-        if not value or "/" in value or "\0" in value:
-            raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
-
-
-class _LmdbReader:
+class _LmdbReader(Lookups):
     """Reads inside one LMDB transaction."""
 
     def __init__(self, txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> None:
@@ -187,23 +163,11 @@ class _LmdbReader:
 
     def find(self, kind: str, id: str) -> Resource | None:
         blob = self._txn.get(_okey(kind, id), db=self._dbs["objects"])
-        return None if blob is None else _decode(kind, blob)
-
-    def get(self, kind: str, id: str) -> Resource:
-        obj = self.find(kind, id)
-        if obj is None:
-            raise _missing(kind, id)
-        return obj
+        return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
         id = self._txn.get(f"{kind}/{org}/{slug}".encode(), db=self._dbs["slugs"])
         return None if id is None else self.find(kind, id.decode())
-
-    def get_by_slug(self, kind: str, org: str, slug: str) -> Resource:
-        obj = self.find_by_slug(kind, org, slug)
-        if obj is None:
-            raise _missing(kind, slug, org)
-        return obj
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
         """Keys of ``db`` that start with ``prefix``, in order."""
@@ -239,9 +203,7 @@ class _LmdbReader:
         else:
             blobs = (get(_okey(kind, i), db=objects) for i in self._ids(kind, org))
             out = [message.FromString(b) for b in blobs if b is not None]
-        if selector is not None and selector.requirements:
-            out = [o for o in out if selector.matches(o.metadata.labels)]
-        return out
+        return matching(out, selector)
 
     def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
         prefix = owner_id.encode() + b"\0" + (f"{kind}/".encode() if kind else b"")
@@ -268,7 +230,7 @@ class _LmdbReader:
                 org = key[len(prefix) :].split(b"/", 1)[0]
                 found.append(org.decode())
                 ok = cur.set_range(prefix + org + b"0")  # "0" follows "/": skip the org
-        return found
+        return sorted(found)  # "a-b/..." sorts before "a/..." as keys, not as names
 
     def revision(self) -> int:
         raw = self._txn.get(b"revision", db=self._dbs["meta"])
@@ -282,73 +244,61 @@ class _LmdbReader:
         return [k.decode() for k in self._scan("iam", prefix.encode())]
 
 
-class _LmdbWriteTxn(_LmdbReader):
+class _LmdbWriteTxn(_LmdbReader, Nesting):
     """A write transaction; ``finish`` must run before the commit."""
 
-    def __init__(self, txn: lmdb.Transaction[bytes], dbs: dict[str, Any], actor: str) -> None:
+    def __init__(
+        self, env: lmdb.Environment, txn: lmdb.Transaction[bytes], dbs: dict[str, Any], actor: str
+    ) -> None:
         super().__init__(txn, dbs)
-        self._actor = actor
-        self._rev = self.revision()
-        self._start_rev = self._rev
-        self._now_ns = time.time_ns()
-        self._events: list[Event] = []
+        self._env = env
+        self._parents: list[lmdb.Transaction[bytes]] = []
+        self.state = WriteState(self.revision(), actor, time.time_ns())
 
     @property
     def events(self) -> list[Event]:
-        return self._events
+        return self.state.events
 
-    def _append_event(self, type_: int, kind: str, obj: Resource) -> None:
-        md = obj.metadata
-        ev = Event(
-            revision=self._rev,
-            type=type_,  # type: ignore[arg-type]
-            kind=kind,
-            id=md.id,
-            org=md.org,
-            slug=md.slug,
-            generation=md.generation,
-            actor=self._actor,
-        )
-        ev.time.FromNanoseconds(self._now_ns)
-        self._txn.put(_REV.pack(self._rev), ev.SerializeToString(), db=self._dbs["events"])
-        self._events.append(ev)
+    def _begin_nested(self) -> None:
+        self._parents.append(self._txn)
+        self._txn = self._env.begin(write=True, parent=self._txn)
 
-    def _check_version(self, kind: str, id: str, old: Resource | None, expected: int) -> None:
-        actual = 0 if old is None else old.metadata.resource_version
-        if actual != expected:
-            what = "does not exist" if old is None else f"is at resource_version {actual}"
-            if expected == 0:
-                what = "already exists"
-            raise Conflict(
-                f"{kinds.by_key(kind).singular} {id} {what}, expected {expected}; "
-                "re-read it and try again"
-            )
+    def _end_nested(self, *, commit: bool) -> None:
+        if commit:
+            self._txn.commit()
+        else:
+            self._txn.abort()
+        self._txn = self._parents.pop()
+
+    def _append_event(self, type_: int, kind: str, obj: Resource, revision: int) -> None:
+        st = self.state
+        ev = make_event(type_, kind, obj, revision=revision, actor=st.actor, now_ns=st.now_ns)
+        self._txn.put(_REV.pack(revision), ev.SerializeToString(), db=self._dbs["events"])
+        st.record(ev)
 
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
         kind = kinds.of(obj).key
-        _check_identity(kind, obj)
+        check_identity(kind, obj)
         md, dbs, txn = obj.metadata, self._dbs, self._txn
         okey = _okey(kind, md.id)
         old_blob = txn.get(okey, db=dbs["objects"])
-        old = None if old_blob is None else _decode(kind, old_blob)
+        old = None if old_blob is None else decode(kind, old_blob)
         if expected_version is not None:
-            self._check_version(kind, md.id, old, expected_version)
+            check_version(kind, md.id, old, expected_version)
         slug_key = f"{kind}/{md.org}/{md.slug}".encode()
         holder = txn.get(slug_key, db=dbs["slugs"])
         if holder is not None and holder.decode() != md.id:
-            raise AlreadyExists(
-                f'{kinds.by_key(kind).singular} "{md.slug}" already exists in org "{md.org}"'
-            )
+            raise slug_taken(kind, md.slug, md.org)
         if old is not None:
             self._drop_indexes(kind, old, keep=obj)
-        self._rev += 1
-        md.resource_version = self._rev
+        revision, type_ = self.state.next_for_put(kind, md.id, old is not None)
+        md.resource_version = revision
         txn.put(okey, obj.SerializeToString(), db=dbs["objects"])
         txn.put(slug_key, md.id.encode(), db=dbs["slugs"])
         txn.put(f"{kind}/{md.org}/{md.id}".encode(), b"", db=dbs["by_org"])
         for key in _owner_keys(kind, obj):
             txn.put(key, b"", db=dbs["by_owner"])
-        self._append_event(EventType.created if old is None else EventType.updated, kind, obj)
+        self._append_event(type_, kind, obj, revision)
         return obj
 
     def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
@@ -365,13 +315,12 @@ class _LmdbWriteTxn(_LmdbReader):
     def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
         old = self.find(kind, id)
         if expected_version is not None:
-            self._check_version(kind, id, old, expected_version)
+            check_version(kind, id, old, expected_version)
         if old is None:
             return None
         self._drop_indexes(kind, old)
         self._txn.delete(_okey(kind, id), db=self._dbs["objects"])
-        self._rev += 1
-        self._append_event(EventType.deleted, kind, old)
+        self._append_event(EventType.deleted, kind, old, self.state.next_for_delete(kind, id))
         return old
 
     def delete_all(self, kind: str) -> int:
@@ -381,17 +330,24 @@ class _LmdbWriteTxn(_LmdbReader):
         return len(ids)
 
     def set_meta(self, key: str, value: str) -> None:
+        self.state.touched()
         self._txn.put(b"x:" + key.encode(), value.encode(), db=self._dbs["meta"])
 
     def add_tuple(self, tuple_: str) -> bool:
-        return bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
+        added = bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
+        if added:
+            self.state.touched()
+        return added
 
     def remove_tuple(self, tuple_: str) -> bool:
-        return bool(self._txn.delete(tuple_.encode(), db=self._dbs["iam"]))
+        removed = bool(self._txn.delete(tuple_.encode(), db=self._dbs["iam"]))
+        if removed:
+            self.state.touched()
+        return removed
 
     def finish(self) -> None:
-        if self._rev != self._start_rev:
-            self._txn.put(b"revision", _REV.pack(self._rev), db=self._dbs["meta"])
+        if self.state.revision != self.state.start:
+            self._txn.put(b"revision", _REV.pack(self.state.revision), db=self._dbs["meta"])
 
 
 def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[str]:
@@ -403,16 +359,11 @@ def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[s
     with txn.cursor(db=dbs["objects"]) as cur:
         for key, blob in cur:
             kind, _, id = key.decode().partition("/")
-            try:
-                obj = _decode(kind, blob)
-            except Exception as e:  # any decode failure is a finding, not a crash
-                problems.append(f"objects/{key.decode()}: cannot decode: {e}")
+            where = f"objects/{key.decode()}"
+            obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
+            if obj is None:
                 continue
             md = obj.metadata
-            if md.id != id:
-                problems.append(f"objects/{key.decode()}: holds id {md.id!r}")
-            if md.resource_version > revision:
-                problems.append(f"objects/{key.decode()}: resource_version beyond revision")
             slug_key = f"{kind}/{md.org}/{md.slug}".encode()
             if txn.get(slug_key, db=dbs["slugs"]) != id.encode():
                 problems.append(f"objects/{key.decode()}: slug index entry missing or wrong")
@@ -437,7 +388,7 @@ def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[s
     return problems
 
 
-class LmdbStore:
+class LmdbStore(Shortcuts):
     """The LMDB-backed Store. Safe to share between threads and processes."""
 
     def __init__(self, path: str | os.PathLike[str], *, map_size: int = DEFAULT_MAP_SIZE) -> None:
@@ -507,26 +458,14 @@ class LmdbStore:
         txn, dbs = self._txn()
         with txn:
             blob = txn.get(_okey(kind, id), db=dbs["objects"])
-        return None if blob is None else _decode(kind, blob)
-
-    def get(self, kind: str, id: str) -> Resource:
-        obj = self.find(kind, id)
-        if obj is None:
-            raise _missing(kind, id)
-        return obj
+        return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
         txn, dbs = self._txn()
         with txn:
             id = txn.get(f"{kind}/{org}/{slug}".encode(), db=dbs["slugs"])
             blob = None if id is None else txn.get(kind.encode() + b"/" + id, db=dbs["objects"])
-        return None if blob is None else _decode(kind, blob)
-
-    def get_by_slug(self, kind: str, org: str, slug: str) -> Resource:
-        obj = self.find_by_slug(kind, org, slug)
-        if obj is None:
-            raise _missing(kind, slug, org)
-        return obj
+        return None if blob is None else decode(kind, blob)
 
     def list(
         self, kind: str, *, org: str | None = None, selector: Selector | None = None
@@ -560,6 +499,8 @@ class LmdbStore:
 
     def events_since(self, revision: int, limit: int | None = None) -> EventList:
         out: EventList = []
+        if limit is not None and limit <= 0:
+            return out
         with self._begin() as (txn, dbs), txn.cursor(db=dbs["events"]) as cur:
             if cur.set_range(_REV.pack(revision + 1)):
                 for blob in cur.iternext(keys=False, values=True):
@@ -568,40 +509,25 @@ class LmdbStore:
                         break
         return out
 
-    def iter_events(self, revision: int = 0) -> Iterator[Event]:
-        while batch := self.events_since(revision, limit=1000):
-            yield from batch
-            revision = batch[-1].revision
-
     # -- writes ---------------------------------------------------------------
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         for _ in range(_MAX_GROWTH_STEPS):
             try:
                 with self._begin(write=True) as (txn, dbs):
-                    w = _LmdbWriteTxn(txn, dbs, actor)
+                    w = _LmdbWriteTxn(self._live().env, txn, dbs, actor)
                     result = fn(w)
+                    if not w.state.dirty:
+                        raise NothingToCommit(result)  # abort: no commit, no fsync
                     w.finish()
                 return result
+            except NothingToCommit as nothing:
+                return nothing.result  # type: ignore[return-value]
             except lmdb.MapFullError:
                 self._grow()  # the transaction was aborted; retry it in a bigger map
             except lmdb.DiskError as e:
                 raise StoreFull(f"store {self.url}: disk full or failing: {e}") from e
         raise StoreFull(f"store {self.url} could not grow enough for one transaction")
-
-    def put(
-        self, obj: Resource, *, expected_version: int | None = None, actor: str = ""
-    ) -> Resource:
-        """Writes one object in its own transaction (see WriteTxn.put)."""
-        return self.transact(lambda w: w.put(obj, expected_version=expected_version), actor=actor)
-
-    def delete(self, kind: str, id: str, *, actor: str = "") -> Resource | None:
-        """Deletes one object in its own transaction (see WriteTxn.delete)."""
-        return self.transact(lambda w: w.delete(kind, id), actor=actor)
-
-    def delete_all(self, kind: str, *, actor: str = "") -> int:
-        """Deletes every object of a kind in one transaction."""
-        return self.transact(lambda w: w.delete_all(kind), actor=actor)
 
     # -- maintenance ----------------------------------------------------------
 

@@ -114,9 +114,22 @@ class WriteTxn(Reader, Protocol):
         """Removes a relation tuple; False when it was not there."""
         ...
 
+    def nested(self, fn: Callable[[WriteTxn], T]) -> T:
+        """Runs ``fn`` in a nested transaction and returns its result.
+
+        If ``fn`` raises, everything it wrote is undone (revisions and events
+        too) and the exception propagates; the outer transaction goes on.
+        """
+        ...
+
     @property
-    def events(self) -> list[Event]:
-        """The events this transaction appended so far."""
+    def events(self) -> builtins.list[Event]:
+        """The events of this transaction so far, one per object written.
+
+        Writing one object several times in a transaction takes one revision
+        and gives one event: its first type (created stays created), its
+        last state.
+        """
         ...
 
 
@@ -136,6 +149,9 @@ class Store(Reader, Protocol):
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         """Runs ``fn`` in one write transaction and commits it, returning fn's result.
+
+        A transaction in which nothing was written is aborted instead of
+        committed: no fsync, no new revision.
 
         ``fn`` may be run again if the backend had to grow (LMDB's map), so it
         must not have effects outside the transaction. An exception from ``fn``

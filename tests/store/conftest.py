@@ -9,13 +9,16 @@ import pytest
 
 from stigmer.store import Store, open_store
 
-BACKENDS = ["lmdb"]
+BACKENDS = ["lmdb", "sqlite"]
+
+# What a backend's URL names: LMDB's is a directory, SQLite's one database file.
+_STORE_PATHS = {"lmdb": "store", "sqlite": "store.db"}
 
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL for a fresh, empty store of one backend."""
-    return f"{request.param}:{tmp_path / 'store'}"
+    return f"{request.param}:{tmp_path / _STORE_PATHS[request.param]}"
 
 
 @pytest.fixture

@@ -311,3 +311,63 @@ def test_check_passes_on_a_busy_store(store: Store) -> None:
     store.transact(lambda w: [w.delete("agent", f"agt-{i}") for i in range(0, 30, 2)])
     store.transact(lambda w: w.put(agent("agt-1", org="moved", slug="moved")))
     assert store.check() == []
+
+
+def test_a_failed_nested_transaction_undoes_only_itself(store: Store) -> None:
+    def fn(w):  # type: ignore[no-untyped-def]
+        w.put(agent("agt-1"))
+
+        def failing(t):  # type: ignore[no-untyped-def]
+            t.put(agent("agt-2"))
+            t.put(agent("agt-1", instructions="Changed inside the nested one."))
+            t.add_tuple("org:x#admin@user:y")
+            raise RuntimeError("document failed")
+
+        with pytest.raises(RuntimeError):
+            w.nested(failing)
+        assert w.find("agent", "agt-2") is None
+        assert w.get("agent", "agt-1").spec.instructions == "You are a helpful agent."
+        assert w.nested(lambda t: t.put(agent("agt-3"))).metadata.resource_version == 2
+        return [(e.revision, e.id) for e in w.events]
+
+    assert store.transact(fn) == [(1, "agt-1"), (2, "agt-3")]
+    assert ids(store.list("agent")) == ["agt-1", "agt-3"]
+    assert store.tuples() == []
+    assert [(e.revision, e.id) for e in store.events_since(0)] == [(1, "agt-1"), (2, "agt-3")]
+    assert store.check() == []
+
+
+def test_writes_to_one_object_in_a_transaction_are_one_revision_and_event(store: Store) -> None:
+    def fn(w):  # type: ignore[no-untyped-def]
+        w.put(agent("agt-1"))
+        w.put(agent("agt-2"))
+        w.put(agent("agt-1", instructions="The final instructions."))
+
+    store.transact(fn)
+    events = store.events_since(0)
+    assert [(e.revision, e.id, e.type) for e in events] == [
+        (1, "agt-1", EventType.created),
+        (2, "agt-2", EventType.created),
+    ]
+    a = store.get("agent", "agt-1")
+    assert a.metadata.resource_version == 1 and a.spec.instructions == "The final instructions."
+    assert store.revision() == 2
+    store.transact(lambda w: (w.put(agent("agt-1")), w.put(agent("agt-1"))))
+    assert [(e.revision, e.type) for e in store.events_since(2)] == [(3, EventType.updated)]
+
+
+def test_a_transaction_that_writes_nothing_commits_nothing(store: Store) -> None:
+    store.transact(lambda w: (w.put(agent("agt-1")), w.add_tuple("org:x#admin@user:y")))
+    revision, events = store.revision(), store.events_since(0)
+    assert (
+        store.transact(lambda w: (w.find("agent", "agt-1"), w.add_tuple("org:x#admin@user:y")))[0]
+        is not None
+    )
+    assert store.transact(lambda w: w.delete("agent", "nope")) is None
+    assert store.revision() == revision and store.events_since(0) == events
+
+
+def test_limits_and_org_order(store: Store) -> None:
+    store.transact(lambda w: [w.put(agent("agt-1", org="a")), w.put(agent("agt-2", org="a-b"))])
+    assert store.events_since(0, limit=0) == []
+    assert store.orgs("agent") == ["a", "a-b"]

@@ -113,3 +113,14 @@ def test_a_forked_child_uses_its_own_environment(tmp_path: Path) -> None:
     store.put(agent("agt-after"))
     assert store.check() == []
     store.close()
+
+
+def test_a_transaction_that_writes_nothing_is_not_committed(tmp_path: Path) -> None:
+    store = LmdbStore(tmp_path / "s")
+    store.put(agent("agt-1"))
+    before = store._live().env.info()["last_txnid"]
+    store.transact(lambda w: (w.find("agent", "agt-1"), w.delete("agent", "nope")))
+    assert store._live().env.info()["last_txnid"] == before
+    store.put(agent("agt-2"))
+    assert store._live().env.info()["last_txnid"] == before + 1
+    store.close()

@@ -1,0 +1,306 @@
+"""What every store backend shares, so that the backends differ only in storage.
+
+The error builders give both backends the same messages; ``check_identity``
+and ``check_version`` are the rules every put follows; ``make_event`` builds
+the change-feed record; ``inspect_object`` is the per-object half of
+``check()``. ``Lookups`` and ``Shortcuts`` are mixins that define the
+convenience methods of the protocol in terms of the primitive ones, and the
+file helpers keep a store's files private.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreError, StoreVersionError
+from stigmer.store.protocol import EventList, ResourceList, T, WriteTxn
+from stigmer.store.selectors import Selector
+
+log = logging.getLogger("stigmer.store")
+
+# -- errors and rules -----------------------------------------------------------
+
+
+def missing(kind: str, name: str, org: str | None = None) -> NotFound:
+    """The NotFound for an id (or, with ``org``, a slug) that names nothing."""
+    where = "" if org is None else f' in org "{org}"'
+    return NotFound(f'{kinds.by_key(kind).singular} "{name}" not found{where}')
+
+
+def slug_taken(kind: str, slug: str, org: str) -> AlreadyExists:
+    """The AlreadyExists for a put whose (kind, org, slug) another object holds."""
+    return AlreadyExists(f'{kinds.by_key(kind).singular} "{slug}" already exists in org "{org}"')
+
+
+def schema_too_new(path: Path, found: int, supported: int) -> StoreVersionError:
+    """The refusal to open a store that a newer Stigmer wrote."""
+    return StoreVersionError(
+        f"store at {path} has schema version {found}, but this Stigmer "
+        f"understands up to {supported}; upgrade Stigmer to open it"
+    )
+
+
+def check_identity(kind: str, obj: Resource) -> None:
+    """Refuses identities that would make index keys ambiguous."""
+    kinds.by_key(kind)  # KeyError for an unknown kind
+    md = obj.metadata
+    if not md.id or "\0" in md.id:
+        raise StoreError(f"{kind} id {md.id!r} is empty or contains NUL")
+    for what, value in (("org", md.org), ("slug", md.slug)):
+        if not value or "/" in value or "\0" in value:
+            raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
+
+
+def check_version(kind: str, id: str, old: Resource | None, expected: int) -> None:
+    """Raises Conflict unless the stored resource_version is ``expected`` (0: absent)."""
+    actual = 0 if old is None else old.metadata.resource_version
+    if actual != expected:
+        what = "does not exist" if old is None else f"is at resource_version {actual}"
+        if expected == 0:
+            what = "already exists"
+        raise Conflict(
+            f"{kinds.by_key(kind).singular} {id} {what}, expected {expected}; "
+            "re-read it and try again"
+        )
+
+
+# -- records --------------------------------------------------------------------
+
+
+def decode(kind: str, blob: bytes) -> Resource:
+    """The object stored as ``blob`` under ``kind``."""
+    return kinds.by_key(kind).message.FromString(blob)
+
+
+def matching(objs: ResourceList, selector: Selector | None) -> ResourceList:
+    """The objects whose labels match ``selector`` (all of them when it is None)."""
+    if selector is None or not selector.requirements:
+        return objs
+    return [o for o in objs if selector.matches(o.metadata.labels)]
+
+
+def make_event(
+    type_: int, kind: str, obj: Resource, *, revision: int, actor: str, now_ns: int
+) -> Event:
+    """The change-feed record of one write; it names the object, never its spec."""
+    md = obj.metadata
+    ev = Event(
+        revision=revision,
+        type=type_,  # type: ignore[arg-type]
+        kind=kind,
+        id=md.id,
+        org=md.org,
+        slug=md.slug,
+        generation=md.generation,
+        actor=actor,
+    )
+    ev.time.FromNanoseconds(now_ns)
+    return ev
+
+
+def inspect_object(
+    where: str, kind: str, id: str, blob: bytes, *, revision: int, problems: list[str]
+) -> Resource | None:
+    """Decodes a stored object for check(), appending what is wrong with it.
+
+    Returns None when it cannot be decoded, so its indexes cannot be checked.
+    """
+    try:
+        obj = decode(kind, blob)
+    except Exception as e:  # any decode failure is a finding, not a crash
+        problems.append(f"{where}: cannot decode: {e}")
+        return None
+    md = obj.metadata
+    if md.id != id:
+        problems.append(f"{where}: holds id {md.id!r}")
+    if md.resource_version > revision:
+        problems.append(f"{where}: resource_version beyond revision")
+    return obj
+
+
+# -- write transactions -------------------------------------------------------------
+
+
+class WriteState:
+    """The bookkeeping every backend's write transaction shares.
+
+    - One global revision: each object written takes the next one.
+    - Writes to one object within a transaction coalesce into one revision
+      and one event (created stays created): the intermediate states were
+      never visible to anyone, so the feed shows one change per object.
+    - Nested transactions: everything recorded inside one is undone when it
+      fails, through an undo log (O(1) per write, whatever the batch size).
+    - ``dirty`` says whether anything was written, so a transaction that
+      changed nothing is not committed (no fsync, no new revision).
+    """
+
+    def __init__(self, revision: int, actor: str, now_ns: int) -> None:
+        self.revision = self.start = revision
+        self.actor, self.now_ns = actor, now_ns
+        self.events: list[Event] = []
+        self.dirty = False
+        self._index: dict[int, int] = {}  # revision -> position in events
+        self._written: dict[tuple[str, str], tuple[int, int]] = {}  # (kind, id) -> (rev, type)
+        self._undo: list[Callable[[], object]] = []
+
+    def _remember(self, key: tuple[str, str], value: tuple[int, int]) -> None:
+        old = self._written.get(key)
+        self._written[key] = value
+        self._undo.append(
+            (lambda: self._written.pop(key))
+            if old is None
+            else (lambda: self._written.update({key: old}))
+        )
+
+    def next_for_put(self, kind: str, id: str, existed: bool) -> tuple[int, int]:
+        """(revision, event type) for a put: a new revision, or this transaction's one."""
+        self.dirty = True
+        prev = self._written.get((kind, id))
+        if prev is not None and prev[1] != EventType.deleted:
+            return prev
+        self.revision += 1
+        value = (self.revision, EventType.updated if existed else EventType.created)
+        self._remember((kind, id), value)
+        return value
+
+    def next_for_delete(self, kind: str, id: str) -> int:
+        """The revision of a delete."""
+        self.dirty = True
+        self.revision += 1
+        self._remember((kind, id), (self.revision, EventType.deleted))
+        return self.revision
+
+    def record(self, event: Event) -> None:
+        """Adds an event, or replaces this transaction's earlier event of the same revision."""
+        at = self._index.get(event.revision)
+        if at is None:
+            self._index[event.revision] = len(self.events)
+            self.events.append(event)
+            self._undo.append(lambda: (self.events.pop(), self._index.pop(event.revision)))
+        else:
+            old = self.events[at]
+            self.events[at] = event
+            self._undo.append(lambda: self.events.__setitem__(at, old))
+
+    def touched(self) -> None:
+        """Notes a write that takes no revision (meta, tuples)."""
+        self.dirty = True
+
+    def mark(self) -> tuple[int, int, bool]:
+        return (len(self._undo), self.revision, self.dirty)
+
+    def rollback(self, mark: tuple[int, int, bool]) -> None:
+        """Forgets everything recorded since ``mark``."""
+        size, self.revision, self.dirty = mark
+        while len(self._undo) > size:
+            self._undo.pop()()
+
+
+class Nesting:
+    """``nested`` for a write transaction, given the backend's savepoint hooks."""
+
+    state: WriteState
+
+    def _begin_nested(self) -> None:
+        raise NotImplementedError
+
+    def _end_nested(self, *, commit: bool) -> None:
+        raise NotImplementedError
+
+    def nested(self, fn: Callable[[WriteTxn], T]) -> T:
+        """Runs ``fn`` in a nested transaction: on an exception its writes are undone."""
+        mark = self.state.mark()
+        self._begin_nested()
+        try:
+            result = fn(self)  # type: ignore[arg-type]
+        except BaseException:
+            self._end_nested(commit=False)
+            self.state.rollback(mark)
+            raise
+        self._end_nested(commit=True)
+        return result
+
+
+class NothingToCommit(Exception):
+    """Raised inside a backend's transaction block to abort it and return ``result``."""
+
+    def __init__(self, result: object) -> None:
+        self.result = result
+
+
+# -- convenience methods ----------------------------------------------------------
+
+
+class _Finds(Protocol):
+    def find(self, kind: str, id: str) -> Resource | None: ...
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None: ...
+
+
+class Lookups:
+    """``get`` and ``get_by_slug``: ``find`` and ``find_by_slug`` that raise NotFound."""
+
+    def get(self: _Finds, kind: str, id: str) -> Resource:
+        obj = self.find(kind, id)
+        if obj is None:
+            raise missing(kind, id)
+        return obj
+
+    def get_by_slug(self: _Finds, kind: str, org: str, slug: str) -> Resource:
+        obj = self.find_by_slug(kind, org, slug)
+        if obj is None:
+            raise missing(kind, slug, org)
+        return obj
+
+
+class _Transacts(_Finds, Protocol):
+    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T: ...
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList: ...
+
+
+class Shortcuts(Lookups):
+    """The Store methods that are one transaction or a loop over the feed."""
+
+    def put(
+        self: _Transacts, obj: Resource, *, expected_version: int | None = None, actor: str = ""
+    ) -> Resource:
+        """Writes one object in its own transaction (see WriteTxn.put)."""
+        return self.transact(lambda w: w.put(obj, expected_version=expected_version), actor=actor)
+
+    def delete(self: _Transacts, kind: str, id: str, *, actor: str = "") -> Resource | None:
+        """Deletes one object in its own transaction (see WriteTxn.delete)."""
+        return self.transact(lambda w: w.delete(kind, id), actor=actor)
+
+    def delete_all(self: _Transacts, kind: str, *, actor: str = "") -> int:
+        """Deletes every object of a kind in one transaction."""
+        return self.transact(lambda w: w.delete_all(kind), actor=actor)
+
+    def iter_events(self: _Transacts, revision: int = 0) -> Iterator[Event]:
+        """Every stored event after ``revision``, a thousand at a time."""
+        while batch := self.events_since(revision, limit=1000):
+            yield from batch
+            revision = batch[-1].revision
+
+
+# -- files ------------------------------------------------------------------------
+
+
+def make_private_dir(path: Path) -> None:
+    """Creates ``path`` (and its parents) with mode 0700 for the last part."""
+    path.mkdir(parents=True, mode=0o700)
+    path.chmod(0o700)  # mkdir's mode is masked by the umask
+
+
+def harden_files(files: Iterable[Path]) -> None:
+    """Keeps a store's files 0600; the libraries' modes are masked by the umask."""
+    for f in files:
+        if f.exists() and f.stat().st_mode & 0o177:
+            log.warning("store file %s had mode %o; setting it to 600", f, f.stat().st_mode & 0o777)
+            f.chmod(0o600)

@@ -1,0 +1,596 @@
+"""The SQLite backend: the same Store as LMDB, in one database file.
+
+Layout (tables of one file; every key column is part of a primary key)::
+
+    resources  (kind, id)          -> data: binary protobuf, updated_at: ISO-8601 UTC
+    slugs      (kind, org, slug)   -> id
+    by_org     (kind, org, id)
+    by_owner   (owner_id, kind, id)
+    events     revision            -> data: stigmer.api.v1.Event
+    meta       key                 -> value   (schema_version, revision, x:<set_meta key>)
+    tuples     relation tuple
+
+``resources`` is upstream Stigmer's table, so its tools can read the file.
+The file is in WAL mode, so readers never wait for the writer. Every write
+transaction starts with BEGIN IMMEDIATE, which takes the file's one write
+lock at once: writers, in any process, run one after another, and the read
+that a compare-and-swap checks cannot go stale before the write.
+``synchronous=FULL`` fsyncs the WAL at each commit, so a write is durable when
+the call returns. A busy timeout lets a writer wait for another's lock.
+
+Connections are pooled: a call borrows one, uses it alone and gives it back,
+so threads never share one, and a call nested in a ``read()`` gets its own.
+After fork() the child leaves its parent's connections untouched (SQLite's
+rule: never use a connection across fork) and opens its own.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.errors import StoreClosed, StoreError, StoreFull
+from stigmer.store.protocol import EventList, Reader, ResourceList, Stats, T, WriteTxn
+from stigmer.store.records import (
+    Lookups,
+    Nesting,
+    Shortcuts,
+    WriteState,
+    check_identity,
+    check_version,
+    decode,
+    harden_files,
+    inspect_object,
+    make_event,
+    make_private_dir,
+    matching,
+    schema_too_new,
+    slug_taken,
+)
+from stigmer.store.selectors import Selector
+
+SCHEMA_VERSION = 1
+DEFAULT_BUSY_TIMEOUT_MS = 60_000  # how long a writer waits for another one's lock
+_WAL_SIZE_LIMIT = 64 << 20  # a checkpointed WAL is cut back to this; else it stays at its peak
+
+_TABLES = (
+    "CREATE TABLE resources(kind TEXT, id TEXT, data BLOB, updated_at TEXT,"
+    " PRIMARY KEY(kind, id)) WITHOUT ROWID",
+    "CREATE TABLE slugs(kind TEXT, org TEXT, slug TEXT, id TEXT NOT NULL,"
+    " PRIMARY KEY(kind, org, slug)) WITHOUT ROWID",
+    "CREATE TABLE by_org(kind TEXT, org TEXT, id TEXT, PRIMARY KEY(kind, org, id)) WITHOUT ROWID",
+    "CREATE TABLE by_owner(owner_id TEXT, kind TEXT, id TEXT,"
+    " PRIMARY KEY(owner_id, kind, id)) WITHOUT ROWID",
+    "CREATE TABLE events(revision INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+    "CREATE TABLE tuples(tuple TEXT PRIMARY KEY) WITHOUT ROWID",
+)
+
+# _INHERITED keeps the connections a forked child inherited: closing one
+# there could release or take locks on the parent's behalf, so they are
+# never touched, and never collected either.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+def _iso(now_ns: int) -> str:
+    """``now_ns`` as upstream's updated_at: ISO-8601 in UTC, to the microsecond."""
+    stamp = datetime.fromtimestamp(now_ns / 1e9, UTC).isoformat(timespec="microseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+class _SqliteReader(Lookups):
+    """Reads through one connection: a snapshot inside BEGIN, else statement by statement."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def _one(self, sql: str, *args: object) -> Any:
+        """The first column of the first row, or None."""
+        row = self.db.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    def find(self, kind: str, id: str) -> Resource | None:
+        blob = self._one("SELECT data FROM resources WHERE kind = ? AND id = ?", kind, id)
+        return None if blob is None else decode(kind, blob)
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        blob = self._one(
+            "SELECT r.data FROM slugs s JOIN resources r ON r.kind = s.kind AND r.id = s.id"
+            " WHERE s.kind = ? AND s.org = ? AND s.slug = ?",
+            kind,
+            org,
+            slug,
+        )
+        return None if blob is None else decode(kind, blob)
+
+    def list(
+        self, kind: str, *, org: str | None = None, selector: Selector | None = None
+    ) -> ResourceList:
+        message = kinds.by_key(kind).message
+        if org is None:
+            rows = self.db.execute("SELECT data FROM resources WHERE kind = ? ORDER BY id", (kind,))
+        else:  # through by_org, so the cost is that of the org, not of the kind
+            rows = self.db.execute(
+                "SELECT r.data FROM by_org o JOIN resources r ON r.kind = o.kind AND r.id = o.id"
+                " WHERE o.kind = ? AND o.org = ? ORDER BY o.id",
+                (kind, org),
+            )
+        return matching([message.FromString(blob) for (blob,) in rows], selector)
+
+    def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
+        sql = (
+            "SELECT b.kind, r.data FROM by_owner b"
+            " JOIN resources r ON r.kind = b.kind AND r.id = b.id WHERE b.owner_id = ?"
+        )
+        args: tuple[str, ...] = (owner_id,)
+        if kind is not None:
+            sql, args = sql + " AND b.kind = ?", (owner_id, kind)
+        rows = self.db.execute(sql + " ORDER BY b.kind, b.id", args)
+        return [decode(k, blob) for k, blob in rows]
+
+    def count(self, kind: str, *, org: str | None = None) -> int:
+        if org is None:
+            return int(self._one("SELECT count(*) FROM resources WHERE kind = ?", kind))
+        return int(self._one("SELECT count(*) FROM by_org WHERE kind = ? AND org = ?", kind, org))
+
+    def orgs(self, kind: str) -> builtins.list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT org FROM by_org WHERE kind = ? ORDER BY org", (kind,)
+        )
+        return [org for (org,) in rows]
+
+    def revision(self) -> int:
+        return int(self._one("SELECT value FROM meta WHERE key = 'revision'") or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        # "x:" keeps the callers' keys apart from schema_version and revision.
+        value = self._one("SELECT value FROM meta WHERE key = ?", "x:" + key)
+        return None if value is None else str(value)
+
+    def tuples(self, prefix: str = "") -> builtins.list[str]:
+        # The tuples that start with prefix sort together from prefix on; the
+        # range scan stops at the first that does not, like LMDB's cursor.
+        found = []
+        rows = self.db.execute(
+            "SELECT tuple FROM tuples WHERE tuple >= ? ORDER BY tuple", (prefix,)
+        )
+        for (tuple_,) in rows:
+            if not tuple_.startswith(prefix):
+                break
+            found.append(tuple_)
+        return found
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        rows = self.db.execute(
+            "SELECT data FROM events WHERE revision > ? ORDER BY revision LIMIT ?",
+            (revision, -1 if limit is None else limit),
+        )
+        return [Event.FromString(blob) for (blob,) in rows]
+
+
+class _SqliteWriteTxn(_SqliteReader, Nesting):
+    """A write transaction; ``finish`` must run before the commit."""
+
+    def __init__(self, db: sqlite3.Connection, actor: str) -> None:
+        super().__init__(db)
+        self.state = WriteState(self.revision(), actor, time.time_ns())
+        self._updated_at = _iso(self.state.now_ns)
+        self._depth = 0
+
+    @property
+    def events(self) -> list[Event]:
+        return self.state.events
+
+    def _begin_nested(self) -> None:
+        self._depth += 1
+        self.db.execute(f"SAVEPOINT nested{self._depth}")
+
+    def _end_nested(self, *, commit: bool) -> None:
+        name = f"nested{self._depth}"
+        if not commit:
+            self.db.execute(f"ROLLBACK TO {name}")
+        self.db.execute(f"RELEASE {name}")
+        self._depth -= 1
+
+    def _append_event(self, type_: int, kind: str, obj: Resource, revision: int) -> None:
+        st = self.state
+        ev = make_event(type_, kind, obj, revision=revision, actor=st.actor, now_ns=st.now_ns)
+        self.db.execute(
+            "INSERT OR REPLACE INTO events (revision, data) VALUES (?, ?)",
+            (revision, ev.SerializeToString()),
+        )
+        st.record(ev)
+
+    def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
+        kind = kinds.of(obj).key
+        check_identity(kind, obj)
+        md, db = obj.metadata, self.db
+        old = self.find(kind, md.id)
+        if expected_version is not None:
+            check_version(kind, md.id, old, expected_version)
+        holder = self._one(
+            "SELECT id FROM slugs WHERE kind = ? AND org = ? AND slug = ?", kind, md.org, md.slug
+        )
+        if holder is not None and holder != md.id:
+            raise slug_taken(kind, md.slug, md.org)
+        if old is not None:
+            self._drop_indexes(kind, old, keep=obj)
+        revision, type_ = self.state.next_for_put(kind, md.id, old is not None)
+        md.resource_version = revision  # before serializing: the stored copy carries it
+        db.execute(
+            "INSERT OR REPLACE INTO resources (kind, id, data, updated_at) VALUES (?, ?, ?, ?)",
+            (kind, md.id, obj.SerializeToString(), self._updated_at),
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO slugs (kind, org, slug, id) VALUES (?, ?, ?, ?)",
+            (kind, md.org, md.slug, md.id),
+        )
+        db.execute("INSERT OR IGNORE INTO by_org VALUES (?, ?, ?)", (kind, md.org, md.id))
+        for ref in md.owner_references:
+            db.execute("INSERT OR IGNORE INTO by_owner VALUES (?, ?, ?)", (ref.id, kind, md.id))
+        self._append_event(type_, kind, obj, revision)
+        return obj
+
+    def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
+        """Deletes the index rows of ``old`` that ``keep`` will not rewrite."""
+        md, db = old.metadata, self.db
+        if keep is None or (keep.metadata.org, keep.metadata.slug) != (md.org, md.slug):
+            db.execute(
+                "DELETE FROM slugs WHERE kind = ? AND org = ? AND slug = ?", (kind, md.org, md.slug)
+            )
+        if keep is None or keep.metadata.org != md.org:
+            db.execute(
+                "DELETE FROM by_org WHERE kind = ? AND org = ? AND id = ?", (kind, md.org, md.id)
+            )
+        kept = {ref.id for ref in keep.metadata.owner_references} if keep else set()
+        for owner in {ref.id for ref in md.owner_references} - kept:
+            db.execute(
+                "DELETE FROM by_owner WHERE owner_id = ? AND kind = ? AND id = ?",
+                (owner, kind, md.id),
+            )
+
+    def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
+        old = self.find(kind, id)
+        if expected_version is not None:
+            check_version(kind, id, old, expected_version)
+        if old is None:
+            return None
+        self._drop_indexes(kind, old)
+        self.db.execute("DELETE FROM resources WHERE kind = ? AND id = ?", (kind, id))
+        self._append_event(EventType.deleted, kind, old, self.state.next_for_delete(kind, id))
+        return old
+
+    def delete_all(self, kind: str) -> int:
+        rows = self.db.execute("SELECT id FROM resources WHERE kind = ? ORDER BY id", (kind,))
+        ids = [id for (id,) in rows]
+        for id in ids:
+            self.delete(kind, id)
+        return len(ids)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.state.touched()
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("x:" + key, value))
+
+    def add_tuple(self, tuple_: str) -> bool:
+        added = self.db.execute("INSERT OR IGNORE INTO tuples VALUES (?)", (tuple_,)).rowcount == 1
+        if added:
+            self.state.touched()
+        return added
+
+    def remove_tuple(self, tuple_: str) -> bool:
+        removed = self.db.execute("DELETE FROM tuples WHERE tuple = ?", (tuple_,)).rowcount == 1
+        if removed:
+            self.state.touched()
+        return removed
+
+    def finish(self) -> None:
+        if self.state.revision != self.state.start:
+            self.db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'revision'", (self.state.revision,)
+            )
+
+
+def _check(r: _SqliteReader) -> builtins.list[str]:
+    """Cross-checks resources and every index, both ways. Returns the problems."""
+    db, revision = r.db, r.revision()
+    problems = [f"sqlite: {msg}" for (msg,) in db.execute("PRAGMA quick_check") if msg != "ok"]
+    slugs = {(k, o, s): id for k, o, s, id in db.execute("SELECT kind, org, slug, id FROM slugs")}
+    by_org = set(db.execute("SELECT kind, org, id FROM by_org"))
+    by_owner = set(db.execute("SELECT owner_id, kind, id FROM by_owner"))
+    want_slugs, want_org, want_owner = set(), set(), set()
+    for kind, id, blob in db.execute("SELECT kind, id, data FROM resources"):
+        where = f"resources/{kind}/{id}"
+        obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
+        if obj is None:
+            continue
+        md = obj.metadata
+        want_slugs.add((kind, md.org, md.slug))
+        if slugs.get((kind, md.org, md.slug)) != id:
+            problems.append(f"{where}: slug index entry missing or wrong")
+        want_org.add((kind, md.org, id))
+        if (kind, md.org, id) not in by_org:
+            problems.append(f"{where}: org index entry missing")
+        for ref in md.owner_references:
+            want_owner.add((ref.id, kind, id))
+            if (ref.id, kind, id) not in by_owner:
+                problems.append(f"{where}: owner index entry missing")
+    strays = [
+        *(f"slugs/{k}/{o}/{s}" for k, o, s in sorted(slugs.keys() - want_slugs)),
+        *(f"by_org/{k}/{o}/{id}" for k, o, id in sorted(by_org - want_org)),
+        *(f"by_owner/{owner} -> {k}/{id}" for owner, k, id in sorted(by_owner - want_owner)),
+    ]
+    problems += [f"{stray}: points at no live object" for stray in strays]
+    (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
+    if last is not None and last > revision:
+        problems.append("events: an event is newer than the store revision")
+    return problems
+
+
+def _stored_version(db: sqlite3.Connection, path: Path) -> int | None:
+    """The file's schema version; None for an empty file. Refuses foreign files."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        return None
+    row = None
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise StoreError(
+            f"{path} is an SQLite database but not a Stigmer store; to import an upstream "
+            f"Stigmer database, run: stigmer migrate from-sqlite {path}"
+        )
+    return int(row[0])
+
+
+def _create_tables(db: sqlite3.Connection, path: Path) -> None:
+    """Creates the schema in one transaction, unless another process just did."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if _stored_version(db, path) is None:
+            for ddl in _TABLES:
+                db.execute(ddl)
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            db.execute("INSERT INTO meta VALUES ('revision', 0)")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _create_file(path: Path) -> None:
+    """Creates the database file 0600 (its directory 0700) before SQLite does.
+
+    SQLite would create it 0644, and it gives the -wal and -shm files the mode
+    of the database file, so this also keeps those private.
+    """
+    if not path.parent.exists():
+        make_private_dir(path.parent)
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a directory; a sqlite: store names a file, e.g. sqlite:{path}/stigmer.db"
+        )
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+class SqliteStore(Shortcuts):
+    """The SQLite-backed Store. Safe to share between threads and processes."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    ) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.url = f"sqlite:{self.path}"
+        self._timeout_s = busy_timeout_ms / 1000
+        self._closed = False
+        self._pid = os.getpid()
+        self._idle: list[sqlite3.Connection] = []
+        _create_file(self.path)
+        db = self._connect()
+        try:
+            self._init_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        harden_files(self._files())
+        self._idle.append(db)
+
+    # -- connections ----------------------------------------------------------
+
+    def _files(self) -> builtins.list[Path]:
+        return [self.path, *(Path(f"{self.path}{end}") for end in ("-wal", "-shm"))]
+
+    def _failure(self, e: sqlite3.Error) -> StoreError:
+        """Our error for an SQLite one, naming the store and what to do."""
+        # sqlite_errorcode is missing on errors of the sqlite3 module itself.
+        code: int = getattr(e, "sqlite_errorcode", 0)
+        # SQLITE_FULL is ENOSPC; a failed write is also what a full quota or a
+        # file-size limit gives (EFBIG), and, as for LMDB, a failing disk.
+        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE):
+            return StoreFull(f"store {self.url}: disk full or failing: {e}; free space and retry")
+        if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # & 0xFF: primary code
+            return StoreError(
+                f"store {self.url} is busy: another process held it for {self._timeout_s:g} s; "
+                "try again"
+            )
+        return StoreError(f"store {self.url}: {e}")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # check_same_thread=False: the pool lends a connection to one thread
+            # at a time, but not always to the same thread.
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
+        except sqlite3.Error as e:
+            raise self._failure(e) from e
+        return db
+
+    def _init_schema(self, db: sqlite3.Connection) -> None:
+        """Checks the schema version first, so a newer or foreign file is left as it was."""
+        try:
+            version = _stored_version(db, self.path)
+            if version is not None and version > SCHEMA_VERSION:
+                raise schema_too_new(self.path, version, SCHEMA_VERSION)
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")  # recorded in the file: set once
+            if version is None:
+                _create_tables(db, self.path)
+        except sqlite3.Error as e:
+            raise self._failure(e) from e
+
+    def _checkout(self) -> sqlite3.Connection:
+        """Lends a connection of this process to the caller alone."""
+        if self._closed:
+            raise StoreClosed(f"store {self.url} is closed")
+        if self._pid != os.getpid():  # a forked child: leave the parent's alone
+            _INHERITED.extend(self._idle)
+            self._idle, self._pid = [], os.getpid()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._connect()
+
+    def _checkin(self, db: sqlite3.Connection) -> None:
+        if self._pid != os.getpid():
+            _INHERITED.append(db)  # lent before a fork; see _INHERITED
+        elif self._closed or db.in_transaction:  # in_transaction: a rollback failed
+            db.close()
+        else:
+            self._idle.append(db)
+
+    def _reading(self, fn: Callable[[_SqliteReader], T]) -> T:
+        """Runs ``fn`` on a borrowed connection; each statement sees the latest commit."""
+        db = self._checkout()
+        try:
+            return fn(_SqliteReader(db))
+        except sqlite3.Error as e:
+            raise self._failure(e) from e
+        finally:
+            self._checkin(db)
+
+    # -- reads ----------------------------------------------------------------
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[_SqliteReader]:
+        db = self._checkout()
+        try:
+            db.execute("BEGIN")
+            try:
+                reader = _SqliteReader(db)
+                reader.revision()  # a deferred BEGIN snapshots at the first read: do it now
+                yield reader
+            finally:
+                db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise self._failure(e) from e
+        finally:
+            self._checkin(db)
+
+    def read(self) -> AbstractContextManager[Reader]:
+        return self._snapshot()
+
+    def find(self, kind: str, id: str) -> Resource | None:
+        return self._reading(lambda r: r.find(kind, id))
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        return self._reading(lambda r: r.find_by_slug(kind, org, slug))
+
+    def list(
+        self, kind: str, *, org: str | None = None, selector: Selector | None = None
+    ) -> ResourceList:
+        return self._reading(lambda r: r.list(kind, org=org, selector=selector))
+
+    def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
+        return self._reading(lambda r: r.list_owned(owner_id, kind))
+
+    def count(self, kind: str, *, org: str | None = None) -> int:
+        return self._reading(lambda r: r.count(kind, org=org))
+
+    def orgs(self, kind: str) -> builtins.list[str]:
+        return self._reading(lambda r: r.orgs(kind))
+
+    def revision(self) -> int:
+        return self._reading(lambda r: r.revision())
+
+    def get_meta(self, key: str) -> str | None:
+        return self._reading(lambda r: r.get_meta(key))
+
+    def tuples(self, prefix: str = "") -> builtins.list[str]:
+        return self._reading(lambda r: r.tuples(prefix))
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        return self._reading(lambda r: r.events_since(revision, limit))
+
+    # -- writes ---------------------------------------------------------------
+
+    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
+        db = self._checkout()
+        try:
+            # IMMEDIATE takes the write lock before the first read, so what fn
+            # reads (a compare-and-swap's version) is still true at COMMIT.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                w = _SqliteWriteTxn(db, actor)
+                result = fn(w)
+                if not w.state.dirty:
+                    db.execute("ROLLBACK")  # nothing written: nothing to commit or fsync
+                    return result
+                w.finish()
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite rolls back by itself on some errors
+                    db.execute("ROLLBACK")
+                raise
+            return result
+        except sqlite3.Error as e:
+            raise self._failure(e) from e
+        finally:
+            self._checkin(db)
+
+    # -- maintenance ----------------------------------------------------------
+
+    def check(self) -> builtins.list[str]:
+        with self._snapshot() as r:
+            return _check(r)
+
+    def stats(self) -> Stats:
+        with self._snapshot() as r:
+            stats = Stats(revision=r.revision(), bytes_on_disk=0)
+            rows = r.db.execute("SELECT kind, org, count(*) FROM by_org GROUP BY kind, org")
+            for kind, org, n in rows:
+                stats.counts.setdefault(kind, {})[org] = n
+        for f in self._files():
+            with suppress(FileNotFoundError):  # another process's last close removes the WAL
+                stats.bytes_on_disk += f.stat().st_size
+        return stats
+
+    def close(self) -> None:
+        """Closes the idle connections; a borrowed one is closed when it comes back."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._pid != os.getpid():
+            _INHERITED.extend(self._idle)
+            self._idle = []
+        while self._idle:
+            self._idle.pop().close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
