@@ -1,0 +1,462 @@
+"""The library API: what the CLI and Python users call.
+
+    with stigmer.Client("~/.stigmer/data") as client:
+        report = client.apply_files(["manifests/examples/"])
+        for agent in client.list("agents"):
+            print(agent.metadata.slug, agent.status.default_instance_id)
+
+Every write goes through the reconcile pipelines in one transaction per
+call (or per chunk of a large apply) and is announced on ``client.bus``
+after it commits. Reads mask secrets unless asked and allowed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+import getpass
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from stigmer.api import kinds, naming
+from stigmer.api.kinds import Kind, Resource
+from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
+from stigmer.manifests import reading, resources, yamlio
+from stigmer.manifests.reading import Manifest
+from stigmer.reconcilers import masking, running
+from stigmer.reconcilers.authz import AllowAll, Authorizer
+from stigmer.reconcilers.events import Change, EventBus
+from stigmer.reconcilers.pipeline import Request, Result
+from stigmer.store import Store, default_url, open_store
+from stigmer.store.protocol import ResourceList
+from stigmer.store.selectors import Selector, parse
+
+
+def default_actor() -> str:
+    """STIGMER_USER, else the OS user name."""
+    return os.environ.get("STIGMER_USER") or getpass.getuser()
+
+
+def resolve_kind(kind: Kind | str) -> Kind:
+    """A Kind from itself, a manifest kind (Agent) or any CLI name (agents, ai)."""
+    if isinstance(kind, Kind):
+        return kind
+    found = kinds.by_cli_name(kind) or kinds.by_name(kind)
+    if found is None:
+        names = ", ".join(kinds.cli_names())
+        raise UsageError(f'unknown kind "{kind}" (expected one of: {names})')
+    return found
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    """An apply of files: the problems of documents that could not be read, and the results."""
+
+    problems: list[Problem] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    committed: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(r.ok for r in self.results)
+
+
+@dataclass(slots=True)
+class Diff:
+    """Live vs desired for one object, over the fields a manifest owns."""
+
+    kind: Kind
+    name: str
+    org: str
+    live: str  # YAML, secrets masked; empty when the object does not exist
+    desired: str
+    text: str  # unified diff; empty when nothing would change
+    error: StigmerError | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.text)
+
+
+class Client:
+    """A handle on one store, acting as one user in one default org."""
+
+    def __init__(
+        self,
+        store: Store | str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        org: str = naming.DEFAULT_ORG,
+        authorizer: Authorizer | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
+        self._owns_store = store is None or isinstance(store, str | os.PathLike)
+        self.store: Store = (
+            open_store(store or default_url())
+            if store is None or isinstance(store, str | os.PathLike)
+            else store
+        )
+        self.actor = actor or default_actor()
+        self.org = org
+        self.authorizer: Authorizer = authorizer or AllowAll()
+        self.bus = bus or EventBus()
+
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _session(self, show_secrets: bool = False) -> running.Session:
+        return running.Session(self.actor, self.authorizer, self.org, show_secrets)
+
+    def _org(self, org: str | None) -> str:
+        return org or self.org
+
+    # -- writes ---------------------------------------------------------------
+
+    def apply(
+        self,
+        items: Iterable[Resource | Manifest],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+    ) -> builtins.list[Result]:
+        """Creates or updates each resource, reconciling it; one Result per item."""
+        requests = [_apply_request(item) for item in items]
+        return self._run(
+            requests, dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
+        ).results
+
+    def apply_files(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        recursive: bool = False,
+        stdin: TextIO | None = None,
+        dry_run: bool = False,
+        atomic: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ApplyReport:
+        """Reads manifests and applies every valid one (none if ``atomic`` and any is bad).
+
+        ``progress(done, total)`` is called as documents are applied.
+        """
+        parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+        report = ApplyReport(problems=parsed.problems)
+        if atomic and parsed.problems:
+            report.committed = False
+            return report
+        total, done = len(parsed.manifests), [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], total)
+
+        batch = self._run(
+            [_apply_request(m) for m in parsed.manifests],
+            dry_run=dry_run,
+            atomic=atomic,
+            progress=tick if progress is not None else None,
+        )
+        report.results, report.committed = batch.results, batch.committed and not dry_run
+        return report
+
+    def create(self, resource: Resource) -> Result:
+        """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""
+        return self._one(Request("create", kinds.of(resource), desired=resource))
+
+    def update(self, resource: Resource) -> Result:
+        """Updates the resource with ``metadata.id``; NotFound if there is none."""
+        return self._one(Request("update", kinds.of(resource), desired=resource))
+
+    def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
+        """Deletes an object by slug (or id) and what it owns; returns them, masked."""
+        result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
+        return [masking.masked(o) for o in result.deleted]
+
+    def delete_all(
+        self, kind: Kind | str, *, org: str | None = None, all_orgs: bool = False
+    ) -> builtins.list[Result]:
+        """Deletes every object of a kind in the org (or every org)."""
+        k = resolve_kind(kind)
+        targets = self.list(k, org=org, all_orgs=all_orgs)
+        requests = [Request("delete", k, name=o.metadata.id, org=o.metadata.org) for o in targets]
+        results = self._run(requests).results
+        return [r for r in results if r.ok or not isinstance(_cause(r.error), NotFound)]
+
+    def prune(
+        self,
+        selector: Selector | str,
+        keep: Iterable[tuple[str, str, str]],
+        *,
+        orgs: Iterable[str],
+        dry_run: bool = False,
+    ) -> builtins.list[Result]:
+        """Deletes objects matching ``selector`` in ``orgs`` whose (kind, org, slug) is not kept.
+
+        Instances an agent controls are left to their agent's cascade.
+        """
+        sel = parse(selector) if isinstance(selector, str) else selector
+        if not sel.requirements:
+            raise UsageError("--prune needs a non-empty label selector (-l)")
+        kept = set(keep)
+        requests = []
+        for k in kinds.KINDS:
+            for org in sorted(set(orgs)):
+                for obj in self.store.list(k.key, org=org, selector=sel):
+                    md = obj.metadata
+                    controlled = any(r.controller for r in md.owner_references)
+                    if (k.key, md.org, md.slug) not in kept and not controlled:
+                        requests.append(Request("delete", k, name=md.id, org=md.org))
+        return self._run(requests, dry_run=dry_run).results
+
+    def reconcile(
+        self, kind: Kind | str | None = None, name: str | None = None, *, org: str | None = None
+    ) -> builtins.list[Result]:
+        """Reconciles one object, every object of a kind, or everything (all orgs)."""
+        if name is not None:
+            if kind is None:
+                raise UsageError("reconcile by name needs a kind")
+            return [
+                self._one(Request("reconcile", resolve_kind(kind), name=name, org=self._org(org)))
+            ]
+        requests = []
+        for k in [resolve_kind(kind)] if kind is not None else list(kinds.KINDS):
+            for obj in self.store.list(k.key, org=org):
+                requests.append(Request("reconcile", k, name=obj.metadata.id, org=obj.metadata.org))
+        return self._run(requests).results
+
+    def _run(
+        self,
+        requests: Sequence[Request],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> running.Batch:
+        batch = running.run_batch(
+            self.store,
+            requests,
+            self._session(show_secrets),
+            dry_run=dry_run,
+            atomic=atomic,
+            progress=progress,
+        )
+        if batch.committed and not dry_run:
+            self.bus.publish(batch.changes)
+        return batch
+
+    def _one(self, request: Request) -> Result:
+        """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
+        result = self._run([request]).results[0]
+        if result.error is not None:
+            raise _cause(result.error)
+        return result
+
+    # -- reads ----------------------------------------------------------------
+
+    def _authorize_read(self, verb: str, kind: Kind, org: str) -> None:
+        with self.store.read() as reader:
+            self.authorizer.authorize(reader, self.actor, verb, kind, org)
+
+    def _reveal(self, obj: Resource, show_secrets: bool) -> Resource:
+        if not show_secrets:
+            return masking.masked(obj)
+        with self.store.read() as reader:
+            if not self.authorizer.may_reveal_secrets(reader, self.actor, obj.metadata.org):
+                raise Forbidden(
+                    f'forbidden: user "{self.actor}" cannot reveal secrets in org "{obj.metadata.org}"'
+                )
+        return obj
+
+    def authorize_store(self, verb: str) -> None:
+        """Store tools (check, dump, stats) see every org: only an admin of all may use them."""
+        with self.store.read() as reader:
+            self.authorizer.authorize(reader, self.actor, f"store {verb}", kinds.AGENT, "*")
+
+    def find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
+        """The object a slug (or id) names in the org, unmasked; for internal use."""
+        k, o = resolve_kind(kind), self._org(org)
+        obj = self.store.find_by_slug(k.key, o, name)
+        if obj is None and name.startswith(f"{k.id_prefix}-"):
+            obj = self.store.find(k.key, name)
+        return obj
+
+    def get(
+        self, kind: Kind | str, name: str, *, org: str | None = None, show_secrets: bool = False
+    ) -> Resource:
+        """The object named by slug (or id) in the org; NotFound if there is none."""
+        k = resolve_kind(kind)
+        self._authorize_read("get", k, self._org(org))
+        obj = self.find(k, name, org=org)
+        if obj is None:
+            raise NotFound(f'{k.singular} "{name}" not found')
+        return self._reveal(obj, show_secrets)
+
+    def list(
+        self,
+        kind: Kind | str,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        selector: Selector | str | None = None,
+        show_secrets: bool = False,
+    ) -> ResourceList:
+        """Objects of a kind in the org, or in every org the actor may view."""
+        k = resolve_kind(kind)
+        sel = parse(selector) if isinstance(selector, str) or selector is None else selector
+        if not all_orgs:
+            self._authorize_read("list", k, self._org(org))
+            objs = self.store.list(k.key, org=self._org(org), selector=sel)
+        else:
+            objs = []
+            for o in self.visible_orgs(k):
+                objs += self.store.list(k.key, org=o, selector=sel)
+        return (
+            [self._reveal(o, show_secrets) for o in objs]
+            if show_secrets
+            else [masking.masked(o) for o in objs]
+        )
+
+    def visible_orgs(self, kind: Kind, verb: str = "list") -> builtins.list[str]:
+        """The orgs holding objects of ``kind`` that the actor may ``verb``."""
+        visible = []
+        with self.store.read() as reader:
+            for o in reader.orgs(kind.key):
+                try:
+                    self.authorizer.authorize(reader, self.actor, verb, kind, o)
+                except Forbidden:
+                    continue
+                visible.append(o)
+        return visible
+
+    def owned(self, obj: Resource) -> ResourceList:
+        """The objects an object owns, masked."""
+        return [masking.masked(o) for o in self.store.list_owned(obj.metadata.id)]
+
+    def events_for(
+        self, obj: Resource, *, limit: int = 10, scan: int = 5000
+    ) -> builtins.list[Event]:
+        """The most recent events of an object, newest last, from the change feed's tail."""
+        start = max(0, self.store.revision() - scan)
+        found = [e for e in self.store.iter_events(start) if e.id == obj.metadata.id]
+        return found[-limit:]
+
+    # -- diff and watch -------------------------------------------------------
+
+    def diff(self, manifests: Iterable[Manifest | Resource]) -> builtins.list[Diff]:
+        """Live vs desired for each item, over user-owned fields; writes nothing."""
+        requests = [_apply_request(m) for m in manifests]
+        for r in requests:
+            r.verb = "diff"
+        plan = running.plan(self.store, requests, self._session())
+        diffs = []
+        for request, outcome in plan:
+            diffs.append(self._diff_one(request, outcome))
+        return diffs
+
+    def _diff_one(self, request: Request, outcome: Any) -> Diff:
+        kind, obj = request.kind, request.desired
+        assert obj is not None
+        if isinstance(outcome, StigmerError):
+            return Diff(
+                kind, obj.metadata.slug, obj.metadata.org, "", "", "", error=_cause(outcome)
+            )
+        live, new = outcome.live, outcome.new
+        live_view = (
+            _view_yaml(kind, masking.masked(live, before=new, marker="before")) if live else ""
+        )
+        new_view = _view_yaml(kind, masking.masked(new, before=live, marker="after"))
+        label = f"{kind.singular}/{new.metadata.slug}"
+        text = "".join(
+            difflib.unified_diff(
+                live_view.splitlines(keepends=True),
+                new_view.splitlines(keepends=True),
+                fromfile=f"live/{label}",
+                tofile=f"desired/{label}",
+            )
+        )
+        return Diff(kind, new.metadata.slug, new.metadata.org, live_view, new_view, text)
+
+    def watch(
+        self,
+        kind: Kind | str | None = None,
+        *,
+        since: int | None = None,
+        org: str | None = None,
+        stop: threading.Event | None = None,
+        poll: float = 0.05,
+        max_poll: float = 0.5,
+    ) -> Iterator[Change]:
+        """Changes from the store's change feed as they are committed, by any process.
+
+        Starts after ``since`` (default: now) and runs until ``stop`` is set.
+        Polls the cheap revision counter, backing off from ``poll`` to
+        ``max_poll`` seconds while nothing happens.
+        """
+        k = resolve_kind(kind) if kind is not None else None
+        self._authorize_read("watch", k or kinds.AGENT, self._org(org))
+        stop = stop or threading.Event()
+        revision = self.store.revision() if since is None else since
+        delay = poll
+        while not stop.is_set():
+            events = self.store.events_since(revision, limit=500)
+            for event in events:
+                revision = event.revision
+                if (k is None or event.kind == k.key) and (org is None or event.org == org):
+                    yield Change(event, masking.masked(self._event_object(event)))
+            delay = poll if events else min(delay * 2, max_poll)
+            if not events:
+                stop.wait(delay)
+
+    def _event_object(self, event: Event) -> Resource:
+        obj = self.store.find(event.kind, event.id) if event.type != EventType.deleted else None
+        if obj is None:  # deleted since: what the event itself says
+            obj = kinds.by_key(event.kind).new()
+            md = obj.metadata
+            md.id, md.org, md.slug, md.generation = (
+                event.id,
+                event.org,
+                event.slug,
+                event.generation,
+            )
+        return obj
+
+
+def _apply_request(item: Resource | Manifest) -> Request:
+    if isinstance(item, Manifest):
+        doc = item.document
+        return Request(
+            "apply",
+            item.kind,
+            desired=item.resource,
+            validated=True,
+            source=f"{doc.source}:{doc.line}:{doc.column}",
+            document=doc,
+        )
+    return Request("apply", kinds.of(item), desired=item)
+
+
+def _cause(error: StigmerError | None) -> StigmerError:
+    """The error a caller cares about: the cause of a StepFailed."""
+    assert error is not None
+    if isinstance(error, StepFailed) and isinstance(error.cause, StigmerError):
+        return error.cause
+    return error
+
+
+def _view_yaml(kind: Kind, obj: Resource) -> str:
+    return yamlio.dump(resources.user_view(kind, obj))

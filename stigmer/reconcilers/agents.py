@@ -1,0 +1,148 @@
+"""The Agent's own steps: its default AgentInstance and its status.
+
+Level-triggered: given an Agent, ``ensure_default_instance`` and
+``converge_status`` make everything true whatever the store holds, and do
+nothing when it already is. The default instance's slug derives from the
+agent's (``<slug>-default``), so a retry after a crash finds the child it
+half-made instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from stigmer.api import kinds, naming
+from stigmer.api.kinds import AGENT_INSTANCE
+from stigmer.api.v1.agent_instance_pb2 import AgentInstance
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.reconcilers import conditions
+from stigmer.reconcilers.pipeline import Context, TerminalError
+from stigmer.store import WriteTxn
+
+DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"
+
+
+def default_slug(agent: Agent) -> str:
+    return f"{agent.metadata.slug}-default"
+
+
+def _agent(ctx: Context) -> Agent:
+    assert isinstance(ctx.new, Agent)
+    return ctx.new
+
+
+def link_owner(inst: AgentInstance, agent: Agent, *, controller: bool) -> None:
+    """Makes ``agent`` the one owner of ``inst``."""
+    del inst.metadata.owner_references[:]
+    inst.metadata.owner_references.add(
+        kind=kinds.AGENT.name, id=agent.metadata.id, slug=agent.metadata.slug, controller=controller
+    )
+
+
+def instance_ready(inst: AgentInstance, *, now_ns: int) -> None:
+    """An instance whose agent exists is Ready."""
+    inst.status.observed_generation = inst.metadata.generation
+    conditions.set_condition(
+        inst.status,
+        conditions.READY,
+        conditions.TRUE,
+        "AgentFound",
+        f"agent {inst.spec.agent_id} exists",
+        generation=inst.metadata.generation,
+        now_ns=now_ns,
+    )
+
+
+def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
+    inst = AgentInstance(api_version=AGENT_INSTANCE.api_version, kind=AGENT_INSTANCE.name)
+    md = inst.metadata
+    md.id = naming.new_id(AGENT_INSTANCE.id_prefix)
+    md.org, md.slug = agent.metadata.org, default_slug(agent)
+    md.generation = 1
+    for audit in (inst.status.audit.spec_audit, inst.status.audit.status_audit):
+        audit.created_by.id = audit.updated_by.id = actor
+        audit.created_at.FromNanoseconds(now_ns)
+        audit.updated_at.FromNanoseconds(now_ns)
+        audit.event = "created"
+    return inst
+
+
+def ensure_default_instance(
+    txn: WriteTxn, agent: Agent, *, actor: str, now_ns: int
+) -> AgentInstance:
+    """Creates, adopts or repairs the agent's default instance; returns it.
+
+    An instance with the default slug that belongs to another agent is a
+    conflict no retry can fix: TerminalError.
+    """
+    org, slug = agent.metadata.org, default_slug(agent)
+    live = txn.find_by_slug(AGENT_INSTANCE.key, org, slug)
+    assert live is None or isinstance(live, AgentInstance)
+    if live is not None and live.spec.agent_id != agent.metadata.id:
+        raise TerminalError(
+            f'agentinstance "{slug}" in org "{org}" belongs to agent {live.spec.agent_id}; '
+            "delete it or give this agent another slug"
+        )
+    inst = AgentInstance()
+    if live is None:
+        inst = _new_default(agent, actor, now_ns)
+    else:
+        inst.CopyFrom(live)
+    inst.metadata.name = f"{agent.metadata.name}-default"
+    inst.metadata.owner_scope = agent.metadata.owner_scope
+    inst.spec.agent_id = agent.metadata.id
+    inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
+    link_owner(inst, agent, controller=True)
+    instance_ready(inst, now_ns=now_ns)
+    if live is None or inst != live:
+        txn.put(inst, expected_version=0 if live is None else live.metadata.resource_version)
+    return inst
+
+
+def converge_status(
+    agent: Agent, inst: AgentInstance | None, *, reason: str, message: str, now_ns: int
+) -> None:
+    """Sets default_instance_id, observed_generation and the Ready condition."""
+    status, generation = agent.status, agent.metadata.generation
+    status.default_instance_id = inst.metadata.id if inst is not None else ""
+    status.observed_generation = generation
+    ready = conditions.TRUE if inst is not None else conditions.FALSE
+    conditions.set_condition(
+        status, conditions.READY, ready, reason, message, generation=generation, now_ns=now_ns
+    )
+
+
+# -- steps --------------------------------------------------------------------
+
+
+def create_default_instance(ctx: Context) -> None:
+    """Step 8: the agent's default AgentInstance exists, points at it and is owned by it."""
+    agent = _agent(ctx)
+    ctx.default_instance = ensure_default_instance(
+        ctx.txn, agent, actor=ctx.actor, now_ns=ctx.now_ns
+    )
+    ctx.authorizer.record(ctx.txn, ctx.default_instance, ctx.actor)
+
+
+def update_agent_status(ctx: Context) -> None:
+    """Step 9: status.default_instance_id, observed_generation and Ready."""
+    agent, inst = _agent(ctx), ctx.default_instance
+    assert inst is None or isinstance(inst, AgentInstance)
+    converge_status(
+        agent,
+        inst,
+        reason="DefaultInstanceReady" if inst is not None else "DefaultInstanceMissing",
+        message=f"default instance {inst.metadata.slug} is ready"
+        if inst
+        else "no default instance",
+        now_ns=ctx.now_ns,
+    )
+    _write_agent(ctx)
+
+
+def _write_agent(ctx: Context) -> None:
+    """Writes the agent if its state moved on from what is stored."""
+    agent = _agent(ctx)
+    stored = ctx.txn.find(kinds.AGENT.key, agent.metadata.id)
+    if stored is None or stored != agent:
+        expected = 0 if stored is None else stored.metadata.resource_version
+        agent.metadata.resource_version = expected
+        ctx.txn.put(agent, expected_version=expected)

@@ -1,0 +1,45 @@
+"""Status conditions, as in Kubernetes: Ready with a CamelCase reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+READY = "Ready"
+TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+
+
+def set_condition(
+    status: Any,
+    type_: str,
+    value: str,
+    reason: str,
+    message: str,
+    *,
+    generation: int,
+    now_ns: int,
+) -> bool:
+    """Sets a condition on a status message; returns True when anything changed.
+
+    The transition time moves only when the value does, so a reconcile that
+    finds everything as it was changes nothing.
+    """
+    cond = get_condition(status, type_) or status.conditions.add(type=type_)
+    before = cond.SerializeToString(deterministic=True)
+    if cond.status != value:
+        cond.last_transition_time.FromNanoseconds(now_ns)
+    cond.status, cond.reason, cond.message = value, reason, message
+    cond.observed_generation = generation
+    return bool(cond.SerializeToString(deterministic=True) != before)
+
+
+def get_condition(status: Any, type_: str) -> Any | None:
+    """The condition of a type, or None."""
+    for cond in status.conditions:
+        if cond.type == type_:
+            return cond
+    return None
+
+
+def is_ready(status: Any) -> bool:
+    cond = get_condition(status, READY)
+    return cond is not None and cond.status == TRUE

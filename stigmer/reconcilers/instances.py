@@ -1,0 +1,62 @@
+"""The AgentInstance's own steps: its agent reference and owner link."""
+
+from __future__ import annotations
+
+from stigmer.api import kinds
+from stigmer.api.v1.agent_instance_pb2 import AgentInstance
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.errors import NotFound
+from stigmer.reconcilers import conditions
+from stigmer.reconcilers.agents import default_slug, instance_ready, link_owner
+from stigmer.reconcilers.pipeline import Context
+from stigmer.store import Reader
+
+
+def find_agent(reader: Reader, ref: str, org: str) -> Agent | None:
+    """The agent ``ref`` names in ``org``: by id, or else by slug."""
+    agent = reader.find(kinds.AGENT.key, ref) if ref else None
+    if agent is None or agent.metadata.org != org:
+        agent = reader.find_by_slug(kinds.AGENT.key, org, ref) if ref else None
+    assert agent is None or isinstance(agent, Agent)
+    return agent
+
+
+def resolve_agent_ref(ctx: Context) -> None:
+    """spec.agentId must name an Agent in the same org; it is stored as the agent's id."""
+    want = ctx.request.desired
+    assert isinstance(want, AgentInstance)
+    org = want.metadata.org
+    agent = find_agent(ctx.txn, want.spec.agent_id, org)
+    if agent is None:
+        raise NotFound(f'agent "{want.spec.agent_id}" not found in org "{org}"')
+    want.spec.agent_id = agent.metadata.id
+    ctx.parent = agent
+
+
+def set_owner_reference(ctx: Context) -> None:
+    """The instance is owned by its agent: a controller link for the default one."""
+    inst, agent = ctx.new, ctx.parent
+    assert isinstance(inst, AgentInstance) and isinstance(agent, Agent)
+    link_owner(inst, agent, controller=inst.metadata.slug == default_slug(agent))
+    instance_ready(inst, now_ns=ctx.now_ns)
+
+
+def check_agent(ctx: Context) -> None:
+    """For reconcile: Ready=False when the instance's agent is gone (an orphan)."""
+    inst = ctx.new
+    assert isinstance(inst, AgentInstance)
+    agent = find_agent(ctx.txn, inst.spec.agent_id, inst.metadata.org)
+    if agent is not None:
+        ctx.parent = agent
+        set_owner_reference(ctx)
+        return
+    inst.status.observed_generation = inst.metadata.generation
+    conditions.set_condition(
+        inst.status,
+        conditions.READY,
+        conditions.FALSE,
+        "AgentNotFound",
+        f'agent "{inst.spec.agent_id}" not found in org "{inst.metadata.org}"',
+        generation=inst.metadata.generation,
+        now_ns=ctx.now_ns,
+    )

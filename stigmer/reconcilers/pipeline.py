@@ -1,0 +1,128 @@
+"""The pipeline framework: named steps over a request context.
+
+A pipeline runs its steps in order. The first error stops it and comes out
+as ``StepFailed`` naming the step and saying whether retrying could help:
+a step raises ``TerminalError`` (or any error about bad input or access)
+when it cannot, and ``RetryableError`` (or a store ``Conflict``) when the
+world may change. Errors that are not Stigmer's own (a full LMDB map, a bug)
+are not wrapped: they abort the whole transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stigmer.api.kinds import Kind, Resource
+from stigmer.errors import AlreadyExists, Conflict, NotFound, StepFailed, StigmerError, StoreError
+from stigmer.reconcilers.authz import Authorizer
+from stigmer.reconcilers.events import Change
+from stigmer.store import WriteTxn
+
+# Outcomes, in words that finish "agent/foo ...".
+CREATED, CONFIGURED, UNCHANGED, DELETED = "created", "configured", "unchanged", "deleted"
+
+
+class TerminalError(StigmerError):
+    """A step failed in a way no retry can fix."""
+
+
+class RetryableError(StigmerError):
+    """A step failed in a way a later retry may fix."""
+
+
+def is_terminal(error: BaseException) -> bool:
+    """False for errors the world may fix by itself: conflicts, missing referents, store trouble."""
+    if isinstance(error, AlreadyExists):
+        return True  # a taken identity stays taken
+    return not isinstance(error, RetryableError | Conflict | NotFound | StoreError)
+
+
+@dataclass(slots=True)
+class Request:
+    """What the caller asked for.
+
+    ``verb`` is apply (create or update), create, update, delete or reconcile.
+    ``desired`` is the resource to apply; ``name`` (a slug or id) selects the
+    object for delete and reconcile. ``validated`` says the manifest layer has
+    checked ``desired`` against the schema already.
+    """
+
+    verb: str
+    kind: Kind
+    desired: Resource | None = None
+    name: str = ""
+    org: str = ""
+    validated: bool = False
+    source: str = ""  # FILE:LINE:COL of the manifest, for messages
+    document: Any = None  # the manifest's loading.Document, to locate field errors
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a step can see: the input, the state, the transaction, the actor."""
+
+    request: Request
+    txn: WriteTxn
+    actor: str
+    authorizer: Authorizer
+    now_ns: int
+    show_secrets: bool = False
+    event_mark: int = 0  # len(txn.events) when the pipeline started
+    live: Resource | None = None  # the stored object before this request
+    new: Resource | None = None  # the state this request leads to
+    outcome: str = ""
+    default_instance: Resource | None = None  # the Agent pipeline's child
+    parent: Resource | None = None  # the AgentInstance pipeline's agent
+    deleted: list[Resource] = field(default_factory=list)
+    outbox: list[Change] = field(default_factory=list)  # for the bus, after commit
+    response: Resource | None = None
+    result: Result | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    """What happened to one object: a value for the CLI to print.
+
+    ``outcome`` is created, configured, unchanged or deleted; on failure it is
+    "error" and ``error`` says why. ``object`` has its secrets masked unless
+    they were asked for and allowed.
+    """
+
+    kind: Kind
+    name: str  # the slug
+    org: str
+    outcome: str
+    object: Resource | None = None
+    error: StigmerError | None = None
+    source: str = ""
+    deleted: list[Resource] = field(default_factory=list)  # a delete's target, then what it owned
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+Step = Callable[[Context], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """An ordered list of (name, step)."""
+
+    name: str
+    steps: tuple[tuple[str, Step], ...]
+
+    def run(self, ctx: Context) -> None:
+        for name, step in self.steps:
+            try:
+                step(ctx)
+            except StepFailed:
+                raise
+            except StigmerError as e:
+                raise StepFailed(name, e, terminal=is_terminal(e)) from e
+
+    @property
+    def step_names(self) -> list[str]:
+        return [name for name, _ in self.steps]

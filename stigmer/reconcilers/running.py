@@ -1,0 +1,199 @@
+"""Running pipelines: one request, or a batch in one transaction per chunk.
+
+In a batch every document runs in a nested transaction of its own, so each
+succeeds or fails alone while the batch still commits once (one fsync per
+chunk, never one per object). ``atomic`` makes the batch all-or-nothing, and
+``dry_run`` runs every step and then commits nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from stigmer.api import kinds, naming
+from stigmer.errors import StepFailed, StigmerError
+from stigmer.reconcilers.authz import AllowAll, Authorizer
+from stigmer.reconcilers.events import Change
+from stigmer.reconcilers.pipeline import Context, Request, Result
+from stigmer.reconcilers.pipelines import pipeline_for
+from stigmer.store import Store, WriteTxn
+
+CHUNK = 2000
+
+
+@dataclass(slots=True)
+class Session:
+    """Who is asking, and how: the same for every request of a batch."""
+
+    actor: str
+    authorizer: Authorizer = field(default_factory=AllowAll)
+    org: str = naming.DEFAULT_ORG
+    show_secrets: bool = False
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a batch did: a Result per request, and the changes to announce."""
+
+    results: list[Result] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    committed: bool = False
+
+
+class NotApplied(StigmerError):
+    """A valid document of an atomic batch that was rolled back with the rest."""
+
+
+class _Rollback(Exception):
+    """Aborts the transaction of a dry run or a failed atomic batch, keeping results."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+
+
+def run(txn: WriteTxn, request: Request, session: Session, *, now_ns: int | None = None) -> Context:
+    """Runs one request's pipeline in ``txn``; raises StepFailed."""
+    if not request.org:
+        request.org = session.org
+    ctx = Context(
+        request=request,
+        txn=txn,
+        actor=session.actor,
+        authorizer=session.authorizer,
+        now_ns=now_ns if now_ns is not None else time.time_ns(),
+        show_secrets=session.show_secrets,
+        event_mark=len(txn.events),
+    )
+    pipeline_for(request.kind, request.verb).run(ctx)
+    return ctx
+
+
+def failure(request: Request, error: StigmerError) -> Result:
+    """The Result of a failed request, located at the offending field when known."""
+    obj = request.desired
+    name = request.name or (obj.metadata.slug or naming.slugify(obj.metadata.name) if obj else "")
+    org = (obj.metadata.org if obj else "") or request.org
+    return Result(request.kind, name, org, "error", error=error, source=_locate(request, error))
+
+
+def _locate(request: Request, error: StigmerError) -> str:
+    cause = error.cause if isinstance(error, StepFailed) else error
+    path = getattr(cause, "path", "")
+    if not path or request.document is None:
+        return request.source
+    steps = tuple(
+        int(p) if p.isdigit() else p for p in path.replace("[", ".").replace("]", "").split(".")
+    )
+    line, column = request.document.position(steps)
+    return f"{request.document.source}:{line}:{column}"
+
+
+def _order(requests: Sequence[Request]) -> list[Request]:
+    """Agents before the instances that refer to them; deletes the other way round."""
+    rank = {k.key: i for i, k in enumerate(kinds.KINDS)}
+    return sorted(
+        requests, key=lambda r: -rank[r.kind.key] if r.verb == "delete" else rank[r.kind.key]
+    )
+
+
+def _run_nested(txn: WriteTxn, request: Request, session: Session, now_ns: int) -> Context:
+    """Runs one request in a nested transaction: its failure undoes only its writes."""
+
+    def one(t: WriteTxn) -> Context:
+        return run(t, request, session, now_ns=now_ns)
+
+    return txn.nested(one)
+
+
+Progress = Callable[[int], None]  # called with the number of requests just done
+
+
+def _run_chunk(
+    txn: WriteTxn,
+    requests: Sequence[Request],
+    session: Session,
+    *,
+    atomic: bool,
+    dry_run: bool,
+    progress: Progress | None,
+) -> Batch:
+    batch, now_ns = Batch(), time.time_ns()
+    for request in requests:
+        if progress is not None:
+            progress(1)
+        try:
+            ctx = _run_nested(txn, request, session, now_ns)
+        except StepFailed as e:
+            batch.results.append(failure(request, e))
+            continue
+        assert ctx.result is not None
+        batch.results.append(ctx.result)
+        batch.changes += ctx.outbox
+    if dry_run or (atomic and any(not r.ok for r in batch.results)):
+        raise _Rollback(batch)
+    batch.committed = True
+    return batch
+
+
+def run_batch(
+    store: Store,
+    requests: Sequence[Request],
+    session: Session,
+    *,
+    dry_run: bool = False,
+    atomic: bool = False,
+    chunk: int | None = None,
+    progress: Progress | None = None,
+) -> Batch:
+    """Runs every request; one transaction per ``chunk`` (all of them when atomic)."""
+    ordered = _order(requests)
+    size = len(ordered) if atomic else (chunk or CHUNK)
+    total = Batch(committed=True)
+    for start in range(0, len(ordered), max(size, 1)):
+        part = ordered[start : start + size]
+
+        def chunk_fn(txn: WriteTxn, part: Sequence[Request] = part) -> Batch:
+            return _run_chunk(txn, part, session, atomic=atomic, dry_run=dry_run, progress=progress)
+
+        try:
+            batch = store.transact(chunk_fn, actor=session.actor)
+        except _Rollback as rollback:
+            batch = rollback.batch
+            if atomic and not dry_run:
+                batch.results = [_not_applied(r) for r in batch.results]
+        total.results += batch.results
+        total.changes += batch.changes if batch.committed else []
+        total.committed = total.committed and batch.committed
+    return total
+
+
+def plan(
+    store: Store, requests: Sequence[Request], session: Session
+) -> list[tuple[Request, Context | StigmerError]]:
+    """What each request would do: its pipeline's context, or its error. Commits nothing."""
+    outcomes: list[tuple[Request, Context | StigmerError]] = []
+
+    def dry(txn: WriteTxn) -> None:
+        now_ns = time.time_ns()
+        for request in _order(requests):
+            try:
+                ctx = _run_nested(txn, request, session, now_ns)
+            except StepFailed as e:
+                outcomes.append((request, e))
+                continue
+            outcomes.append((request, ctx))
+        raise _Rollback(Batch())
+
+    with contextlib.suppress(_Rollback):
+        store.transact(dry, actor=session.actor)
+    return outcomes
+
+
+def _not_applied(result: Result) -> Result:
+    if not result.ok:
+        return result
+    error = NotApplied("not applied: another document failed and --atomic is set")
+    return Result(result.kind, result.name, result.org, "error", error=error, source=result.source)

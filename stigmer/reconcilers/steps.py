@@ -1,0 +1,272 @@
+"""The generic pipeline steps, shared by every kind. Each is one small function.
+
+Apply steps work on ``ctx.request.desired`` and build ``ctx.new``; nothing is
+written before Persist. A step that finds its work already done changes
+nothing, so re-running a pipeline is always safe.
+"""
+
+from __future__ import annotations
+
+from stigmer.api import kinds, naming
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
+from stigmer.api.v1.event_pb2 import EventType
+from stigmer.errors import AlreadyExists, Forbidden, InvalidResource, NotFound
+from stigmer.manifests import resources
+from stigmer.reconcilers import masking
+from stigmer.reconcilers.events import Change
+from stigmer.reconcilers.pipeline import (
+    CONFIGURED,
+    CREATED,
+    DELETED,
+    UNCHANGED,
+    Context,
+    Result,
+)
+
+ORGANIZATION = ApiResourceOwnerScope.organization
+
+
+def desired(ctx: Context) -> Resource:
+    obj = ctx.request.desired
+    if obj is None:
+        raise InvalidResource(f"{ctx.request.verb} needs a resource")
+    return obj
+
+
+def validate_field_constraints(ctx: Context) -> None:
+    """Checks the resource against its kind's schema, unless the manifest layer did."""
+    if ctx.request.validated:
+        return
+    errors = resources.check(ctx.request.kind, desired(ctx))
+    if errors:
+        raise InvalidResource("; ".join(f"{path}: {msg}" for path, msg in errors))
+
+
+def authorize(ctx: Context) -> None:
+    """Asks IAM whether the actor may do this verb to this kind in this org."""
+    obj = ctx.request.desired
+    org = (obj.metadata.org if obj is not None else "") or ctx.request.org or naming.DEFAULT_ORG
+    ctx.authorizer.authorize(ctx.txn, ctx.actor, ctx.request.verb, ctx.request.kind, org)
+
+
+def resolve_slug(ctx: Context) -> None:
+    """Fills in org and slug: metadata.slug, or the slug rule applied to the name."""
+    md = desired(ctx).metadata
+    md.org = md.org or ctx.request.org or naming.DEFAULT_ORG
+    if not naming.is_valid_org(md.org):
+        raise InvalidResource(
+            f'"{md.org}" is not a valid org: use lowercase letters, digits and "-"',
+            path="metadata.org",
+        )
+    if md.slug:
+        if not naming.is_valid_slug(md.slug):
+            raise InvalidResource(
+                f'"{md.slug}" is not a valid slug: use lowercase letters, digits and "-"',
+                path="metadata.slug",
+            )
+        return
+    md.slug = naming.slugify(md.name)
+    if not md.slug:
+        raise InvalidResource(
+            f'name "{md.name}" yields an empty slug; set metadata.slug', path="metadata.name"
+        )
+
+
+def check_duplicate(ctx: Context) -> None:
+    """Finds the live object with this (kind, org, slug); refuses a second one.
+
+    ``apply`` updates the object it finds. ``create`` refuses to, and
+    ``update`` requires the object's id to exist and keep its slug.
+    """
+    kind, md, verb = ctx.request.kind, desired(ctx).metadata, ctx.request.verb
+    holder = ctx.txn.find_by_slug(kind.key, md.org, md.slug)
+    taken = AlreadyExists(f'{kind.singular} "{md.slug}" already exists in org "{md.org}"')
+    if verb == "update":
+        live = ctx.txn.find(kind.key, md.id) if md.id else None
+        if live is None:
+            raise NotFound(f'{kind.singular} "{md.id or md.slug}" not found')
+        if holder is not None and holder.metadata.id != live.metadata.id:
+            raise taken
+        if (live.metadata.org, live.metadata.slug) != (md.org, md.slug):
+            raise InvalidResource("org and slug cannot change", path="metadata.slug")
+        ctx.live = live
+        return
+    if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):
+        raise taken
+    ctx.live = holder
+
+
+def _user_view(obj: Resource) -> tuple[object, ...]:
+    """The fields a manifest owns; equal views mean there is nothing to apply."""
+    md = obj.metadata
+    scope = md.owner_scope or ORGANIZATION
+    return (md.name, dict(md.labels), dict(md.annotations), list(md.tags), scope, obj.spec)
+
+
+def set_defaults(ctx: Context) -> None:
+    """Builds the new state: a fresh object with system fields, or the live one updated."""
+    want = desired(ctx)
+    if ctx.live is None:
+        ctx.new = _fresh(ctx, want)
+        ctx.outcome = CREATED
+        return
+    masking.restore(want, ctx.live)
+    new = ctx.new = kinds.clone(ctx.live)
+    if _user_view(want) == _user_view(ctx.live):
+        ctx.outcome = UNCHANGED
+        return
+    md, wmd = new.metadata, want.metadata
+    md.name, md.owner_scope = wmd.name, wmd.owner_scope or ORGANIZATION
+    for field in ("labels", "annotations"):
+        getattr(md, field).clear()
+        getattr(md, field).update(getattr(wmd, field))
+    del md.tags[:]
+    md.tags.extend(wmd.tags)
+    if want.spec != ctx.live.spec:
+        kinds.replace_spec(new, want)
+        md.generation += 1
+    audit = new.status.audit.spec_audit
+    audit.updated_by.id = ctx.actor
+    audit.updated_at.FromNanoseconds(ctx.now_ns)
+    audit.event = "updated"
+    ctx.outcome = CONFIGURED
+
+
+def _fresh(ctx: Context, want: Resource) -> Resource:
+    """A new object: the manifest's fields plus id, defaults and audit; no status."""
+    new = type(want)()
+    new.api_version, new.kind = ctx.request.kind.api_version, ctx.request.kind.name
+    wmd, md = want.metadata, new.metadata
+    md.name, md.slug, md.org = wmd.name, wmd.slug, wmd.org
+    md.id = wmd.id or naming.new_id(ctx.request.kind.id_prefix)
+    md.owner_scope = wmd.owner_scope or ORGANIZATION
+    md.labels.update(wmd.labels)
+    md.annotations.update(wmd.annotations)
+    md.tags.extend(wmd.tags)
+    md.generation = 1
+    kinds.replace_spec(new, want)
+    for audit in (new.status.audit.spec_audit, new.status.audit.status_audit):
+        audit.created_by.id = audit.updated_by.id = ctx.actor
+        audit.created_at.FromNanoseconds(ctx.now_ns)
+        audit.updated_at.FromNanoseconds(ctx.now_ns)
+        audit.event = "created"
+    return new
+
+
+def persist(ctx: Context) -> None:
+    """Writes the new state if it differs from the live one (compare-and-swap)."""
+    new = ctx.new
+    assert new is not None
+    if ctx.live is not None and new == ctx.live:
+        return
+    expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
+    ctx.txn.put(new, expected_version=expected)
+
+
+def create_iam_policies(ctx: Context) -> None:
+    """Records the owner and org tuples of the object (idempotent)."""
+    assert ctx.new is not None
+    ctx.authorizer.record(ctx.txn, ctx.new, ctx.actor)
+
+
+def publish(ctx: Context) -> None:
+    """Queues this pipeline's events, secrets masked, for the bus after commit.
+
+    The durable copy of each event is already in the store's change feed:
+    the store appends it in the same transaction as the write.
+    """
+    gone = {obj.metadata.id: obj for obj in ctx.deleted}
+    for event in ctx.txn.events[ctx.event_mark :]:
+        if event.type == EventType.deleted:
+            obj = gone.get(event.id)
+        else:
+            obj = ctx.txn.find(event.kind, event.id)
+        if obj is not None:
+            ctx.outbox.append(Change(event, masking.masked(obj)))
+
+
+def transform_response(ctx: Context) -> None:
+    """Masks secrets in the response, unless an admin asked to see them."""
+    obj = ctx.new if ctx.new is not None else ctx.live
+    if obj is None:
+        return
+    if ctx.show_secrets:
+        if not ctx.authorizer.may_reveal_secrets(ctx.txn, ctx.actor, obj.metadata.org):
+            raise Forbidden(
+                f'forbidden: user "{ctx.actor}" cannot reveal secrets in org "{obj.metadata.org}"'
+            )
+        ctx.response = obj
+        return
+    ctx.response = masking.masked(obj)
+
+
+def send_response(ctx: Context) -> None:
+    """Turns the context into the Result the caller prints."""
+    obj = ctx.response
+    md = obj.metadata if obj is not None else None
+    ctx.result = Result(
+        kind=ctx.request.kind,
+        name=md.slug if md is not None else ctx.request.name,
+        org=md.org if md is not None else ctx.request.org,
+        outcome=ctx.outcome,
+        object=obj,
+        source=ctx.request.source,
+        deleted=list(ctx.deleted),
+    )
+
+
+# -- delete and reconcile ------------------------------------------------------
+
+
+def find_target(ctx: Context) -> Resource | None:
+    """The object a name (slug, or id) refers to in the request's org."""
+    kind, name = ctx.request.kind, ctx.request.name
+    org = ctx.request.org or naming.DEFAULT_ORG
+    obj = ctx.txn.find_by_slug(kind.key, org, name)
+    if obj is None and name.startswith(f"{kind.id_prefix}-"):
+        obj = ctx.txn.find(kind.key, name)
+    return obj
+
+
+def load_live(ctx: Context) -> None:
+    """Loads the object named by the request; NotFound if there is none."""
+    ctx.live = find_target(ctx)
+    if ctx.live is None:
+        org = ctx.request.org or naming.DEFAULT_ORG
+        raise NotFound(f'{ctx.request.kind.singular} "{ctx.request.name}" not found in org "{org}"')
+    ctx.new = kinds.clone(ctx.live)
+    ctx.outcome = UNCHANGED
+
+
+def delete_owned(ctx: Context) -> None:
+    """Deletes the objects the target owns (cascade), in the same transaction."""
+    assert ctx.live is not None
+    for child in ctx.txn.list_owned(ctx.live.metadata.id):
+        ctx.txn.delete(kinds.of(child).key, child.metadata.id)
+        ctx.authorizer.forget(ctx.txn, child)
+        ctx.deleted.append(child)
+
+
+def delete_object(ctx: Context) -> None:
+    """Deletes the target itself (compare-and-swap on its resource_version)."""
+    live = ctx.live
+    assert live is not None
+    ctx.txn.delete(
+        ctx.request.kind.key, live.metadata.id, expected_version=live.metadata.resource_version
+    )
+    ctx.deleted.insert(0, live)
+    ctx.new = None
+    ctx.outcome = DELETED
+
+
+def delete_iam_policies(ctx: Context) -> None:
+    """Removes every tuple about the deleted object."""
+    assert ctx.live is not None
+    ctx.authorizer.forget(ctx.txn, ctx.live)
+
+
+def mark_changed(ctx: Context) -> None:
+    """For reconcile: "configured" when the reconcile wrote anything, else "unchanged"."""
+    if len(ctx.txn.events) > ctx.event_mark:
+        ctx.outcome = CONFIGURED

@@ -1,0 +1,105 @@
+"""Interrupt the pipeline at every step boundary, then reconcile: the store always converges."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.client import Client
+from stigmer.reconcilers import pipelines
+from stigmer.reconcilers.pipeline import Context, Pipeline
+from stigmer.store import Store, open_store
+from tests.reconcilers.helpers import assert_converged, new_agent
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = pipelines.AGENT_APPLY.step_names
+
+
+class Injected(Exception):
+    """The fault: not a Stigmer error, so it aborts the transaction as a crash would."""
+
+
+def raising_after(step: str) -> Pipeline:
+    def fail(ctx: Context) -> None:
+        raise Injected(f"after {step}")
+
+    out = []
+    for name, fn in pipelines.AGENT_APPLY.steps:
+        out.append((name, fn))
+        if name == step:
+            out.append(("Fault", fail))
+    return Pipeline("faulty", tuple(out))
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_an_exception_after_any_step_leaves_nothing_half_done(
+    step: str, client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.apply([new_agent("Existing")])
+    revision = lmdb_store.revision()
+    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), raising_after(step))
+    with pytest.raises(Injected):
+        client.apply(
+            [new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")]
+        )
+    assert lmdb_store.revision() == revision
+    assert_converged(lmdb_store)
+    monkeypatch.undo()
+    client.apply([new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")])
+    assert lmdb_store.count("agent") == 2
+    assert_converged(lmdb_store)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_process_killed_after_any_step_leaves_a_convergent_store(
+    step: str, data_dir: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.reconcilers._crash", str(data_dir), step, "6", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    with Client(data_dir, actor="alice") as client:
+        store = client.store
+        assert store.check() == []
+        # Only whole chunks were committed: every agent there is complete.
+        assert store.count("agent") == 2
+        assert_converged(store)
+        client.apply([new_agent(f"Agent {i}") for i in range(6)])
+        client.reconcile()
+        assert store.count("agent") == 6
+        assert_converged(store)
+
+
+def test_two_pass_resume_from_a_state_persisted_without_its_children(data_dir: Path) -> None:
+    """Pass 1 stops right after Persist and commits; pass 2 reconciles the rest."""
+    head = pipelines.AGENT_APPLY.steps[: STEPS.index("Persist") + 1]
+    truncated = Pipeline("pass 1", (*head, *pipelines.AGENT_APPLY.steps[-3:]))
+    store = open_store(data_dir)
+    with Client(store, actor="alice") as client:
+        original = pipelines._PIPELINES[("agent", "apply")]
+        pipelines._PIPELINES[("agent", "apply")] = truncated
+        try:
+            client.apply([new_agent("Alpha"), new_agent("Beta")])
+        finally:
+            pipelines._PIPELINES[("agent", "apply")] = original
+        # What pass 1 saved: the agents, consistent, but without children or status.
+        assert store.check() == []
+        assert store.count("agent") == 2 and store.count("agent_instance") == 0
+        for agent in store.list("agent"):
+            assert isinstance(agent, Agent)
+            assert agent.status.default_instance_id == "" and not agent.status.conditions
+        # Pass 2.
+        results = client.reconcile("agents")
+        assert [r.outcome for r in results] == ["configured", "configured"]
+        assert_converged(store)
+        assert [r.outcome for r in client.reconcile("agents")] == ["unchanged", "unchanged"]
+    store.close()
