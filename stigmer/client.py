@@ -13,28 +13,32 @@ after it commits. Reads mask secrets unless asked and allowed.
 from __future__ import annotations
 
 import builtins
-import difflib
 import getpass
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
-from stigmer.manifests import reading, resources, yamlio
-from stigmer.manifests.reading import Manifest
-from stigmer.reconcilers import masking, running
-from stigmer.reconcilers.authz import AllowAll, Authorizer
+from stigmer.reconcilers import masking
+from stigmer.reconcilers.authz import AllowAll, Authorizer, secrets_forbidden
 from stigmer.reconcilers.events import Change, EventBus
 from stigmer.reconcilers.pipeline import Request, Result
 from stigmer.store import Store, default_url, open_store
 from stigmer.store.protocol import ResourceList
 from stigmer.store.selectors import Selector, parse
+
+# Writing, reading manifests and diffing pull in the pipelines, jsonschema's
+# neighbours and difflib; they are imported where used, so that a plain
+# ``stigmer get`` starts fast.
+if TYPE_CHECKING:
+    from stigmer.manifests.reading import Manifest
+    from stigmer.reconcilers.running import Batch
 
 
 def default_actor() -> str:
@@ -116,8 +120,10 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _session(self, show_secrets: bool = False) -> running.Session:
-        return running.Session(self.actor, self.authorizer, self.org, show_secrets)
+    def _session(self, show_secrets: bool = False) -> Any:
+        from stigmer.reconcilers.running import Session
+
+        return Session(self.actor, self.authorizer, self.org, show_secrets)
 
     def _org(self, org: str | None) -> str:
         return org or self.org
@@ -152,6 +158,8 @@ class Client:
 
         ``progress(done, total)`` is called as documents are applied.
         """
+        from stigmer.manifests import reading
+
         parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
         report = ApplyReport(problems=parsed.problems)
         if atomic and parsed.problems:
@@ -246,7 +254,9 @@ class Client:
         atomic: bool = False,
         show_secrets: bool = False,
         progress: Callable[[int], None] | None = None,
-    ) -> running.Batch:
+    ) -> Batch:
+        from stigmer.reconcilers import running
+
         batch = running.run_batch(
             self.store,
             requests,
@@ -277,9 +287,7 @@ class Client:
             return masking.masked(obj)
         with self.store.read() as reader:
             if not self.authorizer.may_reveal_secrets(reader, self.actor, obj.metadata.org):
-                raise Forbidden(
-                    f'forbidden: user "{self.actor}" cannot reveal secrets in org "{obj.metadata.org}"'
-                )
+                raise secrets_forbidden(self.actor, obj.metadata.org)
         return obj
 
     def authorize_store(self, verb: str) -> None:
@@ -359,6 +367,8 @@ class Client:
 
     def diff(self, manifests: Iterable[Manifest | Resource]) -> builtins.list[Diff]:
         """Live vs desired for each item, over user-owned fields; writes nothing."""
+        from stigmer.reconcilers import running
+
         requests = [_apply_request(m) for m in manifests]
         for r in requests:
             r.verb = "diff"
@@ -369,6 +379,8 @@ class Client:
         return diffs
 
     def _diff_one(self, request: Request, outcome: Any) -> Diff:
+        import difflib
+
         kind, obj = request.kind, request.desired
         assert obj is not None
         if isinstance(outcome, StigmerError):
@@ -437,8 +449,9 @@ class Client:
 
 
 def _apply_request(item: Resource | Manifest) -> Request:
-    if isinstance(item, Manifest):
-        doc = item.document
+    doc = getattr(item, "document", None)  # a Manifest; a message has no such field
+    if doc is not None:
+        assert not isinstance(item, Resource)
         return Request(
             "apply",
             item.kind,
@@ -447,7 +460,8 @@ def _apply_request(item: Resource | Manifest) -> Request:
             source=f"{doc.source}:{doc.line}:{doc.column}",
             document=doc,
         )
-    return Request("apply", kinds.of(item), desired=item)
+    resource = cast("Resource", item)
+    return Request("apply", kinds.of(resource), desired=resource)
 
 
 def _cause(error: StigmerError | None) -> StigmerError:
@@ -459,4 +473,6 @@ def _cause(error: StigmerError | None) -> StigmerError:
 
 
 def _view_yaml(kind: Kind, obj: Resource) -> str:
+    from stigmer.manifests import resources, yamlio
+
     return yamlio.dump(resources.user_view(kind, obj))

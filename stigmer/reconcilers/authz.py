@@ -11,6 +11,7 @@ from typing import Protocol
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
+from stigmer.errors import Forbidden
 from stigmer.store import Reader, WriteTxn
 
 
@@ -29,6 +30,11 @@ def record_tuples(txn: WriteTxn, obj: Resource, actor: str) -> None:
     txn.add_tuple(f"{key}#org@org:{obj.metadata.org}")
     if actor and not txn.tuples(f"{key}#owner@"):
         txn.add_tuple(f"{key}#owner@user:{actor}")
+
+
+def secrets_forbidden(actor: str, org: str) -> Forbidden:
+    """The refusal of --show-secrets to someone who is not an admin of the org."""
+    return Forbidden(f'forbidden: user "{actor}" cannot reveal secrets in org "{org}"')
 
 
 class Authorizer(Protocol):

@@ -11,9 +11,10 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
 from stigmer.api.v1.event_pb2 import EventType
-from stigmer.errors import AlreadyExists, Forbidden, InvalidResource, NotFound
+from stigmer.errors import AlreadyExists, InvalidResource, NotFound
 from stigmer.manifests import resources
 from stigmer.reconcilers import masking
+from stigmer.reconcilers.authz import secrets_forbidden
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.pipeline import (
     CONFIGURED,
@@ -193,9 +194,7 @@ def transform_response(ctx: Context) -> None:
         return
     if ctx.show_secrets:
         if not ctx.authorizer.may_reveal_secrets(ctx.txn, ctx.actor, obj.metadata.org):
-            raise Forbidden(
-                f'forbidden: user "{ctx.actor}" cannot reveal secrets in org "{obj.metadata.org}"'
-            )
+            raise secrets_forbidden(ctx.actor, obj.metadata.org)
         ctx.response = obj
         return
     ctx.response = masking.masked(obj)

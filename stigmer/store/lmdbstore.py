@@ -119,18 +119,31 @@ def _open_env(path: Path, map_size: int) -> _Shared:
         max_readers=512,
         max_spare_txns=0,  # see _after_fork
     )
-    with env.begin(write=True) as txn:
-        dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
-        meta = dbs["meta"]
-        stored = txn.get(b"schema_version", db=meta)
-        if stored is None:
-            txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=meta)
-            txn.put(b"revision", _REV.pack(0), db=meta)
-        elif int(stored) > SCHEMA_VERSION:
-            env.close()
-            raise schema_too_new(path, int(stored), SCHEMA_VERSION)
+    try:
+        dbs = _open_dbs(env, path)
+    except BaseException:
+        env.close()
+        raise
     harden_files(path / name for name in ("data.mdb", "lock.mdb"))
     return _Shared(env, dbs, 0, _fork_generation)
+
+
+def _open_dbs(env: lmdb.Environment, path: Path) -> dict[str, Any]:
+    """Opens (or creates) the sub-databases and checks the schema version.
+
+    This takes a write transaction, which commits nothing for an existing
+    store: py-lmdb keeps no handle opened in a read transaction, so opening
+    waits while another process is in the middle of a write.
+    """
+    with env.begin(write=True) as txn:
+        dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
+        stored = txn.get(b"schema_version", db=dbs["meta"])
+        if stored is None:
+            txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=dbs["meta"])
+            txn.put(b"revision", _REV.pack(0), db=dbs["meta"])
+    if stored is not None and int(stored) > SCHEMA_VERSION:
+        raise schema_too_new(path, int(stored), SCHEMA_VERSION)
+    return dbs
 
 
 def _prepare_dir(path: Path) -> None:

@@ -1,0 +1,5 @@
+"""``python -m stigmer`` runs the CLI."""
+
+from stigmer.cli.entry import main
+
+main()

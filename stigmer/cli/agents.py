@@ -1,0 +1,90 @@
+"""stigmer agent ...: imperative shortcuts for upstream users."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from stigmer.cli import printers
+from stigmer.cli.state import Command, Group, state
+
+app = typer.Typer(
+    cls=Group, help="Imperative shortcuts for agents.", no_args_is_help=True, add_completion=False
+)
+
+
+@app.command("create", cls=Command)
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The agent's name; its slug derives from it.")],
+    instructions: Annotated[
+        str, typer.Option("--instructions", help="System prompt, at least 10 characters.")
+    ],
+    description: Annotated[str, typer.Option("--description", help="What the agent is for.")] = "",
+) -> None:
+    """Create an agent (an error if it exists)."""
+    from stigmer.api.kinds import AGENT
+
+    client = state(ctx).client()
+    agent = AGENT.new()
+    agent.metadata.name = name
+    agent.spec.instructions = instructions  # type: ignore[union-attr]
+    agent.spec.description = description
+    result = client.create(agent)
+    typer.echo(f"agent/{result.name} created")
+
+
+@app.command("list", cls=Command)
+def list_(ctx: typer.Context) -> None:
+    """List the agents of the org."""
+    from stigmer.api.kinds import AGENT
+
+    objs = sorted(state(ctx).client().list(AGENT), key=lambda o: o.metadata.slug)
+    if not objs:
+        typer.echo("No resources found", err=True)
+        return
+    typer.echo(printers.render(AGENT, objs, "table"), nl=False)
+
+
+@app.command("get", cls=Command)
+def get(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name (slug) or id.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="yaml or json.")] = "yaml",
+) -> None:
+    """Show one agent (YAML by default)."""
+    from stigmer.api.kinds import AGENT
+
+    if output not in printers.FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
+    obj = state(ctx).client().get(AGENT, name)
+    typer.echo(printers.render(AGENT, [obj], output, single=True), nl=False)
+
+
+@app.command("delete", cls=Command)
+def delete(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Name (slug) or id.")]
+) -> None:
+    """Delete an agent and its instances."""
+    from stigmer.api.kinds import AGENT
+
+    state(ctx).client().delete(AGENT, name)
+    typer.echo(f"agent/{name} deleted")
+
+
+@app.command("delete-all", cls=Command)
+def delete_all(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete every agent of the org (asks first on a terminal)."""
+    from stigmer.api.kinds import AGENT
+
+    client = state(ctx).client()
+    if not yes and sys.stdin.isatty():
+        count = len(client.list(AGENT))
+        typer.confirm(f"Delete all {count} agents in org {client.org!r}?", abort=True)
+    for result in client.delete_all(AGENT):
+        typer.echo(f"agent/{result.name} deleted")

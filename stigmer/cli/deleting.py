@@ -1,0 +1,76 @@
+"""stigmer delete: by name, by the manifests that declare objects, or all of a kind."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from stigmer.cli.state import state
+from stigmer.errors import NotFound, UsageError
+
+
+def delete(
+    ctx: typer.Context,
+    *,
+    kind: Annotated[
+        str | None, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")
+    ] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Names (slugs) or ids.")] = None,
+    filename: Annotated[
+        list[str] | None,
+        typer.Option("-f", "--filename", help="Delete what these manifests declare."),
+    ] = None,
+    recursive: Annotated[
+        bool, typer.Option("-R", "--recursive", help="Read directories recursively.")
+    ] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Delete every object of the kind in the org.")
+    ] = False,
+    ignore_not_found: Annotated[
+        bool, typer.Option("--ignore-not-found", help="A missing object is not an error.")
+    ] = False,
+) -> None:
+    """Delete objects and what they own (an agent's instances)."""
+    from stigmer.client import resolve_kind
+
+    client = state(ctx).client()
+    targets: list[tuple[str, str, str]] = []  # (kind, org, name)
+    if filename:
+        targets += _declared(client, filename, recursive)
+    elif kind is None:
+        raise UsageError("say what to delete: KIND NAME..., KIND --all, or -f PATH")
+    elif all_:
+        for result in client.delete_all(kind):
+            typer.echo(f"{result.kind.singular}/{result.name} deleted")
+        return
+    elif not names:
+        raise UsageError(f"name the {kind} to delete, or use --all")
+    else:
+        k = resolve_kind(kind)
+        targets += [(k.key, client.org, name) for name in names]
+    failed = False
+    for key, org, name in targets:
+        k = resolve_kind(key)
+        try:
+            client.delete(k, name, org=org)
+        except NotFound:
+            if not ignore_not_found:
+                typer.echo(f'error: {k.singular} "{name}" not found', err=True)
+                failed = True
+            continue
+        typer.echo(f"{k.singular}/{name} deleted")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
+    from stigmer.manifests import reading
+
+    parsed = reading.read(filename, recursive=recursive, stdin=sys.stdin, default_org=client.org)  # type: ignore[attr-defined]
+    for problem in parsed.problems:
+        typer.echo(str(problem), err=True)
+    if parsed.problems:
+        raise typer.Exit(1)
+    return [reading.identity(m, client.org) for m in parsed.manifests]  # type: ignore[attr-defined]

@@ -1,0 +1,130 @@
+"""The text of stigmer describe, in kubectl's layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.cli.printers import NONE, event_type
+from stigmer.manifests import conversion
+
+
+class Lines:
+    """Collects ``Key:  value`` lines with aligned values."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str, str]] = []
+
+    def add(self, key: str, value: Any = "", indent: int = 0) -> None:
+        self.items.append((indent, key, str(value)))
+
+    def text(self) -> str:
+        width = max((len(k) + 2 * i for i, k, _ in self.items), default=0) + 2
+        out = []
+        for indent, key, value in self.items:
+            label = " " * (2 * indent) + (f"{key}:" if key else "")
+            out.append(f"{label.ljust(width + 1)}{value}".rstrip() if value else label)
+        return "\n".join(out) + "\n"
+
+
+def _pairs(mapping: Any) -> str:
+    return ", ".join(f"{k}={mapping[k]}" for k in sorted(mapping)) or NONE
+
+
+def _when(ts: Any) -> str:
+    return ts.ToJsonString() if ts.seconds or ts.nanos else NONE
+
+
+def _metadata(lines: Lines, obj: Resource) -> None:
+    md = obj.metadata
+    lines.add("Name", md.name)
+    lines.add("Kind", obj.kind)
+    lines.add("Slug", md.slug)
+    lines.add("Org", md.org)
+    lines.add("ID", md.id)
+    lines.add("Owner Scope", conversion.to_dict(obj)["metadata"].get("ownerScope", NONE))
+    lines.add("Labels", _pairs(md.labels))
+    lines.add("Annotations", _pairs(md.annotations))
+    lines.add("Tags", ", ".join(md.tags) or NONE)
+    lines.add("Generation", md.generation)
+    lines.add("Resource Version", md.resource_version)
+    audit = obj.status.audit.spec_audit
+    lines.add("Created", f"{_when(audit.created_at)} by {audit.created_by.id or NONE}")
+    lines.add("Updated", f"{_when(audit.updated_at)} by {audit.updated_by.id or NONE}")
+
+
+def _agent_spec(lines: Lines, agent: Agent) -> None:
+    spec = agent.spec
+    lines.add("Spec")
+    lines.add("Description", spec.description or NONE, 1)
+    first = spec.instructions.strip().splitlines()[0] if spec.instructions.strip() else NONE
+    lines.add("Instructions", first + (" ..." if "\n" in spec.instructions.strip() else ""), 1)
+    servers = [f"{s.name} ({s.WhichOneof('server_type')})" for s in spec.mcp_servers]
+    lines.add("MCP Servers", ", ".join(servers) or NONE, 1)
+    lines.add("Sub-agents", ", ".join(s.name for s in spec.sub_agents) or NONE, 1)
+    lines.add("Skills", ", ".join(f"{r.org or '.'}/{r.slug}" for r in spec.skill_refs) or NONE, 1)
+    env = [
+        f"{k}={v.value}" + (" (secret)" if v.is_secret else "")
+        for k, v in sorted(spec.env_spec.data.items())
+    ]
+    lines.add("Environment", ", ".join(env) or NONE, 1)
+
+
+def _conditions(obj: Resource) -> str:
+    conds = list(obj.status.conditions)
+    if not conds:
+        return "Conditions:  <none>\n"
+    rows = [["Type", "Status", "Reason", "Message", "Last Transition"]]
+    rows += [[c.type, c.status, c.reason, c.message, _when(c.last_transition_time)] for c in conds]
+    return "Conditions:\n" + _indented_table(rows)
+
+
+def _indented_table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join(
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
+        for r in rows
+    )
+
+
+def _relatives(client: Any, obj: Resource) -> str:
+    if isinstance(obj, Agent):
+        owned = client.owned(obj)
+        if not owned:
+            return "Instances:  <none>\n"
+        lines = [
+            f"  {o.metadata.slug}"
+            + (" (default)" if o.metadata.id == obj.status.default_instance_id else "")
+            for o in sorted(owned, key=lambda o: o.metadata.slug)
+        ]
+        return "Instances:\n" + "\n".join(lines) + "\n"
+    refs = [f"  {kinds.AGENT.singular}/{r.slug} ({r.id})" for r in obj.metadata.owner_references]
+    return "Agent:\n" + ("\n".join(refs) if refs else "  <none>") + "\n"
+
+
+def _events(client: Any, obj: Resource) -> str:
+    events = client.events_for(obj)
+    if not events:
+        return "Events:  <none>\n"
+    rows = [["Revision", "Type", "Actor", "Time"]]
+    rows += [[str(e.revision), event_type(e), e.actor or NONE, _when(e.time)] for e in events]
+    return "Events:\n" + _indented_table(rows)
+
+
+def describe_text(client: Any, obj: Resource) -> str:
+    """Everything ``stigmer describe`` prints for one object."""
+    lines = Lines()
+    _metadata(lines, obj)
+    if isinstance(obj, Agent):
+        _agent_spec(lines, obj)
+        lines.add("Status")
+        lines.add("Default Instance", obj.status.default_instance_id or NONE, 1)
+    else:
+        lines.add("Spec")
+        lines.add("Agent ID", obj.spec.agent_id, 1)
+        lines.add("Description", obj.spec.description or NONE, 1)
+        lines.add("Status")
+    lines.add("Observed Generation", obj.status.observed_generation, 1)
+    return lines.text() + _conditions(obj) + _relatives(client, obj) + _events(client, obj)

@@ -1,0 +1,116 @@
+"""Output formats: table, wide, yaml, json and name, as kubectl prints them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Kind, Resource
+from stigmer.manifests import conversion, yamlio
+from stigmer.reconcilers import conditions
+
+FORMATS = ("table", "wide", "yaml", "json", "name")
+NONE = "<none>"
+
+
+def to_data(obj: Resource) -> dict[str, Any]:
+    """An object as plain data: JSON names, numbers as numbers, enums by name."""
+    return conversion.to_dict(obj)
+
+
+def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "List", "items": list(items)}
+
+
+def render_yaml(objs: Sequence[Resource], *, single: bool) -> str:
+    """One object as itself; otherwise a List."""
+    if single and len(objs) == 1:
+        return yamlio.dump(to_data(objs[0]))
+    return yamlio.dump(as_list(to_data(o) for o in objs))
+
+
+def render_json(objs: Sequence[Resource], *, single: bool) -> str:
+    data = to_data(objs[0]) if single and len(objs) == 1 else as_list(to_data(o) for o in objs)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def name_of(obj: Resource) -> str:
+    return f"{kinds.of(obj).singular}/{obj.metadata.slug}"
+
+
+def age(obj: Resource, now: float | None = None) -> str:
+    """How long ago the object was created: 42s, 5m, 3h, 12d."""
+    created = obj.status.audit.spec_audit.created_at
+    if not created.seconds:
+        return NONE
+    seconds = max(0, int((now or time.time()) - created.seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _ready(obj: Resource) -> str:
+    cond = conditions.get_condition(obj.status, conditions.READY)
+    return cond.status if cond is not None else "Unknown"
+
+
+def _labels(obj: Resource) -> str:
+    labels = obj.metadata.labels
+    return ",".join(f"{k}={labels[k]}" for k in sorted(labels)) or NONE
+
+
+def row(kind: Kind, obj: Resource, *, wide: bool, now: float) -> list[str]:
+    md = obj.metadata
+    if kind is kinds.AGENT:
+        default = f"{md.slug}-default" if obj.status.default_instance_id else NONE  # type: ignore[union-attr]
+        cells = [md.slug, md.org, default, _ready(obj), age(obj, now)]
+    else:
+        agent = md.owner_references[0].slug if md.owner_references else NONE
+        cells = [md.slug, md.org, agent, age(obj, now)]
+    return [*cells, md.id, _labels(obj)] if wide else cells
+
+
+def headers(kind: Kind, *, wide: bool) -> list[str]:
+    base = (
+        ["NAME", "ORG", "DEFAULT-INSTANCE", "READY", "AGE"]
+        if kind is kinds.AGENT
+        else ["NAME", "ORG", "AGENT", "AGE"]
+    )
+    return [*base, "ID", "LABELS"] if wide else base
+
+
+def table(rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns, three spaces apart, like kubectl."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_table(kind: Kind, objs: Sequence[Resource], *, wide: bool, header: bool = True) -> str:
+    now = time.time()
+    rows = [row(kind, o, wide=wide, now=now) for o in objs]
+    return table(([headers(kind, wide=wide)] if header else []) + rows)
+
+
+def render(kind: Kind, objs: Sequence[Resource], output: str, *, single: bool = False) -> str:
+    """Objects in one of FORMATS."""
+    if output == "yaml":
+        return render_yaml(objs, single=single)
+    if output == "json":
+        return render_json(objs, single=single)
+    if output == "name":
+        return "".join(f"{name_of(o)}\n" for o in objs)
+    return render_table(kind, objs, wide=output == "wide")
+
+
+def event_type(event: Any) -> str:
+    """created, updated or deleted."""
+    from stigmer.api.v1.event_pb2 import EventType
+
+    return str(EventType.Name(event.type))

@@ -1,0 +1,29 @@
+"""stigmer schema and stigmer explain: the manifest contract, for people and editors."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+
+def schema(
+    kind: Annotated[str, typer.Argument(help="agent or agentinstance (any CLI name).")],
+) -> None:
+    """Print the JSON Schema of a kind's manifests."""
+    from stigmer.client import resolve_kind
+    from stigmer.manifests import validation
+
+    typer.echo(json.dumps(validation.schema(resolve_kind(kind)), indent=2, ensure_ascii=False))
+
+
+def explain(
+    target: Annotated[
+        str, typer.Argument(help="KIND or KIND.field.path, e.g. agent.spec.mcpServers.")
+    ],
+) -> None:
+    """Describe a kind or one of its fields: type, constraints and documentation."""
+    from stigmer.manifests.explaining import explain as explain_text
+
+    typer.echo(explain_text(target), nl=False)

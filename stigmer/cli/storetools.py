@@ -1,0 +1,63 @@
+"""stigmer store ...: tools for looking inside a binary store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from stigmer.cli.state import Command, Group, state
+
+app = typer.Typer(
+    cls=Group, help="Debug tools for the store.", no_args_is_help=True, add_completion=False
+)
+
+
+@app.command("check", cls=Command)
+def check(ctx: typer.Context) -> None:
+    """Verify every index entry and object; exit 1 if anything is wrong."""
+    client = state(ctx).client()
+    client.authorize_store("check")
+    problems = client.store.check()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        typer.echo(f"{len(problems)} problems found in {client.store.url}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"store {client.store.url} is consistent")
+
+
+@app.command("dump", cls=Command)
+def dump(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+) -> None:
+    """Print every object as YAML documents, secrets masked."""
+    from stigmer.api import kinds
+    from stigmer.cli.printers import to_data
+    from stigmer.client import resolve_kind
+    from stigmer.manifests import yamlio
+    from stigmer.reconcilers.masking import masked
+
+    client = state(ctx).client()
+    client.authorize_store("dump")
+    chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
+    docs = [to_data(masked(o)) for k in chosen for o in client.store.list(k.key)]
+    if docs:
+        typer.echo(yamlio.dump_all(docs), nl=False)
+
+
+@app.command("stats", cls=Command)
+def stats(ctx: typer.Context) -> None:
+    """Counts per kind and org, the revision and the size on disk."""
+    client = state(ctx).client()
+    client.authorize_store("stats")
+    s = client.store.stats()
+    typer.echo(f"store:     {client.store.url}")
+    typer.echo(f"revision:  {s.revision}")
+    typer.echo(f"size:      {s.bytes_on_disk} bytes")
+    for kind in sorted(s.counts):
+        total = sum(s.counts[kind].values())
+        typer.echo(f"{kind}: {total}")
+        for org in sorted(s.counts[kind]):
+            typer.echo(f"  {org}: {s.counts[kind][org]}")
