@@ -7,7 +7,6 @@ Problem for everything else, and never prints or exits.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,24 +19,35 @@ from stigmer.manifests import yamlio
 DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 EXTENSIONS = (".yaml", ".yml", ".json")
 STDIN = "<stdin>"
+# UTF-32 LE starts like UTF-16 LE; both are text a YAML editor may save, but not ours.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 # A document boundary: "---" or "..." at the start of a line, as libyaml sees it.
 _BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
 @dataclass(slots=True)
 class Document:
-    """One manifest document: its data and where it came from."""
+    """One manifest document: its data and where it came from.
+
+    Positions inside the document come from ``node`` when it is given, else
+    from ``span``, which composes the document's node tree again on demand.
+    """
 
     source: str  # the file as the user named it, or "<stdin>"
     index: int  # 0-based position among the non-empty documents of the source
     line: int  # 1-based line of the document's first node, within the whole file
     column: int
     data: Any
-    node: yamlio.Node = field(repr=False)
+    node: yamlio.Node | None = field(default=None, repr=False, compare=False)
+    span: yamlio.Span | None = field(default=None, repr=False, compare=False)
 
     def position(self, path: tuple[str | int, ...] = ()) -> tuple[int, int]:
         """The 1-based (line, column) of the field at ``path``, or its nearest parent."""
-        return yamlio.locate(self.node, path)
+        if self.node is not None:
+            return yamlio.locate(self.node, path)
+        if self.span is not None and (found := self.span.locate(path)) is not None:
+            return found
+        return self.line, self.column
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A Problem located at ``path`` in this document."""
@@ -54,11 +64,8 @@ class Loaded:
 
 
 def format_path(path: Iterable[str | int]) -> str:
-    """``("spec", "mcpServers", 0, "name")`` -> ``spec.mcpServers[0].name``."""
-    out = ""
-    for step in path:
-        out = f"{out}[{step}]" if isinstance(step, int) else (f"{out}.{step}" if out else step)
-    return out
+    """``("spec", "mcpServers", 0, "name")`` -> ``spec.mcpServers[0].name``; odd keys quoted."""
+    return yamlio.format_path(tuple(path))
 
 
 def is_manifest_file(path: Path) -> bool:
@@ -70,52 +77,74 @@ def is_manifest_file(path: Path) -> bool:
 
 
 def manifest_files(directory: Path, *, recursive: bool = False) -> list[Path]:
-    """The manifest files in a directory, sorted; hidden directories are skipped."""
-    if not recursive:
-        return sorted(p for p in directory.iterdir() if p.is_file() and is_manifest_file(p))
+    """The manifest files in a directory, in name order, as kubectl's walk finds them.
+
+    With ``recursive``, a subdirectory's files come where its name sorts among
+    the files (``sub/a.yaml`` before ``top.yaml``). Hidden directories and
+    symbolic links to directories are not entered.
+    """
     found: list[Path] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(root) / f for f in sorted(files) if is_manifest_file(Path(root) / f)]
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        if entry.is_dir():
+            if recursive and not entry.name.startswith(".") and not entry.is_symlink():
+                found += manifest_files(entry, recursive=True)
+        elif is_manifest_file(entry) and entry.is_file():
+            found.append(entry)
     return found
 
 
 def decode(raw: bytes, source: str) -> tuple[str | None, Problem | None]:
     """UTF-8 text of a file, or the Problem that says why it is not text."""
+    if raw.startswith(_UTF16_BOMS):
+        return None, Problem(source, 0, 0, "", "UTF-16 or UTF-32 text; save the file as UTF-8")
     if b"\0" in raw:
         return None, Problem(source, 0, 0, "", "binary file (contains NUL bytes), not a manifest")
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
+        line_start = raw.rfind(b"\n", 0, e.start) + 1
         line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        return None, Problem(
-            source, line, column, "", f"not valid UTF-8 (byte 0x{raw[e.start]:02x})"
-        )
+        column = len(raw[line_start : e.start].decode("utf-8-sig")) + 1  # characters, not bytes
+        message = f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8"
+        return None, Problem(source, line, column, "", message)
 
 
-def _oversized(text: str, source: str, limit: int) -> Problem | None:
-    """A Problem for the first document larger than ``limit``, found before parsing."""
+def _drop_oversized(text: str, source: str, limit: int) -> tuple[str, list[Problem]]:
+    """The text without its documents larger than ``limit`` bytes, and a Problem for each.
+
+    This runs before parsing, so a huge document is never parsed. Each one is
+    replaced by as many empty lines as it had, which keeps the positions of
+    the documents after it.
+    """
+    if len(text) * 4 <= limit:  # UTF-8 spends at most four bytes on a character
+        return text, []
     starts = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
+    problems: list[Problem] = []
+    parts: list[str] = []
+    kept = 0
     for begin, end in itertools.pairwise(starts):
-        if len(text[begin:end].encode()) > limit:
+        if (end - begin) * 4 <= limit:
+            continue
+        size = len(text[begin:end].encode("utf-8", "surrogatepass"))
+        if size > limit:
             line = text.count("\n", 0, begin) + 1
-            return Problem(
-                source, line, 1, "", f"document is larger than the limit of {limit} bytes"
-            )
-    return None
+            message = f"document is {size} bytes, larger than the limit of {limit} bytes"
+            problems.append(Problem(source, line, 1, "", message))
+            parts += [text[kept:begin], "---", "\n" * text.count("\n", begin, end)]
+            kept = end
+    if not problems:
+        return text, []
+    return "".join([*parts, text[kept:]]), problems
 
 
 def load_text(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
     """Parses one stream of YAML (or JSON) documents."""
-    loaded = Loaded()
-    if len(text) > max_bytes and (problem := _oversized(text, source, max_bytes)):
-        loaded.problems.append(problem)
-        return loaded
+    text, oversized = _drop_oversized(text, source, max_bytes)
+    loaded = Loaded(problems=oversized)
     raw_docs, problems = yamlio.parse_stream(text)
     loaded.problems += [Problem(source, p.line, p.column, p.path, p.message) for p in problems]
     for index, raw in enumerate(raw_docs):
-        doc = Document(source, index, raw.line, raw.column, raw.data, raw.node)
+        doc = Document(source, index, raw.line, raw.column, raw.data, span=raw.span)
         if not isinstance(raw.data, dict):
             kind = "a list" if isinstance(raw.data, list) else "a scalar"
             loaded.problems.append(doc.problem((), f"document is {kind}, not a mapping"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, TextIO
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Problem
-from stigmer.manifests import conversion, loading, validation
+from stigmer.manifests import conversion, loading, validation, yamlio
 from stigmer.manifests.loading import Document
 
 
@@ -40,8 +41,20 @@ def kind_of(doc: Document) -> tuple[Kind | None, Problem | None]:
         return None, doc.problem(("kind",), f"required field is missing ({_kind_names()})")
     kind = kinds.by_name(name) if isinstance(name, str) else None
     if kind is None:
-        return None, doc.problem(("kind",), f'unknown kind "{name}" ({_kind_names()})')
+        return None, doc.problem(("kind",), f"unknown kind {yamlio.show(name)} ({_hint(name)})")
     return kind, None
+
+
+def _hint(name: object) -> str:
+    """A "did you mean" for a CLI name or a near miss of a kind, else the list of kinds."""
+    if isinstance(name, str):
+        guess = kinds.by_cli_name(name)
+        if guess is None:
+            close = difflib.get_close_matches(name, [k.name for k in kinds.KINDS], n=1)
+            guess = kinds.by_name(close[0]) if close else None
+        if guess is not None:
+            return f'did you mean "{guess.name}"?'
+    return _kind_names()
 
 
 def _kind_names() -> str:
@@ -68,7 +81,7 @@ def _slug_problem(doc: Document, data: dict[str, Any]) -> Problem | None:
     if md["name"] and not naming.slugify(md["name"]):
         return doc.problem(
             ("metadata", "name"),
-            f'name "{md["name"]}" yields an empty slug; set metadata.slug',
+            f"name {yamlio.show(md['name'])} yields an empty slug; set metadata.slug",
         )
     return None
 
@@ -82,7 +95,7 @@ def parse_document(doc: Document) -> tuple[Manifest | None, list[Problem]]:
     if problem := _slug_problem(doc, data if data is not None else doc.data):
         problems.append(problem)
     if data is None or problems:
-        return None, problems
+        return None, sorted(problems, key=_order)
     try:
         resource = conversion.to_message(kind, data)
     except (ValueError, TypeError) as e:  # the schema should have caught it; report, never crash

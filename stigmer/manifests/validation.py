@@ -8,18 +8,26 @@ handed to jsonschema, the reference validator, which reports every error;
 those errors are turned into one-line Problems located in the source file.
 The schemas use only keywords whose meaning is the same in draft-07 (what
 fastjsonschema compiles) and 2020-12; a test checks the two agree.
+
+Patterns follow ECMA-262, as JSON Schema says: "$" ends the string. Python's
+``re`` also lets it match before a final newline, so jsonschema alone would
+accept "acme\n" as an org; both validators here anchor at the true end.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
+import re
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from stigmer.api import kinds, naming
 from stigmer.errors import Problem
+from stigmer.manifests import yamlio
 from stigmer.manifests.loading import Document
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -32,6 +40,13 @@ _TYPE_NAMES = {
     "object": "a mapping",
     "null": "empty",
 }
+# Text that YAML would have read as a number or boolean without its quotes.
+_QUOTED = {
+    "integer": re.compile(r"[-+]?[0-9]+"),
+    "number": re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"),
+    "boolean": re.compile(r"true|false", re.IGNORECASE),
+}
+_NEVER = re.compile(r"(?!)")
 _PATTERN_HINTS = {
     naming.ORG_PATTERN: 'lowercase letters, digits and "-", '
     "starting and ending with a letter or digit",
@@ -50,37 +65,133 @@ def schema(kind: kinds.Kind) -> dict[str, Any]:
 
 
 @cache
-def _fast(kind: kinds.Kind) -> Any:
+def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
+    """The compiled check of a kind, with its one-of rules lifted out.
+
+    fastjsonschema tries every branch of a ``oneOf`` and raises for each that
+    fails, which makes "exactly one of stdio, http and docker" cost a third of
+    a document's validation. Where a ``oneOf`` only says that exactly one of
+    some keys is present, it is checked here instead, by counting keys.
+    """
     import fastjsonschema
 
-    draft07 = {**schema(kind), "$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(draft07)
+    draft07 = copy.deepcopy(schema(kind))
+    draft07["$schema"] = "http://json-schema.org/draft-07/schema#"
+    sites = _lift_one_ofs(draft07)
+    compiled = fastjsonschema.compile(draft07)
+    error = fastjsonschema.JsonSchemaException
+
+    def check(data: Any) -> bool:
+        try:
+            compiled(data)
+        except error:
+            return False
+        for path, options in sites:
+            for obj in _values_at(data, path):
+                if sum(option in obj for option in options) != 1:
+                    return False
+        return True
+
+    return check
+
+
+_ITEMS, _VALUES = 0, 1  # path steps: every item of a list, every value of a map
+
+
+def _lift_one_ofs(root: dict[str, Any]) -> list[tuple[tuple[str | int, ...], tuple[str, ...]]]:
+    """Removes each key-counting ``oneOf``; returns where they applied and their keys."""
+    defs = root.get("$defs", {})
+    sites: list[tuple[tuple[str | int, ...], tuple[str, ...]]] = []
+    lifted: list[dict[str, Any]] = []
+
+    def visit(node: dict[str, Any], path: tuple[str | int, ...], refs: frozenset[str]) -> None:
+        if ref := node.get("$ref"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in refs:
+                visit(defs[name], path, refs | {name})
+        options = node.get("x-one-of")
+        if options and node.get("oneOf") == [{"required": [o]} for o in options]:
+            sites.append((path, tuple(options)))
+            lifted.append(node)
+        for key, sub in node.get("properties", {}).items():
+            visit(sub, (*path, key), refs)
+        if isinstance(node.get("items"), dict):
+            visit(node["items"], (*path, _ITEMS), refs)
+        if isinstance(node.get("additionalProperties"), dict):
+            visit(node["additionalProperties"], (*path, _VALUES), refs)
+
+    visit(root, (), frozenset())
+    for node in lifted:
+        node.pop("oneOf", None)
+    return sites
+
+
+def _values_at(data: Any, path: tuple[str | int, ...]) -> list[Any]:
+    """The values at ``path`` in data that passed the compiled check."""
+    current = [data]
+    for step in path:
+        found: list[Any] = []
+        for value in current:
+            if step == _ITEMS:
+                found.extend(value if isinstance(value, list) else ())
+            elif step == _VALUES:
+                found.extend(value.values() if isinstance(value, dict) else ())
+            elif isinstance(value, dict) and step in value:
+                found.append(value[step])
+        current = found
+    return current
 
 
 @cache
 def _reference(kind: kinds.Kind) -> Any:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema(kind))
+    extend: Any = jsonschema.validators.extend  # untyped in the stubs
+    validator = extend(jsonschema.Draft202012Validator, validators={"pattern": _ecma_pattern})
+    return validator(schema(kind))
+
+
+# An unescaped "$": the end of the string in ECMA-262 (fastjsonschema does the same).
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """The ``pattern`` keyword with ECMA-262's "$", for the reference validator."""
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def is_valid(kind: kinds.Kind, data: Any) -> bool:
     """The fast check: True when ``data`` satisfies the kind's schema."""
-    import fastjsonschema
+    return _fast(kind)(data)
 
-    try:
-        _fast(kind)(data)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+
+def reference_is_valid(kind: kinds.Kind, data: Any) -> bool:
+    """The reference validator's verdict, which ``is_valid`` must always agree with."""
+    return bool(_reference(kind).is_valid(data))
+
+
+def errors(kind: kinds.Kind, data: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field path, message) for every way ``data`` breaks the kind's schema."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for error in _reference(kind).iter_errors(data):
+        found += [pair for pair in _describe(error) if pair not in found]
+    if not found and not is_valid(kind, data):
+        # The two validators disagree: never let an invalid document pass unreported.
+        found.append(((), "does not match the schema of " + kind.name))
+    return found
 
 
 def problems(kind: kinds.Kind, doc: Document, data: Any) -> list[Problem]:
     """Every schema error of ``data`` (the document's normalized data), located."""
-    found = []
-    for error in _reference(kind).iter_errors(data):
-        for path, message in _describe(error):
-            found.append(doc.problem(path, message))
+    found = [doc.problem(path, message) for path, message in errors(kind, data)]
     return sorted(found, key=lambda p: (p.line, p.column, p.path))
 
 
@@ -102,41 +213,66 @@ def _describe(error: Any) -> list[tuple[tuple[str | int, ...], str]]:
     if rule == "required":
         return [((*path, key), "required field is missing") for key in value if key not in instance]
     if rule == "oneOf" and "x-one-of" in sub:
+        if not isinstance(instance, dict):
+            return []  # the type error says it all
         options = sub["x-one-of"]
         present = [o for o in options if o in instance]
         choice = ", ".join(options[:-1]) + f" or {options[-1]}"
-        got = "none is" if not present else " and ".join(present) + " are"
+        listed = ", ".join(present[:-1]) + f" and {present[-1]}" if present else ""
+        got = f"{listed} are" if present else "none is"
         return [(path, f"exactly one of {choice} must be set ({got})")]
+    if rule == "type" and "enum" in sub:  # quoting a number would not help here
+        rule, value = "enum", sub["enum"]
     return [(path, _simple(rule, value, instance))]
 
 
 def _unknown(key: str, allowed: list[str], system: list[str]) -> str:
     if key in system:
         return "system-managed field; Stigmer sets it, so remove it from the manifest"
+    camel = _camel(key)
+    if camel != key and camel in allowed and _snake(camel) == key:  # the proto's own name
+        return f'"{camel}" is given too, and the two are the same field; keep one'
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     return f"unknown field{hint}"
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
 def _simple(rule: str, value: Any, instance: Any) -> str:
     """The message for a rule about one value."""
     if rule == "type":
-        return f"must be {_TYPE_NAMES.get(value, value)}, not {_kind_of(instance)}"
+        message = f"must be {_TYPE_NAMES.get(value, value)}, not {_kind_of(instance)}"
+        if value == "string" and isinstance(instance, int | float):  # YAML read 8080 or yes
+            message += "; put the value in quotes"
+        elif isinstance(instance, str) and _QUOTED.get(value, _NEVER).fullmatch(instance):
+            message += "; remove the quotes"
+        return message
     if rule == "minLength":
         return "must not be empty" if value == 1 else f"must be at least {value} characters"
     if rule == "maxLength":
         return f"must be at most {value} characters"
     if rule == "minimum":
-        return f"must be at least {value} (got {instance})"
+        return f"must be at least {value} (got {yamlio.show(instance)})"
     if rule == "maximum":
-        return f"must be at most {value} (got {instance})"
+        return f"must be at most {value} (got {yamlio.show(instance)})"
     if rule == "enum":
-        return f"must be one of {', '.join(map(str, value))} (got {json.dumps(instance)})"
+        return f"must be one of {', '.join(map(str, value))} (got {yamlio.show(instance)})"
     if rule == "const":
-        return f"must be {json.dumps(value)} (got {json.dumps(instance)})"
+        return f"must be {json.dumps(value)} (got {yamlio.show(instance)})"
     if rule == "pattern":
         hint = _PATTERN_HINTS.get(value, f"match {value}")
-        return f"{json.dumps(instance)} is not valid: must be {hint}"
+        message = f"{yamlio.show(instance)} is not valid: must be {hint}"
+        if value == naming.ORG_PATTERN and (fixed := naming.slugify(str(instance))):
+            message += f" (did you mean {yamlio.show(fixed)}?)"
+        return message
     return f"fails {rule}"
 
 
