@@ -97,5 +97,5 @@ def describe(
 
     client = state(ctx).client()
     k = resolve_kind(kind)
-    obj = client.get(k, name, show_secrets=show_secrets)
+    obj = client.get(k, name, show_secrets=show_secrets, verb="describe")
     typer.echo(describe_text(client, obj), nl=False)

@@ -33,11 +33,17 @@ class State:
         return f"lmdb:{self.data_dir}" if self.data_dir else default_url()
 
     def client(self) -> Any:
-        """The stigmer.Client for these options (opened once per command)."""
+        """The stigmer.Client for these options (opened once per command).
+
+        It enforces IAM: every command acts as ``--user`` under its roles. The
+        Client records the first user to open a store as its owner, admin of
+        every org, so a fresh store works with no setup.
+        """
         if self._client is None:
             from stigmer.client import Client
+            from stigmer.iam import Iam
 
-            self._client = Client(self.url(), actor=self.user, org=self.org)
+            self._client = Client(self.url(), actor=self.user, org=self.org, authorizer=Iam())
         return self._client
 
     def close(self) -> None:

@@ -12,9 +12,9 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
 from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import AlreadyExists, InvalidResource, NotFound
+from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
 from stigmer.reconcilers import masking
-from stigmer.reconcilers.authz import secrets_forbidden
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.pipeline import (
     CONFIGURED,
@@ -45,9 +45,16 @@ def validate_field_constraints(ctx: Context) -> None:
 
 
 def authorize(ctx: Context) -> None:
-    """Asks IAM whether the actor may do this verb to this kind in this org."""
+    """Asks IAM whether the actor may do this verb to this kind in this org.
+
+    A delete or reconcile by id may name an object of another org: that
+    object's own org decides, so an id never reaches past the ACL.
+    """
     obj = ctx.request.desired
     org = (obj.metadata.org if obj is not None else "") or ctx.request.org or naming.DEFAULT_ORG
+    target = find_target(ctx) if obj is None and ctx.request.name else None
+    if target is not None:
+        org = target.metadata.org
     ctx.authorizer.authorize(ctx.txn, ctx.actor, ctx.request.verb, ctx.request.kind, org)
 
 
@@ -177,12 +184,14 @@ def publish(ctx: Context) -> None:
     The durable copy of each event is already in the store's change feed:
     the store appends it in the same transaction as the write.
     """
+    # The objects this pipeline wrote are at hand; only others are read back.
+    known = {o.metadata.id: o for o in (ctx.new, ctx.default_instance) if o is not None}
     gone = {obj.metadata.id: obj for obj in ctx.deleted}
     for event in ctx.txn.events[ctx.event_mark :]:
         if event.type == EventType.deleted:
             obj = gone.get(event.id)
         else:
-            obj = ctx.txn.find(event.kind, event.id)
+            obj = known.get(event.id) or ctx.txn.find(event.kind, event.id)
         if obj is not None:
             ctx.outbox.append(Change(event, masking.masked(obj)))
 

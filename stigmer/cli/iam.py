@@ -1,0 +1,124 @@
+"""stigmer iam ...: grant, revoke, list and check the roles users hold per org."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from stigmer.cli.state import Command, Group, state
+
+app = typer.Typer(
+    cls=Group,
+    help="Roles: who may do what in which org (viewer, editor, admin).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+User = Annotated[str, typer.Argument(help="The user the role is about.")]
+Role = Annotated[str, typer.Argument(help="viewer, editor or admin.")]
+Org = Annotated[
+    str | None,
+    typer.Option("--org", help='The org, or "*" for every org (default: the global --org).'),
+]
+
+
+def _scope(org: str) -> str:
+    return "every org" if org == "*" else f'org "{org}"'
+
+
+def _org(client: Any, org: str | None) -> str:
+    from stigmer import iam
+
+    return iam.check_org(org or client.org)
+
+
+@app.command("grant", cls=Command)
+def grant(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
+    """Give USER ROLE in an org (admins of the org only)."""
+    from stigmer import iam
+
+    client = state(ctx).client()
+    where = _org(client, org)
+    added = client.store.transact(
+        lambda txn: iam.grant(txn, client.actor, user, role, where), actor=client.actor
+    )
+    typer.echo(f'user "{user}" is {"now" if added else "already"} {role} in {_scope(where)}')
+
+
+@app.command("revoke", cls=Command)
+def revoke(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
+    """Take ROLE in an org from USER (admins of the org only)."""
+    from stigmer import iam
+
+    client = state(ctx).client()
+    where = _org(client, org)
+    client.store.transact(
+        lambda txn: iam.revoke(txn, client.actor, user, role, where), actor=client.actor
+    )
+    typer.echo(f'user "{user}" is no longer {role} in {_scope(where)}')
+
+
+@app.command("list", cls=Command)
+def list_(
+    ctx: typer.Context,
+    org: Org = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Only this user's roles (who acts is the global --user)."),
+    ] = None,
+) -> None:
+    """List the role bindings of the orgs you may view (or of one org, with --org)."""
+    from stigmer import iam
+
+    client = state(ctx).client()
+    with client.store.read() as reader:
+        if org is None:
+            found = iam.bindings(reader, user=user)
+        else:
+            iam.require(reader, client.actor, "list", "roles", iam.check_org(org))
+            found = iam.bindings(reader, org=iam.EVERY_ORG, user=user)
+            found += iam.bindings(reader, org=org, user=user) if org != iam.EVERY_ORG else []
+
+        def visible(b: Any) -> bool:
+            # Built-in roles and your own are always shown; others need viewer of their org.
+            own = b.via != "grant" or b.user == client.actor
+            return own or iam.decide(reader, client.actor, "list", b.org).allowed
+
+        rows = [b for b in found if visible(b)]
+    if not rows:
+        typer.echo("No role bindings found", err=True)
+        return
+    rows.sort(key=lambda b: (b.org, b.user, iam.ROLES.index(b.role)))
+    table = [("ORG", "ROLE", "USER", "VIA")] + [(b.org, b.role, b.user, b.via) for b in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    for r in table:
+        cells = [c.ljust(w) for c, w in zip(r[:3], widths, strict=True)]
+        typer.echo("   ".join([*cells, r[3]]))
+
+
+@app.command("check", cls=Command)
+def check(
+    ctx: typer.Context,
+    user: User,
+    verb: Annotated[str, typer.Argument(help="get, list, apply, delete, grant, store...")],
+    kind: Annotated[str, typer.Argument(help="agents or agentinstances.")] = "agents",
+    org: Org = None,
+) -> None:
+    """Say whether USER may VERB objects of KIND in an org, and why (exit 1 when denied)."""
+    from stigmer import iam
+    from stigmer.client import resolve_kind
+    from stigmer.errors import UsageError
+
+    client = state(ctx).client()
+    resolve_kind(kind)  # an unknown kind is a usage error, as everywhere else
+    if verb not in iam.VERBS:
+        raise UsageError(f'unknown verb "{verb}" (expected one of: {", ".join(iam.VERBS)})')
+    where = _org(client, org)
+    with client.store.read() as reader:
+        if user != client.actor:  # anyone may ask about themselves
+            iam.require(reader, client.actor, "list", "roles", where)
+        decision = iam.decide(reader, user, verb, where)
+    typer.echo(f"{'allowed' if decision.allowed else 'denied'}: {decision.reason}")
+    if not decision.allowed:
+        raise typer.Exit(1)
