@@ -25,7 +25,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +37,25 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import StoreClosed, StoreFull
-from stigmer.store.protocol import EventList, Reader, ResourceList, Stats, T, WriteTxn
+from stigmer.store.protocol import (
+    EventList,
+    EventRecord,
+    MetaRecord,
+    ObjectRecord,
+    Reader,
+    Record,
+    ResourceList,
+    RevisionRecord,
+    Stats,
+    T,
+    TupleRecord,
+    WriteTxn,
+)
 from stigmer.store.records import (
     Lookups,
     Nesting,
     NothingToCommit,
+    Restoring,
     Shortcuts,
     WriteState,
     check_identity,
@@ -256,8 +270,23 @@ class _LmdbReader(Lookups):
     def tuples(self, prefix: str = "") -> builtins.list[str]:
         return [k.decode() for k in self._scan("iam", prefix.encode())]
 
+    def records(self) -> Generator[Record, None, None]:
+        yield RevisionRecord(self.revision())
+        with self._txn.cursor(db=self._dbs["objects"]) as cur:
+            for key, blob in cur:
+                kind, _, id = key.decode().partition("/")
+                yield ObjectRecord(kind, id, blob)
+        with self._txn.cursor(db=self._dbs["events"]) as cur:
+            for key, blob in cur:
+                yield EventRecord(int(_REV.unpack(key)[0]), blob)
+        for key in self._scan("meta", b"x:"):
+            value = self._txn.get(key, db=self._dbs["meta"])
+            yield MetaRecord(key[2:].decode(), value.decode() if value is not None else "")
+        for key in self._scan("iam", b""):
+            yield TupleRecord(key.decode())
 
-class _LmdbWriteTxn(_LmdbReader, Nesting):
+
+class _LmdbWriteTxn(_LmdbReader, Nesting, Restoring):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(
@@ -306,13 +335,31 @@ class _LmdbWriteTxn(_LmdbReader, Nesting):
             self._drop_indexes(kind, old, keep=obj)
         revision, type_ = self.state.next_for_put(kind, md.id, old is not None)
         md.resource_version = revision
-        txn.put(okey, obj.SerializeToString(), db=dbs["objects"])
-        txn.put(slug_key, md.id.encode(), db=dbs["slugs"])
+        self._write(kind, obj, obj.SerializeToString())
+        self._append_event(type_, kind, obj, revision)
+        return obj
+
+    def _write(self, kind: str, obj: Resource, blob: bytes) -> None:
+        """Stores ``blob`` as the object ``obj`` with its index entries."""
+        md, dbs, txn = obj.metadata, self._dbs, self._txn
+        txn.put(_okey(kind, md.id), blob, db=dbs["objects"])
+        txn.put(f"{kind}/{md.org}/{md.slug}".encode(), md.id.encode(), db=dbs["slugs"])
         txn.put(f"{kind}/{md.org}/{md.id}".encode(), b"", db=dbs["by_org"])
         for key in _owner_keys(kind, obj):
             txn.put(key, b"", db=dbs["by_owner"])
-        self._append_event(type_, kind, obj, revision)
-        return obj
+
+    def _restore_object(self, kind: str, obj: Resource, blob: bytes) -> None:
+        md, dbs, txn = obj.metadata, self._dbs, self._txn
+        holder = txn.get(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
+        if holder is not None and holder.decode() != md.id:
+            raise slug_taken(kind, md.slug, md.org)
+        old = self.find(kind, md.id)
+        if old is not None:
+            self._drop_indexes(kind, old, keep=obj)
+        self._write(kind, obj, blob)
+
+    def _restore_event(self, revision: int, blob: bytes) -> None:
+        self._txn.put(_REV.pack(revision), blob, db=self._dbs["events"])
 
     def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
         """Deletes the index entries of ``old`` that ``keep`` will not rewrite."""

@@ -7,12 +7,16 @@ objects, so that lookups cost O(result): slug (``kind/org/slug`` -> id), org
 appends an event to the change feed in the same transaction and takes the
 next value of one global, monotonic revision; an object's
 ``metadata.resource_version`` is the revision of its last write.
+
+``Reader.records`` and ``WriteTxn.restore`` copy a whole store between
+backends (``stigmer migrate copy``): what one yields, the other writes back
+as it was, with the same bytes and the same revisions.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -26,6 +30,51 @@ T = TypeVar("T")
 # Aliases, because "list" inside these classes names their method.
 ResourceList = list[Resource]
 EventList = list[Event]
+
+
+# -- records: a store's contents, raw, for copying it whole ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    """The store's global revision."""
+
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRecord:
+    """One object under its key, as stored: ``data`` is its protobuf, byte for byte."""
+
+    kind: str
+    id: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event of the change feed, as stored."""
+
+    revision: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MetaRecord:
+    """One value of the metadata table (a ``set_meta`` key, not the backend's own)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TupleRecord:
+    """One relation tuple."""
+
+    relation: str
+
+
+Record = RevisionRecord | ObjectRecord | EventRecord | MetaRecord | TupleRecord
 
 
 class Reader(Protocol):
@@ -77,6 +126,15 @@ class Reader(Protocol):
         """Stored relation tuples (``org:acme#editor@user:bob``) with a prefix."""
         ...
 
+    def records(self) -> Generator[Record, None, None]:
+        """Everything stored, raw, for copying the store whole.
+
+        The revision comes first, then the objects, the events, the meta
+        values and the tuples. On a Store the iterator holds one read
+        snapshot until it is exhausted or closed: consume it at once.
+        """
+        ...
+
 
 class WriteTxn(Reader, Protocol):
     """A write transaction: everything in it commits together or not at all."""
@@ -112,6 +170,20 @@ class WriteTxn(Reader, Protocol):
 
     def remove_tuple(self, tuple_: str) -> bool:
         """Removes a relation tuple; False when it was not there."""
+        ...
+
+    def restore(self, record: Record) -> None:
+        """Writes a record of another store's ``records()`` back as it was.
+
+        An object keeps its bytes, so its resource_version, and gets its
+        index entries; an event keeps its revision and bytes; meta values
+        and tuples are set. The global revision moves forward to the
+        highest revision restored, never back. Nothing is appended to the
+        change feed and no revision is taken: this copies a store whole
+        into an empty one (backup and restore), it is not a write of
+        today. Raises AlreadyExists when another object holds the
+        restored object's (kind, org, slug).
+        """
         ...
 
     def nested(self, fn: Callable[[WriteTxn], T]) -> T:

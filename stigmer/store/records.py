@@ -4,14 +4,16 @@ The error builders give both backends the same messages; ``check_identity``
 and ``check_version`` are the rules every put follows; ``make_event`` builds
 the change-feed record; ``inspect_object`` is the per-object half of
 ``check()``. ``Lookups`` and ``Shortcuts`` are mixins that define the
-convenience methods of the protocol in terms of the primitive ones, and the
-file helpers keep a store's files private.
+convenience methods of the protocol in terms of the primitive ones;
+``Restoring`` turns the records of a copied store into the backend's raw
+writes; and the file helpers keep a store's files private.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +21,19 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreError, StoreVersionError
-from stigmer.store.protocol import EventList, ResourceList, T, WriteTxn
+from stigmer.store.protocol import (
+    EventList,
+    EventRecord,
+    MetaRecord,
+    ObjectRecord,
+    Reader,
+    Record,
+    ResourceList,
+    RevisionRecord,
+    T,
+    TupleRecord,
+    WriteTxn,
+)
 from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
@@ -192,6 +206,11 @@ class WriteState:
         """Notes a write that takes no revision (meta, tuples)."""
         self.dirty = True
 
+    def advance(self, revision: int) -> None:
+        """Moves the revision forward to ``revision`` (for restore); never back."""
+        self.dirty = True
+        self.revision = max(self.revision, revision)
+
     def mark(self) -> tuple[int, int, bool]:
         return (len(self._undo), self.revision, self.dirty)
 
@@ -227,6 +246,49 @@ class Nesting:
         return result
 
 
+class _Restorable(Protocol):
+    state: WriteState
+
+    def _restore_object(self, kind: str, obj: Resource, blob: bytes) -> None: ...
+
+    def _restore_event(self, revision: int, blob: bytes) -> None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def add_tuple(self, tuple_: str) -> bool: ...
+
+
+class Restoring:
+    """``restore`` for a write transaction, given the backend's raw writes.
+
+    The backend writes an object's bytes with its index entries, and an
+    event's bytes at its revision; this decides what a record means.
+    """
+
+    def restore(self: _Restorable, record: Record) -> None:
+        """Writes a record of another store's ``records()`` back as it was."""
+        match record:
+            case RevisionRecord(revision=revision):
+                self.state.advance(revision)
+            case ObjectRecord(kind=kind, id=id, data=blob):
+                try:
+                    obj = decode(kind, blob)
+                except Exception as e:  # any decode failure: the source store is damaged
+                    raise StoreError(f"{kind}/{id}: cannot decode: {e}") from e
+                check_identity(kind, obj)
+                if obj.metadata.id != id:
+                    raise StoreError(f"{kind}/{id}: the record holds id {obj.metadata.id!r}")
+                self._restore_object(kind, obj, blob)
+                self.state.advance(obj.metadata.resource_version)
+            case EventRecord(revision=revision, data=blob):
+                self._restore_event(revision, blob)
+                self.state.advance(revision)
+            case MetaRecord(key=key, value=value):
+                self.set_meta(key, value)
+            case TupleRecord(relation=relation):
+                self.add_tuple(relation)
+
+
 class NothingToCommit(Exception):
     """Raised inside a backend's transaction block to abort it and return ``result``."""
 
@@ -259,6 +321,10 @@ class Lookups:
         return obj
 
 
+class _Snapshots(Protocol):
+    def read(self) -> AbstractContextManager[Reader]: ...
+
+
 class _Transacts(_Finds, Protocol):
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T: ...
 
@@ -287,6 +353,11 @@ class Shortcuts(Lookups):
         while batch := self.events_since(revision, limit=1000):
             yield from batch
             revision = batch[-1].revision
+
+    def records(self: _Snapshots) -> Generator[Record, None, None]:
+        """Everything stored, from one read snapshot held until the iterator ends."""
+        with self.read() as r:
+            yield from r.records()
 
 
 # -- files ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import builtins
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +40,24 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import StoreClosed, StoreError, StoreFull
-from stigmer.store.protocol import EventList, Reader, ResourceList, Stats, T, WriteTxn
+from stigmer.store.protocol import (
+    EventList,
+    EventRecord,
+    MetaRecord,
+    ObjectRecord,
+    Reader,
+    Record,
+    ResourceList,
+    RevisionRecord,
+    Stats,
+    T,
+    TupleRecord,
+    WriteTxn,
+)
 from stigmer.store.records import (
     Lookups,
     Nesting,
+    Restoring,
     Shortcuts,
     WriteState,
     check_identity,
@@ -177,8 +191,21 @@ class _SqliteReader(Lookups):
         )
         return [Event.FromString(blob) for (blob,) in rows]
 
+    def records(self) -> Generator[Record, None, None]:
+        yield RevisionRecord(self.revision())
+        rows = self.db.execute("SELECT kind, id, data FROM resources ORDER BY kind, id")
+        yield from (ObjectRecord(kind, id, blob) for kind, id, blob in rows)
+        rows = self.db.execute("SELECT revision, data FROM events ORDER BY revision")
+        yield from (EventRecord(revision, blob) for revision, blob in rows)
+        rows = self.db.execute(
+            "SELECT substr(key, 3), value FROM meta WHERE substr(key, 1, 2) = 'x:' ORDER BY key"
+        )
+        yield from (MetaRecord(key, str(value)) for key, value in rows)
+        rows = self.db.execute("SELECT tuple FROM tuples ORDER BY tuple")
+        yield from (TupleRecord(relation) for (relation,) in rows)
 
-class _SqliteWriteTxn(_SqliteReader, Nesting):
+
+class _SqliteWriteTxn(_SqliteReader, Nesting, Restoring):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(self, db: sqlite3.Connection, actor: str) -> None:
@@ -214,7 +241,7 @@ class _SqliteWriteTxn(_SqliteReader, Nesting):
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
         kind = kinds.of(obj).key
         check_identity(kind, obj)
-        md, db = obj.metadata, self.db
+        md = obj.metadata
         old = self.find(kind, md.id)
         if expected_version is not None:
             check_version(kind, md.id, old, expected_version)
@@ -227,9 +254,16 @@ class _SqliteWriteTxn(_SqliteReader, Nesting):
             self._drop_indexes(kind, old, keep=obj)
         revision, type_ = self.state.next_for_put(kind, md.id, old is not None)
         md.resource_version = revision  # before serializing: the stored copy carries it
+        self._write(kind, obj, obj.SerializeToString())
+        self._append_event(type_, kind, obj, revision)
+        return obj
+
+    def _write(self, kind: str, obj: Resource, blob: bytes) -> None:
+        """Stores ``blob`` as the object ``obj`` with its index rows."""
+        md, db = obj.metadata, self.db
         db.execute(
             "INSERT OR REPLACE INTO resources (kind, id, data, updated_at) VALUES (?, ?, ?, ?)",
-            (kind, md.id, obj.SerializeToString(), self._updated_at),
+            (kind, md.id, blob, self._updated_at),
         )
         db.execute(
             "INSERT OR REPLACE INTO slugs (kind, org, slug, id) VALUES (?, ?, ?, ?)",
@@ -238,8 +272,23 @@ class _SqliteWriteTxn(_SqliteReader, Nesting):
         db.execute("INSERT OR IGNORE INTO by_org VALUES (?, ?, ?)", (kind, md.org, md.id))
         for ref in md.owner_references:
             db.execute("INSERT OR IGNORE INTO by_owner VALUES (?, ?, ?)", (ref.id, kind, md.id))
-        self._append_event(type_, kind, obj, revision)
-        return obj
+
+    def _restore_object(self, kind: str, obj: Resource, blob: bytes) -> None:
+        md = obj.metadata
+        holder = self._one(
+            "SELECT id FROM slugs WHERE kind = ? AND org = ? AND slug = ?", kind, md.org, md.slug
+        )
+        if holder is not None and holder != md.id:
+            raise slug_taken(kind, md.slug, md.org)
+        old = self.find(kind, md.id)
+        if old is not None:
+            self._drop_indexes(kind, old, keep=obj)
+        self._write(kind, obj, blob)
+
+    def _restore_event(self, revision: int, blob: bytes) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO events (revision, data) VALUES (?, ?)", (revision, blob)
+        )
 
     def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
         """Deletes the index rows of ``old`` that ``keep`` will not rewrite."""

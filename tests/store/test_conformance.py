@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from stigmer.api.v1.event_pb2 import EventType
-from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreClosed
-from stigmer.store import Store
+from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreClosed, StoreError
+from stigmer.store import Store, open_store
+from stigmer.store.protocol import (
+    EventRecord,
+    MetaRecord,
+    ObjectRecord,
+    Record,
+    RevisionRecord,
+    TupleRecord,
+)
 from stigmer.store.selectors import parse
 from tests.factories import agent, instance
+from tests.store.conftest import BACKENDS
 
 
 def ids(objs: list) -> list[str]:  # type: ignore[type-arg]
@@ -371,3 +381,113 @@ def test_limits_and_org_order(store: Store) -> None:
     store.transact(lambda w: [w.put(agent("agt-1", org="a")), w.put(agent("agt-2", org="a-b"))])
     assert store.events_since(0, limit=0) == []
     assert store.orgs("agent") == ["a", "a-b"]
+
+
+# -- records and restore: copying a store whole, to either backend ----------------
+
+
+def _busy(store: Store) -> None:
+    """A store with history: creates, updates, a delete, meta and tuples."""
+    owner = agent("agt-1", org="acme", slug="bot", labels={"team": "ünï"})
+    store.transact(lambda w: (w.put(owner), w.put(instance("ain-1", owner, slug="bot-default"))))
+    store.transact(lambda w: w.put(agent("agt-2", slug="gone")))
+    store.transact(lambda w: w.put(agent("agt-1", org="acme", slug="bot", instructions="Newer.")))
+    store.delete("agent", "agt-2")
+    store.transact(lambda w: (w.set_meta("owner", "alice"), w.add_tuple("org:acme#admin@user:a")))
+
+
+def _restored(records: list[Record], url: str) -> Store:
+    target = open_store(url)
+    target.transact(lambda w: [w.restore(r) for r in records])
+    return target
+
+
+@pytest.mark.parametrize("target_backend", BACKENDS)
+def test_records_restore_into_either_backend_as_they_were(
+    store: Store, tmp_path: Path, target_backend: str
+) -> None:
+    _busy(store)
+    records = list(store.records())
+    assert records[0] == RevisionRecord(5)
+    assert {type(r) for r in records} == {
+        RevisionRecord,
+        ObjectRecord,
+        EventRecord,
+        MetaRecord,
+        TupleRecord,
+    }
+    target = _restored(records, f"{target_backend}:{tmp_path / 'copy' / 'target'}")
+    try:
+        assert list(target.records()) == records
+        assert target.revision() == 5
+        assert target.events_since(0) == store.events_since(0)
+        assert target.get("agent", "agt-1") == store.get("agent", "agt-1")
+        assert target.get("agent", "agt-1").metadata.resource_version == 4
+        assert ids(target.list_owned("agt-1")) == ["ain-1"]
+        assert target.get_by_slug("agent_instance", "acme", "bot-default").metadata.id == "ain-1"
+        assert target.get_meta("owner") == "alice"
+        assert target.tuples() == ["org:acme#admin@user:a"]
+        assert target.check() == []
+        assert target.put(agent("agt-3")).metadata.resource_version == 6  # goes on from there
+    finally:
+        target.close()
+
+
+def test_records_of_an_empty_store_are_its_revision(store: Store) -> None:
+    assert list(store.records()) == [RevisionRecord(0)]
+
+
+def test_restore_never_moves_the_revision_back(store: Store) -> None:
+    store.transact(lambda w: [w.put(agent(f"agt-{i}")) for i in range(3)])
+    store.transact(lambda w: w.restore(RevisionRecord(1)))
+    assert store.revision() == 3
+    store.transact(lambda w: w.restore(RevisionRecord(7)))
+    assert store.revision() == 7
+    assert store.put(agent("agt-9")).metadata.resource_version == 8
+
+
+def test_restore_appends_no_event_and_keeps_the_bytes(store: Store) -> None:
+    a = agent("agt-1", slug="bot")
+    a.metadata.resource_version = 41
+    blob = a.SerializeToString()
+    store.transact(lambda w: w.restore(ObjectRecord("agent", "agt-1", blob)))
+    assert store.events_since(0) == []
+    assert store.revision() == 41  # moved up to the object's resource_version
+    (_, record) = list(store.records())
+    assert record == ObjectRecord("agent", "agt-1", blob)
+    assert store.check() == []
+
+
+def test_restore_refuses_a_taken_slug_and_a_mismatched_id(store: Store) -> None:
+    store.put(agent("agt-1", slug="bot"))
+    other = agent("agt-2", slug="bot").SerializeToString()
+    with pytest.raises(AlreadyExists, match='agent "bot" already exists in org "local"'):
+        store.transact(lambda w: w.restore(ObjectRecord("agent", "agt-2", other)))
+    with pytest.raises(StoreError, match="holds id 'agt-2'"):
+        store.transact(lambda w: w.restore(ObjectRecord("agent", "agt-9", other)))
+    assert ids(store.list("agent")) == ["agt-1"] and store.revision() == 1
+
+
+def test_a_failed_nested_restore_is_undone(store: Store) -> None:
+    blob = agent("agt-1").SerializeToString()
+
+    def fn(w):  # type: ignore[no-untyped-def]
+        def failing(t):  # type: ignore[no-untyped-def]
+            t.restore(ObjectRecord("agent", "agt-1", blob))
+            t.restore(RevisionRecord(9))
+            t.restore(TupleRecord("org:x#admin@user:y"))
+            raise RuntimeError("copy failed")
+
+        with pytest.raises(RuntimeError):
+            w.nested(failing)
+        w.restore(MetaRecord("k", "v"))
+
+    store.transact(fn)
+    assert store.list("agent") == [] and store.tuples() == []
+    assert store.revision() == 0 and store.get_meta("k") == "v"
+
+
+def test_records_after_close_raise_store_closed(store: Store) -> None:
+    store.close()
+    with pytest.raises(StoreClosed, match="is closed"):
+        next(store.records())
