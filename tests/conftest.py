@@ -27,3 +27,14 @@ def lmdb_store(data_dir: Path) -> Iterator[Store]:
 def client(lmdb_store: Store) -> Iterator[Client]:
     with Client(lmdb_store, actor="alice") as c:
         yield c
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -1,0 +1,159 @@
+"""stigmer serve and stigmer sync: the controller and the GitOps loop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from stigmer.cli.state import Command, Group, fail, state
+
+Prune = Annotated[
+    bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
+]
+
+
+def _print_report(report: Any) -> None:
+    """One line per object, per file; problems on stderr."""
+    for rel, fr in sorted(report.files.items()):
+        for problem in fr.problems:
+            typer.echo(str(problem), err=True)
+        for r in fr.results:
+            if r.ok:
+                typer.echo(f"{rel}: {r.kind.singular}/{r.name} {r.outcome}")
+            else:
+                from stigmer.cli.applying import error_line
+
+                typer.echo(error_line(r), err=True)
+    for r in report.pruned:
+        if r.ok:
+            typer.echo(f"{r.kind.singular}/{r.name} pruned")
+
+
+def _syncer(ctx: typer.Context, directory: str, prune: bool) -> Any:
+    from stigmer.gitops.syncing import Syncer
+
+    client = state(ctx).client()
+    client.authorize("sync")
+    return Syncer(client.store, client._session(), directory, prune=prune)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+class SyncGroup(Group):
+    """``stigmer sync DIR`` runs the hidden ``run`` command; ``sync status DIR`` its own."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return list(super().parse_args(ctx, args))
+
+
+sync_app = typer.Typer(
+    cls=SyncGroup,
+    help="Keep a directory of manifests and the store in step (GitOps).",
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+
+@sync_app.command("run", cls=Command, hidden=True)
+def sync(
+    ctx: typer.Context,
+    directory: Annotated[str, typer.Argument(help="The directory of manifests (recursive).")],
+    *,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Keep going: follow changes.")
+    ] = False,
+    prune: Prune = False,
+) -> None:
+    """Apply a directory tree once (or keep following it with --watch)."""
+    syncer = _syncer(ctx, directory, prune)
+    if not watch:
+        report = syncer.sync()
+        _print_report(report)
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    from stigmer.gitops.watching import watch as follow
+
+    follow(syncer, _stop_on_signals(), report=_print_report)
+
+
+@sync_app.command("status", cls=Command)
+def sync_status(
+    ctx: typer.Context,
+    directory: Annotated[str, typer.Argument(help="The synced directory.")],
+) -> None:
+    """Show each file of a synced directory: its objects, revision and last error."""
+    syncer = _syncer(ctx, directory, False)
+    files = syncer.load_state().get("files", {})
+    if not files:
+        fail(f"{directory} has not been synced to this store")
+    rows = [["FILE", "OBJECTS", "REVISION", "ERROR"]]
+    for rel in sorted(files):
+        entry = files[rel]
+        objects = ",".join(entry.get("objects", [])) or "<none>"
+        rows.append(
+            [rel, objects, str(entry.get("revision", 0)), entry.get("error", "") or "<none>"]
+        )
+    from stigmer.cli.printers import table
+
+    typer.echo(table(rows), nl=False)
+
+
+def serve(
+    ctx: typer.Context,
+    *,
+    watch: Annotated[
+        str | None, typer.Option("--watch", help="Also sync this directory, like sync --watch.")
+    ] = None,
+    prune: Prune = False,
+    health_port: Annotated[
+        int | None, typer.Option("--health-port", help="Serve /healthz and /metrics on 127.0.0.1.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Reconcile workers.")] = 2,
+    resync: Annotated[
+        float, typer.Option("--resync", help="Seconds between full resyncs.")
+    ] = 600.0,
+) -> None:
+    """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
+    from stigmer.reconcilers import controller as ctl
+
+    if not state(ctx).verbose:  # one line per reconcile even without -v
+        logging.getLogger("stigmer").setLevel(logging.INFO)
+    client = state(ctx).client()
+    client.authorize_store("serve")
+    lock = ctl.acquire_lock(ctl.lock_path(client.store))
+    stop = _stop_on_signals()
+    controller = ctl.Controller(
+        client.store, authorizer=client.authorizer, workers=workers, resync_seconds=resync
+    )
+    server = None
+    if health_port is not None:
+        from stigmer.reconcilers import health
+
+        server = health.serve(controller, health_port)
+    thread = threading.Thread(target=controller.run, args=(stop,), name="controller")
+    thread.start()
+    try:
+        if watch is not None:
+            from stigmer.gitops.watching import watch as follow
+
+            follow(_syncer(ctx, watch, prune), stop, report=_print_report)
+        stop.wait()
+    finally:
+        stop.set()
+        thread.join()
+        if server is not None:
+            server.shutdown()
+        lock.close()

@@ -1,0 +1,231 @@
+"""Directory sync: make the store match a directory of manifests, GitOps style.
+
+Every synced object records its source in two annotations: a stable id of
+the directory and the file's path relative to it. That is what drift
+correction and pruning go by:
+
+- applying the directory's manifests again sets any object changed from
+  outside back to the directory's version (apply is level-triggered);
+- pruning deletes objects whose source is this directory but which no file
+  declares any more; it never touches objects from other sources, and
+  never the objects of a file that exists but cannot be read or parsed.
+
+A directory that is missing or unreadable is refused before anything is
+pruned. Parsed files are cached by (size, mtime), so a resync of unchanged
+files only re-applies them, and the per-file state is kept in the store's
+metadata for ``stigmer sync status``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stigmer.api import kinds
+from stigmer.errors import Problem, StigmerError
+from stigmer.manifests import loading, reading
+from stigmer.manifests.reading import Manifest
+from stigmer.reconcilers.pipeline import Result, apply_request, delete_request
+from stigmer.reconcilers.running import Session, run_batch
+from stigmer.store import Store
+
+SOURCE = "stigmer.ai/sync-source"
+SOURCE_PATH = "stigmer.ai/sync-path"
+
+
+def source_id(directory: Path) -> str:
+    """A stable id of a directory: a hash of its real, absolute path."""
+    real = os.path.realpath(directory)
+    return "dir-" + hashlib.sha256(real.encode()).hexdigest()[:16]
+
+
+def state_key(source: str) -> str:
+    return f"sync/{source}"
+
+
+@dataclass(slots=True)
+class FileReport:
+    """One file's part in a sync."""
+
+    path: str  # relative to the directory
+    problems: list[Problem] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(r.ok for r in self.results)
+
+
+@dataclass(slots=True)
+class SyncReport:
+    files: dict[str, FileReport] = field(default_factory=dict)
+    pruned: list[Result] = field(default_factory=list)
+    revision: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files.values()) and all(r.ok for r in self.pruned)
+
+
+@dataclass(slots=True)
+class _Parsed:
+    fingerprint: tuple[int, int]
+    manifests: list[Manifest]
+    problems: list[Problem]
+
+
+class Syncer:
+    """Keeps the store in step with one directory."""
+
+    def __init__(
+        self, store: Store, session: Session, directory: str | Path, *, prune: bool = False
+    ) -> None:
+        self.store, self.session = store, session
+        self.root = Path(directory).absolute()
+        self.source = source_id(self.root)
+        self.prune = prune
+        self._cache: dict[str, _Parsed] = {}
+
+    # -- reading --------------------------------------------------------------
+
+    def _check_root(self) -> None:
+        if not self.root.is_dir():
+            raise StigmerError(
+                f"sync: {self.root} is missing or not a directory; nothing synced or pruned"
+            )
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise StigmerError(f"sync: {self.root} is not readable; nothing synced or pruned")
+
+    def files(self) -> list[str]:
+        """The manifest files of the directory tree, relative, sorted."""
+        return [
+            str(p.relative_to(self.root)) for p in loading.manifest_files(self.root, recursive=True)
+        ]
+
+    def _parse(self, rel: str) -> _Parsed:
+        path = self.root / rel
+        try:
+            st = path.stat()
+        except OSError as e:
+            return _Parsed((0, 0), [], [Problem(rel, 0, 0, "", f"cannot read: {e.strerror or e}")])
+        fingerprint = (st.st_size, st.st_mtime_ns)
+        cached = self._cache.get(rel)
+        if cached is not None and cached.fingerprint == fingerprint:
+            return cached
+        loaded = loading.load_file(path, source=rel)
+        parsed = reading.parse_documents(loaded.documents, default_org=self.session.org)
+        for m in parsed.manifests:
+            m.resource.metadata.annotations[SOURCE] = self.source
+            m.resource.metadata.annotations[SOURCE_PATH] = rel
+        result = _Parsed(fingerprint, parsed.manifests, loaded.problems + parsed.problems)
+        self._cache[rel] = result
+        return result
+
+    # -- syncing --------------------------------------------------------------
+
+    def sync(self, changed: Iterable[str] | None = None) -> SyncReport:
+        """Applies the whole tree (or only the ``changed`` relative paths) and prunes.
+
+        A changed path that no longer exists has its objects pruned (with
+        ``prune``). Raises StigmerError when the directory is missing.
+        """
+        self._check_root()
+        present = set(self.files())
+        wanted = sorted(present if changed is None else set(changed) & present)
+        report = SyncReport(files={rel: FileReport(rel) for rel in wanted})
+        parsed = {rel: self._parse(rel) for rel in wanted}
+        for rel, p in parsed.items():
+            report.files[rel].problems = list(p.problems)
+        declared = [m for rel in wanted for m in parsed[rel].manifests]
+        manifests = _unique(report, declared, self.session.org)
+        requests = [apply_request(_clone(m)) for m in manifests]
+        results = run_batch(self.store, requests, self.session).results
+        for m, result in zip(manifests, results, strict=True):
+            report.files[m.document.source].results.append(result)
+        if self.prune:
+            gone = None if changed is None else set(changed) - present
+            report.pruned = self._prune(present, parsed if changed is None else None, gone)
+        report.revision = self.store.revision()
+        self._save_state(report, present)
+        return report
+
+    def _prune(
+        self, present: set[str], parsed: dict[str, _Parsed] | None, gone: set[str] | None
+    ) -> list[Result]:
+        """Deletes this directory's objects that no readable file declares any more."""
+        declared = {
+            reading.identity(m, self.session.org)
+            for rel in present
+            for m in (parsed[rel] if parsed is not None else self._parse(rel)).manifests
+        }
+        broken = {rel for rel in present if self._parse(rel).problems}
+        doomed = []
+        for k in kinds.KINDS:
+            for obj in self.store.list(k.key):
+                ann = obj.metadata.annotations
+                if ann.get(SOURCE) != self.source or ann.get(SOURCE_PATH) in broken:
+                    continue
+                if gone is not None and ann.get(SOURCE_PATH) not in gone:
+                    continue  # a partial sync prunes only what the deleted files declared
+                if (k.key, obj.metadata.org, obj.metadata.slug) not in declared:
+                    doomed.append(obj)
+        requests = [delete_request(obj) for obj in doomed]
+        return run_batch(self.store, requests, self.session).results if doomed else []
+
+    # -- state ----------------------------------------------------------------
+
+    def _save_state(self, report: SyncReport, present: set[str]) -> None:
+        """Records each file's objects, last applied revision and last error."""
+        old = self.load_state()
+        files: dict[str, Any] = {
+            rel: entry for rel, entry in old.get("files", {}).items() if rel in present
+        }
+        for rel, fr in report.files.items():
+            entry = dict(files.get(rel, {}))  # a copy: old must stay as it was
+            ok = [r for r in fr.results if r.ok]
+            if ok:
+                entry["objects"] = sorted(f"{r.kind.singular}/{r.name}" for r in ok)
+                versions = [r.object.metadata.resource_version for r in ok if r.object is not None]
+                entry["revision"] = max(versions, default=entry.get("revision", 0))
+            errors = [str(p) for p in fr.problems] + [str(r.error) for r in fr.results if not r.ok]
+            entry["error"] = errors[0] if errors else ""
+            files[rel] = entry
+        state = {"directory": str(self.root), "files": files}
+        if state != old:
+            text = json.dumps(state, sort_keys=True)
+            self.store.transact(lambda w: w.set_meta(state_key(self.source), text))
+
+    def load_state(self) -> dict[str, Any]:
+        raw = self.store.get_meta(state_key(self.source))
+        result: dict[str, Any] = json.loads(raw) if raw else {}
+        return result
+
+
+def _clone(m: Manifest) -> Any:
+    """A copy to apply: the pipeline fills in defaults on the object it is given."""
+    return Manifest(m.document, m.kind, kinds.clone(m.resource))
+
+
+def _unique(report: SyncReport, manifests: list[Manifest], org: str) -> list[Manifest]:
+    """Drops (and reports) a second declaration of one object in another file."""
+    seen: dict[tuple[str, str, str], Manifest] = {}
+    out = []
+    for m in manifests:
+        key = reading.identity(m, org)
+        if key in seen:
+            first = seen[key]
+            report.files[m.document.source].problems.append(
+                m.document.problem(
+                    ("metadata", "name"),
+                    f'{m.kind.singular} "{key[2]}" is already declared at {first.where}',
+                )
+            )
+            continue
+        seen[key] = m
+        out.append(m)
+    return out

@@ -1,0 +1,320 @@
+"""The controller behind ``stigmer serve``: keeps every resource converged.
+
+It follows the store's change feed (so it sees writes from every process),
+turns events into keys on a de-duplicating work queue, and reconciles each
+key with the same pipelines ``apply`` uses. Failures are retried with
+per-key exponential backoff; terminal ones set ``Ready=False`` with the
+reason and are not retried. A periodic full resync (with jitter) catches
+anything missed, such as a change made while no controller ran.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from stigmer import iam
+from stigmer.api import kinds
+from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.errors import NotFound, StepFailed, StoreLocked
+from stigmer.reconcilers import conditions
+from stigmer.reconcilers.authz import AllowAll, Authorizer
+from stigmer.reconcilers.pipeline import Request, Result
+from stigmer.reconcilers.running import Session, run_batch
+from stigmer.reconcilers.workqueue import WorkQueue
+from stigmer.store import Store
+
+log = logging.getLogger("stigmer.controller")
+
+Key = tuple[str, str, str]  # (store kind, id, org)
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+CONTROLLER_ACTOR = iam.CONTROLLER  # a built-in editor of every org
+
+
+@dataclass
+class Metrics:
+    """What /metrics reports, in Prometheus text format."""
+
+    results: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(BUCKETS))
+    duration_sum: float = 0.0
+    count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, result: str, seconds: float) -> None:
+        with self.lock:
+            self.results[result] = self.results.get(result, 0) + 1
+            self.errors += result in ("error", "retry")
+            self.count += 1
+            self.duration_sum += seconds
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    self.buckets[i] += 1
+
+    def render(self, queue_depth: int) -> str:
+        with self.lock:
+            lines = ["# TYPE stigmer_reconcile_total counter"]
+            lines += [
+                f'stigmer_reconcile_total{{result="{r}"}} {n}'
+                for r, n in sorted(self.results.items())
+            ]
+            lines += [
+                "# TYPE stigmer_reconcile_errors_total counter",
+                f"stigmer_reconcile_errors_total {self.errors}",
+            ]
+            lines += [
+                "# TYPE stigmer_workqueue_depth gauge",
+                f"stigmer_workqueue_depth {queue_depth}",
+            ]
+            lines.append("# TYPE stigmer_reconcile_duration_seconds histogram")
+            lines += [
+                f'stigmer_reconcile_duration_seconds_bucket{{le="{b}"}} {n}'
+                for b, n in zip(BUCKETS, self.buckets, strict=True)
+            ]
+            lines.append(f'stigmer_reconcile_duration_seconds_bucket{{le="+Inf"}} {self.count}')
+            lines.append(f"stigmer_reconcile_duration_seconds_sum {self.duration_sum:.6f}")
+            lines.append(f"stigmer_reconcile_duration_seconds_count {self.count}")
+        return "\n".join(lines) + "\n"
+
+
+def lock_path(store: Store) -> Path:
+    """Where the single-controller lock of a store lives: beside its data."""
+    scheme, _, rest = store.url.partition(":")
+    path = Path(rest)
+    return (
+        path / "controller.lock"
+        if scheme == "lmdb"
+        else path.with_name(path.name + ".controller.lock")
+    )
+
+
+def acquire_lock(path: Path) -> IO[str]:
+    """Takes the controller lock (held until the returned file is closed)."""
+    handle = path.open("a+")  # held open for the controller's lifetime: the lock lives with it
+    path.chmod(0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise StoreLocked(
+            f"another stigmer serve (pid {holder}) is running on {path.parent}; "
+            "only one controller may run per data dir"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class Controller:
+    """Reconciles keys from the change feed and periodic resyncs until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        authorizer: Authorizer | None = None,
+        workers: int = 2,
+        resync_seconds: float = 600.0,
+        poll_min: float = 0.01,
+        poll_max: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.session = Session(CONTROLLER_ACTOR, authorizer or AllowAll())
+        self.queue: WorkQueue[Key] = WorkQueue(clock=clock)
+        self.metrics = Metrics()
+        self.workers = workers
+        self.resync_seconds = resync_seconds
+        self.poll_min, self.poll_max = poll_min, poll_max
+        self.clock = clock
+        self.revision = 0
+
+    # -- the loop -------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Runs until ``stop`` is set; the current items finish, then it returns."""
+        threads = [
+            threading.Thread(target=self._work, args=(stop,), name=f"reconcile-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for t in threads:
+            t.start()
+        try:
+            self._follow(stop)
+        finally:
+            self.queue.shutdown()
+            for t in threads:
+                t.join()
+        log.info("controller stopped")
+
+    def _follow(self, stop: threading.Event) -> None:
+        self.revision = self.store.revision()
+        self.resync()
+        next_resync = self._next_resync()
+        delay = self.poll_min
+        while not stop.is_set():
+            busy = self.poll_once()
+            delay = self.poll_min if busy else min(delay * 2, self.poll_max)
+            if self.clock() >= next_resync:
+                self.resync()
+                next_resync = self._next_resync()
+            stop.wait(delay)
+
+    def _next_resync(self) -> float:
+        jitter = random.uniform(-0.1, 0.1) * self.resync_seconds  # spread controllers apart
+        return self.clock() + self.resync_seconds + jitter
+
+    def poll_once(self) -> bool:
+        """Queues the keys of every new event; True when there were any."""
+        if self.store.revision() == self.revision:  # the cheap check
+            return False
+        events = self.store.events_since(self.revision, limit=1000)
+        for event in events:
+            self.revision = event.revision
+            for key in self.keys_for(event):
+                self.queue.add(key)
+        return bool(events)
+
+    def keys_for(self, event: Event) -> list[Key]:
+        """The objects to reconcile because of an event: itself and the agent it belongs to."""
+        keys: list[Key] = []
+        if event.type != EventType.deleted:
+            keys.append((event.kind, event.id, event.org))
+        if event.kind != kinds.AGENT_INSTANCE.key:
+            return keys
+        inst = self.store.find(event.kind, event.id) if event.type != EventType.deleted else None
+        owner_ids = [r.id for r in inst.metadata.owner_references] if inst is not None else []
+        if not owner_ids and event.slug.endswith("-default"):  # a deleted default instance
+            agent = self.store.find_by_slug(
+                kinds.AGENT.key, event.org, event.slug[: -len("-default")]
+            )
+            owner_ids = [agent.metadata.id] if agent is not None else []
+        keys += [(kinds.AGENT.key, i, event.org) for i in owner_ids]
+        return keys
+
+    def _work(self, stop: threading.Event) -> None:
+        while True:
+            key = self.queue.get(timeout=0.2)
+            if key is None:
+                if stop.is_set():
+                    return
+                continue
+            try:
+                self.reconcile(key)
+            except Exception:  # a bug must not kill the worker; retry the key later
+                log.exception("reconcile key=%s/%s crashed", key[0], key[1])
+                self.queue.retry(key)
+            finally:
+                self.queue.done(key)
+
+    # -- reconciling ----------------------------------------------------------
+
+    def reconcile(self, key: Key) -> str:
+        """Reconciles one key and decides what happens to it next."""
+        kind, id, org = key
+        started = time.perf_counter()
+        (result,) = run_batch(self.store, [_request(kind, id, org)], self.session).results
+        return self._settle(key, result, time.perf_counter() - started)
+
+    def resync(self) -> int:
+        """Reconciles every object now, in batches; returns how many."""
+        requests = [
+            _request(k.key, obj.metadata.id, obj.metadata.org)
+            for k in kinds.KINDS
+            for obj in self.store.list(k.key)
+        ]
+        started = time.perf_counter()
+        results = run_batch(self.store, requests, self.session).results
+        each = (time.perf_counter() - started) / max(len(results), 1)
+        for request, result in zip(requests, results, strict=True):
+            self._settle((request.kind.key, request.name, request.org), result, each, quiet=True)
+        log.info(
+            "resync objects=%d duration_ms=%.1f",
+            len(requests),
+            (time.perf_counter() - started) * 1000,
+        )
+        return len(requests)
+
+    def _settle(self, key: Key, result: Result, seconds: float, *, quiet: bool = False) -> str:
+        """Logs one reconcile and decides the key's future: forget, retry, or mark failed.
+
+        ``quiet`` (a resync) logs objects that needed nothing at debug level only.
+        """
+        outcome = _outcome(result)
+        self.metrics.observe(outcome, seconds)
+        error = result.error
+        if outcome == "retry":
+            delay = self.queue.retry(key)
+            log.warning(
+                "reconcile key=%s/%s result=retry in_s=%.3f error=%s", key[0], key[1], delay, error
+            )
+        elif outcome == "error":
+            self.queue.forget(key)
+            self._mark_not_ready(key, error)
+            log.error("reconcile key=%s/%s result=error error=%s", key[0], key[1], error)
+        else:
+            self.queue.forget(key)
+            level = logging.DEBUG if quiet and outcome == "unchanged" else logging.INFO
+            log.log(
+                level,
+                "reconcile key=%s/%s result=%s duration_ms=%.2f",
+                key[0],
+                key[1],
+                outcome,
+                seconds * 1000,
+            )
+        return outcome
+
+    def _mark_not_ready(self, key: Key, error: object) -> None:
+        """Ready=False with the failing step as the reason, written on this exit path too."""
+        kind, id, _ = key
+        step = error.step if isinstance(error, StepFailed) else "Reconcile"
+        cause = error.cause if isinstance(error, StepFailed) else error
+
+        def write(txn: object) -> None:
+            obj = txn.find(kind, id)  # type: ignore[attr-defined]
+            if obj is None:
+                return
+            obj.status.observed_generation = obj.metadata.generation
+            changed = conditions.set_condition(
+                obj.status,
+                conditions.READY,
+                conditions.FALSE,
+                f"{step}Failed",
+                str(cause),
+                generation=obj.metadata.generation,
+                now_ns=time.time_ns(),
+            )
+            if changed:
+                txn.put(obj, expected_version=obj.metadata.resource_version)  # type: ignore[attr-defined]
+
+        self.store.transact(write, actor=CONTROLLER_ACTOR)
+
+
+def _request(kind: str, id: str, org: str) -> Request:
+    return Request("reconcile", kinds.by_key(kind), name=id, org=org)
+
+
+def _outcome(result: Result) -> str:
+    """unchanged, configured, gone (deleted meanwhile), retry or error (terminal)."""
+    error = result.error
+    if error is None:
+        return result.outcome
+    cause = error.cause if isinstance(error, StepFailed) else error
+    if isinstance(cause, NotFound) and isinstance(error, StepFailed) and error.step == "LoadLive":
+        return "gone"
+    terminal = error.terminal if isinstance(error, StepFailed) else True
+    return "error" if terminal else "retry"

@@ -1,0 +1,216 @@
+"""The controller against a real store: in-process threads, and `stigmer serve` processes."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.client import Client
+from stigmer.reconcilers import pipelines
+from stigmer.reconcilers.controller import Controller
+from stigmer.reconcilers.pipeline import Context, Pipeline, RetryableError
+from stigmer.store import Store
+from tests.processes import start, stigmer, wait_until
+from tests.reconcilers.helpers import assert_converged, new_agent, new_instance
+
+
+@pytest.fixture
+def running(lmdb_store: Store) -> Iterator[Controller]:
+    """A controller running in threads until the test ends."""
+    controller = Controller(lmdb_store, poll_max=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    yield controller
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def converged(store: Store) -> bool:
+    try:
+        assert_converged(store)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_default_instance_deleted_behind_its_back_is_restored(
+    client: Client, lmdb_store: Store, running: Controller
+) -> None:
+    client.apply([new_agent("Bot")])
+    lmdb_store.delete("agent_instance", client.get("agent", "bot").status.default_instance_id)  # type: ignore[union-attr]
+    wait_until(lambda: lmdb_store.count("agent_instance") == 1, what="the default instance")
+    wait_until(lambda: converged(lmdb_store), what="convergence")
+
+
+def test_an_agent_written_without_its_children_is_completed(
+    lmdb_store: Store, running: Controller
+) -> None:
+    raw = new_agent("Imported")
+    raw.metadata.id, raw.metadata.org, raw.metadata.slug = (
+        "agt-01cccccccccccccccccccccccc",
+        "acme",
+        "imported",
+    )
+    raw.metadata.generation = 1
+    lmdb_store.put(raw)  # as another tool (or a crash) might leave it
+    wait_until(lambda: converged(lmdb_store), what="convergence")
+    agent = lmdb_store.get("agent", "agt-01cccccccccccccccccccccccc")
+    assert isinstance(agent, Agent) and agent.status.observed_generation == 1
+
+
+def test_a_terminal_error_sets_ready_false_and_is_not_retried(
+    client: Client, lmdb_store: Store, running: Controller
+) -> None:
+    client.apply([new_agent("Other")])
+    client.apply([new_instance("Bot Default", "other")])  # holds the slug bot-default
+    squatted = new_agent("Bot")
+    squatted.metadata.id, squatted.metadata.org, squatted.metadata.slug = (
+        "agt-01dddddddddddddddddddddddd",
+        "local",
+        "bot",
+    )
+    squatted.metadata.generation = 1
+    lmdb_store.put(squatted)
+
+    def not_ready() -> bool:
+        a = lmdb_store.get("agent", "agt-01dddddddddddddddddddddddd")
+        return any(c.type == "Ready" and c.status == "False" for c in a.status.conditions)
+
+    wait_until(not_ready, what="Ready=False")
+    a = lmdb_store.get("agent", "agt-01dddddddddddddddddddddddd")
+    (ready,) = a.status.conditions
+    assert ready.reason == "CreateDefaultInstanceFailed" and "belongs to agent" in ready.message
+    assert a.status.observed_generation == 1
+    key = ("agent", "agt-01dddddddddddddddddddddddd", "local")
+    assert running.queue.failures(key) == 0  # forgotten, not scheduled again
+    assert running.metrics.errors >= 1
+
+
+def test_a_retryable_error_is_retried_with_backoff(
+    client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+
+    def flaky(ctx: Context) -> None:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise RetryableError("the world is not ready yet")
+
+    original = pipelines.AGENT_RECONCILE
+    monkeypatch.setitem(
+        pipelines._PIPELINES,
+        ("agent", "reconcile"),
+        Pipeline("flaky", (("Flaky", flaky), *original.steps)),
+    )
+    client.apply([new_agent("Bot")])
+    controller = Controller(lmdb_store, poll_max=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: calls["n"] >= 3, what="a third attempt")
+        wait_until(lambda: controller.metrics.results.get("retry", 0) == 2, what="two retries")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_serve_restores_a_deleted_default_instance_and_stops_on_sigterm(data_dir: Path) -> None:
+    assert stigmer("apply", "-f", "manifests/examples/", data_dir=data_dir).returncode == 0
+    serve = start("serve", "--health-port", "0", data_dir=data_dir)
+    try:
+        wait_until((data_dir / "controller.lock").exists, what="the lock")
+        done = stigmer("delete", "ai", "support-agent-default", data_dir=data_dir)
+        assert done.stdout == "agentinstance/support-agent-default deleted\n"
+        wait_until(
+            lambda: (
+                stigmer("get", "ai", "support-agent-default", data_dir=data_dir).returncode == 0
+            ),
+            what="the restored default instance",
+        )
+        second = stigmer("serve", data_dir=data_dir)
+        assert second.returncode == 1
+        assert "another stigmer serve" in second.stderr and "is running on" in second.stderr
+        serve.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert serve.wait(timeout=5) == 0
+        assert time.monotonic() - started < 5
+        _, err = serve.communicate()
+        assert "reconcile key=agent_instance/" in err or "reconcile key=agent/" in err
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.communicate()
+
+
+def test_apply_from_other_processes_while_serving_converges(data_dir: Path) -> None:
+    serve = start("serve", data_dir=data_dir)
+    try:
+        writers = [
+            start("apply", "-f", "manifests/examples/", data_dir=data_dir),
+            start(
+                "agent",
+                "create",
+                "Helper One",
+                "--instructions",
+                "Help with the first thing.",
+                data_dir=data_dir,
+            ),
+            start(
+                "agent",
+                "create",
+                "Helper Two",
+                "--instructions",
+                "Help with the second thing.",
+                data_dir=data_dir,
+            ),
+        ]
+        for w in writers:
+            _, err = w.communicate(timeout=60)
+            assert w.returncode == 0, err
+        with Client(data_dir) as client:
+            wait_until(lambda: converged(client.store), what="convergence")
+            assert client.store.count("agent") == 5
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=5) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+        serve.communicate()
+
+
+def test_health_and_metrics_are_served_on_localhost(data_dir: Path, unused_port: int) -> None:
+    serve = start("serve", "--health-port", str(unused_port), data_dir=data_dir)
+    try:
+        url = f"http://127.0.0.1:{unused_port}"
+
+        def up() -> bool:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                    return bool(r.read() == b"ok\n")
+            except OSError:
+                return False
+
+        wait_until(up, what="/healthz")
+        with urllib.request.urlopen(f"{url}/metrics", timeout=1) as r:
+            text = r.read().decode()
+        for name in (
+            "stigmer_reconcile_total",
+            "stigmer_reconcile_errors_total",
+            "stigmer_workqueue_depth",
+            'stigmer_reconcile_duration_seconds_bucket{le="+Inf"}',
+        ):
+            assert name in text
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=5)
+        serve.communicate()

@@ -1,0 +1,71 @@
+"""Running stigmer as a real program, and waiting on conditions instead of sleeping."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_for(data_dir: Path, user: str = "alice") -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(STIGMER_DATA_DIR=str(data_dir), STIGMER_USER=user)
+    env.pop("STIGMER_STORE", None)
+    return env
+
+
+def stigmer(
+    *args: str, data_dir: Path, user: str = "alice", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m stigmer ARGS`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "stigmer", *args],
+        env=env_for(data_dir, user),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start(*args: str, data_dir: Path, user: str = "alice") -> subprocess.Popen[str]:
+    """Starts a long-running ``python -m stigmer ARGS`` (serve, sync --watch)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "stigmer", *args],
+        env=env_for(data_dir, user),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float = 20.0, what: str = "") -> None:
+    """Polls ``condition`` until it is truthy; fails the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    if not condition():
+        raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
+    """The next line of a process's stdout; fails after ``timeout`` instead of hanging."""
+    import queue
+    import threading
+
+    assert proc.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no output from {proc.args} within {timeout}s") from None
