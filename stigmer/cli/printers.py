@@ -9,7 +9,7 @@ from typing import Any
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
-from stigmer.manifests import conversion, yamlio
+from stigmer.manifests import conversion, emitting
 from stigmer.reconcilers import conditions
 
 FORMATS = ("table", "wide", "yaml", "json", "name")
@@ -28,8 +28,8 @@ def as_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
 def render_yaml(objs: Sequence[Resource], *, single: bool) -> str:
     """One object as itself; otherwise a List."""
     if single and len(objs) == 1:
-        return yamlio.dump(to_data(objs[0]))
-    return yamlio.dump(as_list(to_data(o) for o in objs))
+        return emitting.dump(to_data(objs[0]))
+    return emitting.dump(as_list(to_data(o) for o in objs))
 
 
 def render_json(objs: Sequence[Resource], *, single: bool) -> str:

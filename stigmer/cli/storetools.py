@@ -36,7 +36,7 @@ def dump(
     from stigmer.api import kinds
     from stigmer.cli.printers import to_data
     from stigmer.client import resolve_kind
-    from stigmer.manifests import yamlio
+    from stigmer.manifests import emitting
     from stigmer.reconcilers.masking import masked
 
     client = state(ctx).client()
@@ -44,7 +44,7 @@ def dump(
     chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
     docs = [to_data(masked(o)) for k in chosen for o in client.store.list(k.key)]
     if docs:
-        typer.echo(yamlio.dump_all(docs), nl=False)
+        typer.echo("---\n".join(emitting.dump(d) for d in docs), nl=False)
 
 
 @app.command("stats", cls=Command)
