@@ -19,17 +19,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
+from stigmer.iam import claim, secrets_forbidden
 from stigmer.reconcilers import masking
-from stigmer.reconcilers.authz import AllowAll, Authorizer, secrets_forbidden
+from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.events import Change, EventBus
-from stigmer.reconcilers.pipeline import Request, Result
-from stigmer.store import Store, default_url, open_store
+from stigmer.reconcilers.pipeline import Request, Result, apply_request, delete_request
+from stigmer.store import Reader, Store, default_url, open_store
 from stigmer.store.protocol import ResourceList
 from stigmer.store.selectors import Selector, parse
 
@@ -88,7 +89,15 @@ class Diff:
 
 
 class Client:
-    """A handle on one store, acting as one user in one default org."""
+    """A handle on one store, acting as one user in one default org.
+
+    ``authorizer`` defaults to ``AllowAll``: a program that opens the store
+    files can read them whole anyway (the file permissions are the boundary),
+    and embedding code (tests, migrations, workers) acts for its own process.
+    Pass ``stigmer.iam.Iam()`` to enforce the roles as the CLI does. Either
+    way the first user to open a store is recorded as its owner, so a store
+    that later turns IAM on has one.
+    """
 
     def __init__(
         self,
@@ -109,6 +118,7 @@ class Client:
         self.org = org
         self.authorizer: Authorizer = authorizer or AllowAll()
         self.bus = bus or EventBus()
+        claim(self.store, self.actor)
 
     def close(self) -> None:
         if self._owns_store:
@@ -139,7 +149,7 @@ class Client:
         show_secrets: bool = False,
     ) -> builtins.list[Result]:
         """Creates or updates each resource, reconciling it; one Result per item."""
-        requests = [_apply_request(item) for item in items]
+        requests = [apply_request(item) for item in items]
         return self._run(
             requests, dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
         ).results
@@ -173,7 +183,7 @@ class Client:
                 progress(done[0], total)
 
         batch = self._run(
-            [_apply_request(m) for m in parsed.manifests],
+            [apply_request(m) for m in parsed.manifests],
             dry_run=dry_run,
             atomic=atomic,
             progress=tick if progress is not None else None,
@@ -194,14 +204,16 @@ class Client:
         result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
         return [masking.masked(o) for o in result.deleted]
 
+    def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
+        """Deletes these objects (by id, with cascade) in one batch."""
+        return self._run([delete_request(o) for o in objs]).results
+
     def delete_all(
         self, kind: Kind | str, *, org: str | None = None, all_orgs: bool = False
     ) -> builtins.list[Result]:
         """Deletes every object of a kind in the org (or every org)."""
-        k = resolve_kind(kind)
-        targets = self.list(k, org=org, all_orgs=all_orgs)
-        requests = [Request("delete", k, name=o.metadata.id, org=o.metadata.org) for o in targets]
-        results = self._run(requests).results
+        targets = self.list(resolve_kind(kind), org=org, all_orgs=all_orgs)
+        results = self.delete_objects(targets)
         return [r for r in results if r.ok or not isinstance(_cause(r.error), NotFound)]
 
     def prune(
@@ -290,6 +302,12 @@ class Client:
                 raise secrets_forbidden(self.actor, obj.metadata.org)
         return obj
 
+    def authorize(
+        self, verb: str, kind: Kind | str = kinds.AGENT, *, org: str | None = None
+    ) -> None:
+        """Raises Forbidden unless the actor may ``verb`` objects of ``kind`` in the org."""
+        self._authorize_read(verb, resolve_kind(kind), self._org(org))
+
     def authorize_store(self, verb: str) -> None:
         """Store tools (check, dump, stats) see every org: only an admin of all may use them."""
         with self.store.read() as reader:
@@ -304,14 +322,25 @@ class Client:
         return obj
 
     def get(
-        self, kind: Kind | str, name: str, *, org: str | None = None, show_secrets: bool = False
+        self,
+        kind: Kind | str,
+        name: str,
+        *,
+        org: str | None = None,
+        show_secrets: bool = False,
+        verb: str = "get",
     ) -> Resource:
-        """The object named by slug (or id) in the org; NotFound if there is none."""
+        """The object named by slug (or id) in the org; NotFound if there is none.
+
+        ``verb`` is what the read is authorized as (describe reads through get).
+        """
         k = resolve_kind(kind)
-        self._authorize_read("get", k, self._org(org))
+        self._authorize_read(verb, k, self._org(org))
         obj = self.find(k, name, org=org)
         if obj is None:
             raise NotFound(f'{k.singular} "{name}" not found')
+        if obj.metadata.org != self._org(org):  # found by id in another org: that org decides
+            self._authorize_read(verb, k, obj.metadata.org)
         return self._reveal(obj, show_secrets)
 
     def list(
@@ -341,15 +370,21 @@ class Client:
 
     def visible_orgs(self, kind: Kind, verb: str = "list") -> builtins.list[str]:
         """The orgs holding objects of ``kind`` that the actor may ``verb``."""
-        visible = []
         with self.store.read() as reader:
-            for o in reader.orgs(kind.key):
-                try:
-                    self.authorizer.authorize(reader, self.actor, verb, kind, o)
-                except Forbidden:
-                    continue
-                visible.append(o)
-        return visible
+            return [o for o in reader.orgs(kind.key) if self._allowed(reader, verb, kind, o)]
+
+    def _allowed(self, reader: Reader, verb: str, kind: Kind, org: str) -> bool:
+        try:
+            self.authorizer.authorize(reader, self.actor, verb, kind, org)
+        except Forbidden:
+            return False
+        return True
+
+    def _watchable(self, events: Iterable[Event]) -> set[tuple[str, str]]:
+        """The (kind, org) pairs of these events the actor may watch, decided now."""
+        pairs = {(e.kind, e.org) for e in events}
+        with self.store.read() as reader:
+            return {(k, o) for k, o in pairs if self._allowed(reader, "watch", kinds.by_key(k), o)}
 
     def owned(self, obj: Resource) -> ResourceList:
         """The objects an object owns, masked."""
@@ -369,7 +404,7 @@ class Client:
         """Live vs desired for each item, over user-owned fields; writes nothing."""
         from stigmer.reconcilers import running
 
-        requests = [_apply_request(m) for m in manifests]
+        requests = [apply_request(m) for m in manifests]
         for r in requests:
             r.verb = "diff"
         plan = running.plan(self.store, requests, self._session())
@@ -417,19 +452,27 @@ class Client:
 
         Starts after ``since`` (default: now) and runs until ``stop`` is set.
         Polls the cheap revision counter, backing off from ``poll`` to
-        ``max_poll`` seconds while nothing happens.
+        ``max_poll`` seconds while nothing happens. With ``org`` the watch is
+        refused at once if the actor may not watch it; without, it shows the
+        events of the orgs the actor may watch, checked as they come, so a
+        grant or a revoke takes effect during the watch.
         """
         k = resolve_kind(kind) if kind is not None else None
-        self._authorize_read("watch", k or kinds.AGENT, self._org(org))
+        if org is not None:
+            self._authorize_read("watch", k or kinds.AGENT, org)
         stop = stop or threading.Event()
         revision = self.store.revision() if since is None else since
         delay = poll
         while not stop.is_set():
             events = self.store.events_since(revision, limit=500)
-            for event in events:
-                revision = event.revision
-                if (k is None or event.kind == k.key) and (org is None or event.org == org):
+            wanted = [e for e in events if k is None or e.kind == k.key]
+            wanted = [e for e in wanted if org is None or e.org == org]
+            watchable = self._watchable(wanted) if wanted else set()
+            for event in wanted:
+                if (event.kind, event.org) in watchable:
                     yield Change(event, masking.masked(self._event_object(event)))
+            if events:
+                revision = events[-1].revision
             delay = poll if events else min(delay * 2, max_poll)
             if not events:
                 stop.wait(delay)
@@ -448,22 +491,6 @@ class Client:
         return obj
 
 
-def _apply_request(item: Resource | Manifest) -> Request:
-    doc = getattr(item, "document", None)  # a Manifest; a message has no such field
-    if doc is not None:
-        assert not isinstance(item, Resource)
-        return Request(
-            "apply",
-            item.kind,
-            desired=item.resource,
-            validated=True,
-            source=f"{doc.source}:{doc.line}:{doc.column}",
-            document=doc,
-        )
-    resource = cast("Resource", item)
-    return Request("apply", kinds.of(resource), desired=resource)
-
-
 def _cause(error: StigmerError | None) -> StigmerError:
     """The error a caller cares about: the cause of a StepFailed."""
     assert error is not None
@@ -473,6 +500,6 @@ def _cause(error: StigmerError | None) -> StigmerError:
 
 
 def _view_yaml(kind: Kind, obj: Resource) -> str:
-    from stigmer.manifests import resources, yamlio
+    from stigmer.manifests import emitting, resources
 
-    return yamlio.dump(resources.user_view(kind, obj))
+    return emitting.dump(resources.user_view(kind, obj))

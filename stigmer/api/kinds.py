@@ -16,6 +16,8 @@ API_VERSION = "agentic.stigmer.ai/v1"
 
 # Resource is any message the registry knows; all share metadata/spec/status.
 Resource = Agent | AgentInstance
+
+
 def clone(obj: Resource) -> Resource:
     """A deep copy of a resource."""
     return type(obj).FromString(obj.SerializeToString())

@@ -34,14 +34,18 @@ def is_valid_slug(slug: str) -> bool:
     return bool(slug) and slugify(slug) == slug
 
 
+# Two base32 digits per 10 bits: 13 lookups make the 26 characters of a ULID.
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+
+
+def encode_ulid(value: int) -> str:
+    """The 26 lowercase Crockford base32 characters of a 128-bit value."""
+    return "".join(_PAIRS[(value >> shift) & 0x3FF] for shift in range(120, -10, -10))
+
+
 def new_ulid() -> str:
     """A lowercase ULID: 48 bits of milliseconds, then 80 random bits, base32."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        value, digit = divmod(value, 32)
-        chars.append(_CROCKFORD[digit])
-    return "".join(reversed(chars))
+    return encode_ulid((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big"))
 
 
 def new_id(prefix: str) -> str:

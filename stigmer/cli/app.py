@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
-from stigmer.cli import agents, applying, deleting, getting, schemas, storetools
+from stigmer.cli import agents, applying, deleting, getting, iam, schemas, serving, storetools
+from stigmer.cli.migrating import app as migrate_app
 from stigmer.cli.state import Command, Group, State, setup_logging
 
 app = typer.Typer(
@@ -84,8 +85,12 @@ command("delete")(deleting.delete)
 command("diff")(applying.diff)
 command("schema")(schemas.schema)
 command("explain")(schemas.explain)
+command("serve")(serving.serve)
 app.add_typer(agents.app, name="agent")
 app.add_typer(storetools.app, name="store")
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(iam.app, name="iam")
+app.add_typer(serving.sync_app, name="sync")
 
 
 def run() -> None:

@@ -10,7 +10,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import fail, state
-from stigmer.errors import InvalidResource, StepFailed
+from stigmer.errors import Forbidden, InvalidResource, StepFailed
 
 Files = Annotated[
     list[str],
@@ -27,6 +27,8 @@ def error_line(result: Any) -> str:
     where = f"{result.source}: " if result.source else ""
     if isinstance(cause, InvalidResource) and cause.path:
         return f"{where}{cause.path}: {cause.message}"
+    if isinstance(cause, Forbidden):  # already a whole sentence: no step needed
+        return f"{where}{cause}"
     return f"{where}{result.kind.singular}/{result.name}: {error}"
 
 

@@ -33,6 +33,7 @@ def delete(
     ] = False,
 ) -> None:
     """Delete objects and what they own (an agent's instances)."""
+    from stigmer.api import kinds
     from stigmer.client import resolve_kind
 
     client = state(ctx).client()
@@ -52,7 +53,7 @@ def delete(
         targets += [(k.key, client.org, name) for name in names]
     failed = False
     for key, org, name in targets:
-        k = resolve_kind(key)
+        k = kinds.by_key(key)
         try:
             client.delete(k, name, org=org)
         except NotFound:

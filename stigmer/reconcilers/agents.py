@@ -126,6 +126,9 @@ def update_agent_status(ctx: Context) -> None:
     """Step 9: status.default_instance_id, observed_generation and Ready."""
     agent, inst = _agent(ctx), ctx.default_instance
     assert inst is None or isinstance(inst, AgentInstance)
+    # What is stored is ctx.new as it was before this step (Persist wrote it,
+    # or it equals the live object), so only a status change needs a write.
+    before = agent.status.SerializeToString(deterministic=True)
     converge_status(
         agent,
         inst,
@@ -135,14 +138,5 @@ def update_agent_status(ctx: Context) -> None:
         else "no default instance",
         now_ns=ctx.now_ns,
     )
-    _write_agent(ctx)
-
-
-def _write_agent(ctx: Context) -> None:
-    """Writes the agent if its state moved on from what is stored."""
-    agent = _agent(ctx)
-    stored = ctx.txn.find(kinds.AGENT.key, agent.metadata.id)
-    if stored is None or stored != agent:
-        expected = 0 if stored is None else stored.metadata.resource_version
-        agent.metadata.resource_version = expected
-        ctx.txn.put(agent, expected_version=expected)
+    if agent.status.SerializeToString(deterministic=True) != before:
+        ctx.txn.put(agent, expected_version=agent.metadata.resource_version)

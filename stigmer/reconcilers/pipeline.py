@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import AlreadyExists, Conflict, NotFound, StepFailed, StigmerError, StoreError
 from stigmer.reconcilers.authz import Authorizer
 from stigmer.reconcilers.events import Change
 from stigmer.store import WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.manifests.reading import Manifest
 
 # Outcomes, in words that finish "agent/foo ...".
 CREATED, CONFIGURED, UNCHANGED, DELETED = "created", "configured", "unchanged", "deleted"
@@ -126,3 +130,25 @@ class Pipeline:
     @property
     def step_names(self) -> list[str]:
         return [name for name, _ in self.steps]
+
+
+def apply_request(item: Resource | Manifest) -> Request:
+    """The request to apply a resource, or a manifest (validated, located in its file)."""
+    doc = getattr(item, "document", None)  # a Manifest; a message has no such field
+    if doc is not None:
+        assert not isinstance(item, Resource)
+        return Request(
+            "apply",
+            item.kind,
+            desired=item.resource,
+            validated=True,
+            source=f"{doc.source}:{doc.line}:{doc.column}",
+            document=doc,
+        )
+    resource = cast("Resource", item)
+    return Request("apply", kinds.of(resource), desired=resource)
+
+
+def delete_request(obj: Resource) -> Request:
+    """The request to delete an object (by id, in its org)."""
+    return Request("delete", kinds.of(obj), name=obj.metadata.id, org=obj.metadata.org)

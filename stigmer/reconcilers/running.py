@@ -148,7 +148,11 @@ def run_batch(
     chunk: int | None = None,
     progress: Progress | None = None,
 ) -> Batch:
-    """Runs every request; one transaction per ``chunk`` (all of them when atomic)."""
+    """Runs every request; one transaction per ``chunk`` (all of them when atomic).
+
+    Requests run agents first (see ``_order``); the results come back in the
+    order of ``requests``.
+    """
     ordered = _order(requests)
     size = len(ordered) if atomic else (chunk or CHUNK)
     total = Batch(committed=True)
@@ -167,6 +171,8 @@ def run_batch(
         total.results += batch.results
         total.changes += batch.changes if batch.committed else []
         total.committed = total.committed and batch.committed
+    position = {id(r): i for i, r in enumerate(ordered)}
+    total.results = [total.results[position[id(r)]] for r in requests]
     return total
 
 

@@ -320,10 +320,14 @@ def test_instances_are_applied_after_the_agents_they_name(
     client: Client, lmdb_store: Store
 ) -> None:
     results = client.apply([new_instance("Eu", "bot"), new_agent("Bot")])
+    # Results come back in the order given; the agent was applied first.
     assert [(r.kind.name, r.outcome) for r in results] == [
-        ("Agent", "created"),
         ("AgentInstance", "created"),
+        ("Agent", "created"),
     ]
+    inst, agent = (r.object for r in results)
+    assert inst is not None and agent is not None
+    assert agent.metadata.resource_version < inst.metadata.resource_version
 
 
 def test_secrets_are_masked_in_results_and_on_the_bus(client: Client, lmdb_store: Store) -> None:
