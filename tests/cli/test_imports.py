@@ -1,0 +1,42 @@
+"""Start-up stays light: ``get`` never imports what only apply or sync need."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = (
+    "jsonschema",
+    "fastjsonschema",
+    "watchfiles",
+    "pydantic",
+    "stigmer.reconcilers.running",
+)
+
+
+def imported_modules(*args: str, data_dir: Path) -> set[str]:
+    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "stigmer", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert lines, done.stderr
+    return {line.rsplit("|", 1)[1].strip() for line in lines}
+
+
+def test_get_imports_none_of_the_heavy_modules(data_dir: Path) -> None:
+    modules = imported_modules("get", "agents", "-o", "yaml", data_dir=data_dir)
+    assert "stigmer.store.lmdbstore" in modules  # the measurement works
+    assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+
+
+def test_version_imports_neither_typer_nor_the_store(data_dir: Path) -> None:
+    modules = imported_modules("--version", data_dir=data_dir)
+    assert "stigmer" in modules
+    assert not {"typer", "lmdb", "google.protobuf", "yaml"} & modules
