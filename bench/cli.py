@@ -25,19 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def installed_stigmer(venv: Path) -> Path:
-    """A venv with a regular install of this checkout (built once, then reused)."""
+    """A venv with a regular install of this checkout (dependencies kept between runs)."""
     exe = venv / "bin" / "stigmer"
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-        ]
         subprocess.run([*pip, str(ROOT)], check=True, capture_output=True)
+    else:  # this checkout as it is now
+        subprocess.run(
+            [*pip, "--no-deps", "--force-reinstall", str(ROOT)], check=True, capture_output=True
+        )
     return exe
 
 

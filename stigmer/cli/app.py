@@ -2,29 +2,43 @@
 
 Commands import what they need inside their bodies, so that ``stigmer get``
 never pays for jsonschema, watchfiles or anything only ``apply`` and
-``sync`` use.
+``sync`` use. Typer turns every registered command into a click command on
+each run (about 1 ms each), so the program registers only the command it
+was asked for; help, completion and tests get the whole table (``app``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
 
 from stigmer import __version__
-from stigmer.cli import agents, applying, deleting, getting, iam, schemas, serving, storetools
-from stigmer.cli.migrating import app as migrate_app
 from stigmer.cli.state import Command, Group, State, setup_logging
 
-app = typer.Typer(
-    cls=Group,
-    name="stigmer",
-    help="Stigmer: a declarative control plane for AI agents, on your laptop.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Command name -> (module, function); group name -> (module, typer app).
+COMMANDS = {
+    "apply": ("stigmer.cli.applying", "apply"),
+    "get": ("stigmer.cli.getting", "get"),
+    "describe": ("stigmer.cli.getting", "describe"),
+    "delete": ("stigmer.cli.deleting", "delete"),
+    "diff": ("stigmer.cli.applying", "diff"),
+    "schema": ("stigmer.cli.schemas", "schema"),
+    "explain": ("stigmer.cli.schemas", "explain"),
+    "serve": ("stigmer.cli.serving", "serve"),
+}
+GROUPS = {
+    "agent": ("stigmer.cli.agents", "app"),
+    "store": ("stigmer.cli.storetools", "app"),
+    "migrate": ("stigmer.cli.migrating", "app"),
+    "iam": ("stigmer.cli.iam", "app"),
+    "sync": ("stigmer.cli.serving", "sync_app"),
+}
+# Global options that take a value, to find the command word after them.
+_VALUED = {"--data-dir", "--store", "--org", "--user"}
 
 
 def _version(value: bool) -> None:
@@ -33,7 +47,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     *,
@@ -73,26 +86,51 @@ def main(
     ctx.call_on_close(state.close)
 
 
-def command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers a command whose errors print as one line."""
-    return app.command(name, cls=Command)
+def build(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with only the one named ``only``."""
+    app = typer.Typer(
+        cls=Group,
+        name="stigmer",
+        help="Stigmer: a declarative control plane for AI agents, on your laptop.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(main)
+    for name, (module, attr) in COMMANDS.items():
+        if only in (None, name):
+            app.command(name, cls=Command)(getattr(importlib.import_module(module), attr))
+    for name, (module, attr) in GROUPS.items():
+        if only in (None, name):
+            app.add_typer(getattr(importlib.import_module(module), attr), name=name)
+    return app
 
 
-command("apply")(applying.apply)
-command("get")(getting.get)
-command("describe")(getting.describe)
-command("delete")(deleting.delete)
-command("diff")(applying.diff)
-command("schema")(schemas.schema)
-command("explain")(schemas.explain)
-command("serve")(serving.serve)
-app.add_typer(agents.app, name="agent")
-app.add_typer(storetools.app, name="store")
-app.add_typer(migrate_app, name="migrate")
-app.add_typer(iam.app, name="iam")
-app.add_typer(serving.sync_app, name="sync")
+def command_word(args: list[str]) -> str | None:
+    """The command the arguments name, skipping the global options before it."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole command table, built on first use."""
+    if name == "app":
+        globals()["app"] = whole = build()
+        return whole
+    raise AttributeError(name)
 
 
 def run() -> None:
-    """Runs the app as the ``stigmer`` program."""
+    """Runs the program, registering only the command it was asked for."""
+    word = command_word(sys.argv[1:])
+    known = word in COMMANDS or word in GROUPS
+    completing = any(k.endswith("_COMPLETE") for k in os.environ)
+    app = build(word) if known and not completing else build()
     app(prog_name="stigmer")

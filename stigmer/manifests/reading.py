@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from stigmer.api import kinds, naming
+from stigmer.api import gc, kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Problem
 from stigmer.manifests import conversion, loading, validation, yamlio
@@ -143,8 +143,9 @@ def read(
     max_bytes: int = loading.DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Parsed:
     """Loads, validates and converts every document under ``paths``."""
-    loaded = loading.load(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
-    parsed = parse_documents(loaded.documents, default_org=default_org)
+    with gc.paused():  # see stigmer.api.gc: collections would re-walk every document
+        loaded = loading.load(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
+        parsed = parse_documents(loaded.documents, default_org=default_org)
     parsed.problems = sorted(loaded.problems + parsed.problems, key=_order)
     return parsed
 

@@ -13,7 +13,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.reconcilers import conditions
+from stigmer.reconcilers import audits, conditions
 from stigmer.reconcilers.pipeline import Context, TerminalError
 from stigmer.store import WriteTxn
 
@@ -57,11 +57,7 @@ def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
     md.id = naming.new_id(AGENT_INSTANCE.id_prefix)
     md.org, md.slug = agent.metadata.org, default_slug(agent)
     md.generation = 1
-    for audit in (inst.status.audit.spec_audit, inst.status.audit.status_audit):
-        audit.created_by.id = audit.updated_by.id = actor
-        audit.created_at.FromNanoseconds(now_ns)
-        audit.updated_at.FromNanoseconds(now_ns)
-        audit.event = "created"
+    audits.created(inst.status, actor, now_ns)
     return inst
 
 
@@ -99,14 +95,18 @@ def ensure_default_instance(
 
 def converge_status(
     agent: Agent, inst: AgentInstance | None, *, reason: str, message: str, now_ns: int
-) -> None:
-    """Sets default_instance_id, observed_generation and the Ready condition."""
+) -> bool:
+    """Sets default_instance_id, observed_generation and Ready; True if any changed."""
     status, generation = agent.status, agent.metadata.generation
-    status.default_instance_id = inst.metadata.id if inst is not None else ""
-    status.observed_generation = generation
+    instance_id = inst.metadata.id if inst is not None else ""
+    changed = (status.default_instance_id, status.observed_generation) != (instance_id, generation)
+    status.default_instance_id, status.observed_generation = instance_id, generation
     ready = conditions.TRUE if inst is not None else conditions.FALSE
-    conditions.set_condition(
-        status, conditions.READY, ready, reason, message, generation=generation, now_ns=now_ns
+    return (
+        conditions.set_condition(
+            status, conditions.READY, ready, reason, message, generation=generation, now_ns=now_ns
+        )
+        or changed
     )
 
 
@@ -128,8 +128,7 @@ def update_agent_status(ctx: Context) -> None:
     assert inst is None or isinstance(inst, AgentInstance)
     # What is stored is ctx.new as it was before this step (Persist wrote it,
     # or it equals the live object), so only a status change needs a write.
-    before = agent.status.SerializeToString(deterministic=True)
-    converge_status(
+    changed = converge_status(
         agent,
         inst,
         reason="DefaultInstanceReady" if inst is not None else "DefaultInstanceMissing",
@@ -138,5 +137,5 @@ def update_agent_status(ctx: Context) -> None:
         else "no default instance",
         now_ns=ctx.now_ns,
     )
-    if agent.status.SerializeToString(deterministic=True) != before:
+    if changed:
         ctx.txn.put(agent, expected_version=agent.metadata.resource_version)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from stigmer.api.kinds import Kind, Resource
+from stigmer.errors import Forbidden
 from stigmer.iam import forget_tuples, record_tuples
 from stigmer.store import Reader, WriteTxn
 
@@ -49,3 +50,40 @@ class AllowAll:
 
     def forget(self, txn: WriteTxn, obj: Resource) -> None:
         forget_tuples(txn, obj)
+
+
+class Remembering:
+    """An Authorizer that asks another once per question for the life of one batch.
+
+    A batch of 10,000 documents asks the same few questions 10,000 times;
+    role tuples cannot change within it (apply grants nothing), so the
+    first answer stands. Tuples are still recorded and forgotten each time.
+    """
+
+    def __init__(self, inner: Authorizer) -> None:
+        self.inner = inner
+        self._answers: dict[tuple[str, ...], str | None] = {}  # None: allowed; else the denial
+
+    def authorize(self, reader: Reader, actor: str, verb: str, kind: Kind, org: str) -> None:
+        key = ("authorize", actor, verb, kind.key, org)
+        if key not in self._answers:
+            try:
+                self.inner.authorize(reader, actor, verb, kind, org)
+                self._answers[key] = None
+            except Forbidden as e:
+                self._answers[key] = str(e)
+        if (denied := self._answers[key]) is not None:
+            raise Forbidden(denied)
+
+    def may_reveal_secrets(self, reader: Reader, actor: str, org: str) -> bool:
+        key = ("reveal", actor, org)
+        if key not in self._answers:
+            allowed = self.inner.may_reveal_secrets(reader, actor, org)
+            self._answers[key] = None if allowed else "denied"
+        return self._answers[key] is None
+
+    def record(self, txn: WriteTxn, obj: Resource, actor: str) -> None:
+        self.inner.record(txn, obj, actor)
+
+    def forget(self, txn: WriteTxn, obj: Resource) -> None:
+        self.inner.forget(txn, obj)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer.reconcilers import audits
+
 READY = "Ready"
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 
@@ -23,13 +25,21 @@ def set_condition(
     The transition time moves only when the value does, so a reconcile that
     finds everything as it was changes nothing.
     """
-    cond = get_condition(status, type_) or status.conditions.add(type=type_)
-    before = cond.SerializeToString(deterministic=True)
+    cond = get_condition(status, type_)
+    if cond is None:
+        cond = status.conditions.add(type=type_)
+    elif (cond.status, cond.reason, cond.message, cond.observed_generation) == (
+        value,
+        reason,
+        message,
+        generation,
+    ):
+        return False
     if cond.status != value:
-        cond.last_transition_time.FromNanoseconds(now_ns)
+        audits.stamp(cond.last_transition_time, now_ns)
     cond.status, cond.reason, cond.message = value, reason, message
     cond.observed_generation = generation
-    return bool(cond.SerializeToString(deterministic=True) != before)
+    return True
 
 
 def get_condition(status: Any, type_: str) -> Any | None:

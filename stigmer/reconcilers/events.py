@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
+from stigmer.reconcilers import masking
 
 log = logging.getLogger("stigmer.events")
 
@@ -51,9 +52,13 @@ class EventBus:
         return unsubscribe
 
     def publish(self, changes: list[Change]) -> None:
+        """Delivers each change, its object's secrets masked; nothing to do without listeners."""
         with self._lock:
             subscribers = list(self._subscribers)
-        for change in changes:
+        if not subscribers:
+            return
+        for raw in changes:
+            change = Change(raw.event, masking.masked(raw.object))
             for fn in subscribers:
                 try:
                     fn(change)

@@ -63,7 +63,10 @@ def restore(desired: Resource, live: Resource) -> None:
     """Puts the live secret back wherever ``desired`` carries only the mask."""
     if not isinstance(desired, Agent):
         return
+    masked_slots = [slot for slot, value in secrets(desired).items() if value == MASK]
+    if not masked_slots:
+        return  # the usual case: a manifest with its real values, or none
     live_values = secrets(live)
-    for slot, value in secrets(desired).items():
-        if value == MASK and slot in live_values:
+    for slot in masked_slots:
+        if slot in live_values:
             _set(desired, slot, live_values[slot])

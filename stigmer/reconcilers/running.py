@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from stigmer.api import kinds, naming
+from stigmer.api import gc, kinds, naming
 from stigmer.errors import StepFailed, StigmerError
-from stigmer.reconcilers.authz import AllowAll, Authorizer
+from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.pipeline import Context, Request, Result
 from stigmer.reconcilers.pipelines import pipeline_for
@@ -153,7 +153,24 @@ def run_batch(
     Requests run agents first (see ``_order``); the results come back in the
     order of ``requests``.
     """
+    with gc.paused():
+        return _run_batch(
+            store, requests, session, dry_run=dry_run, atomic=atomic, chunk=chunk, progress=progress
+        )
+
+
+def _run_batch(
+    store: Store,
+    requests: Sequence[Request],
+    session: Session,
+    *,
+    dry_run: bool,
+    atomic: bool,
+    chunk: int | None,
+    progress: Progress | None,
+) -> Batch:
     ordered = _order(requests)
+    session = replace(session, authorizer=Remembering(session.authorizer))
     size = len(ordered) if atomic else (chunk or CHUNK)
     total = Batch(committed=True)
     for start in range(0, len(ordered), max(size, 1)):

@@ -14,7 +14,7 @@ from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import AlreadyExists, InvalidResource, NotFound
 from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
-from stigmer.reconcilers import masking
+from stigmer.reconcilers import audits, masking
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.pipeline import (
     CONFIGURED,
@@ -134,31 +134,26 @@ def set_defaults(ctx: Context) -> None:
     if want.spec != ctx.live.spec:
         kinds.replace_spec(new, want)
         md.generation += 1
-    audit = new.status.audit.spec_audit
-    audit.updated_by.id = ctx.actor
-    audit.updated_at.FromNanoseconds(ctx.now_ns)
-    audit.event = "updated"
+    audits.updated(new.status, ctx.actor, ctx.now_ns)
     ctx.outcome = CONFIGURED
 
 
 def _fresh(ctx: Context, want: Resource) -> Resource:
-    """A new object: the manifest's fields plus id, defaults and audit; no status."""
-    new = type(want)()
+    """A new object: the manifest's fields plus id, defaults and audit.
+
+    The user's fields are copied whole; what a library caller may have set
+    in the system's fields (status, versions, owners) is dropped.
+    """
+    new = kinds.clone(want)
     new.api_version, new.kind = ctx.request.kind.api_version, ctx.request.kind.name
-    wmd, md = want.metadata, new.metadata
-    md.name, md.slug, md.org = wmd.name, wmd.slug, wmd.org
-    md.id = wmd.id or naming.new_id(ctx.request.kind.id_prefix)
-    md.owner_scope = wmd.owner_scope or ORGANIZATION
-    md.labels.update(wmd.labels)
-    md.annotations.update(wmd.annotations)
-    md.tags.extend(wmd.tags)
+    new.ClearField("status")
+    md = new.metadata
+    for system in ("version", "resource_version", "owner_references"):
+        md.ClearField(system)
+    md.id = md.id or naming.new_id(ctx.request.kind.id_prefix)
+    md.owner_scope = md.owner_scope or ORGANIZATION
     md.generation = 1
-    kinds.replace_spec(new, want)
-    for audit in (new.status.audit.spec_audit, new.status.audit.status_audit):
-        audit.created_by.id = audit.updated_by.id = ctx.actor
-        audit.created_at.FromNanoseconds(ctx.now_ns)
-        audit.updated_at.FromNanoseconds(ctx.now_ns)
-        audit.event = "created"
+    audits.created(new.status, ctx.actor, ctx.now_ns)
     return new
 
 
@@ -179,7 +174,7 @@ def create_iam_policies(ctx: Context) -> None:
 
 
 def publish(ctx: Context) -> None:
-    """Queues this pipeline's events, secrets masked, for the bus after commit.
+    """Queues this pipeline's events for the bus, which masks and delivers them after commit.
 
     The durable copy of each event is already in the store's change feed:
     the store appends it in the same transaction as the write.
@@ -193,7 +188,7 @@ def publish(ctx: Context) -> None:
         else:
             obj = known.get(event.id) or ctx.txn.find(event.kind, event.id)
         if obj is not None:
-            ctx.outbox.append(Change(event, masking.masked(obj)))
+            ctx.outbox.append(Change(event, obj))
 
 
 def transform_response(ctx: Context) -> None:

@@ -59,6 +59,7 @@ from stigmer.store.records import (
     Shortcuts,
     WriteState,
     check_identity,
+    check_revision,
     check_version,
     decode,
     harden_files,
@@ -174,6 +175,12 @@ def _prepare_dir(path: Path) -> None:
 
 def _okey(kind: str, id: str) -> bytes:
     return f"{kind}/{id}".encode()
+
+
+def _place(obj: Resource) -> tuple[str, str, tuple[str, ...]]:
+    """What an object's index entries depend on: org, slug and owners."""
+    md = obj.metadata
+    return md.org, md.slug, tuple(r.id for r in md.owner_references)
 
 
 def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
@@ -323,20 +330,48 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Restoring):
         check_identity(kind, obj)
         md, dbs, txn = obj.metadata, self._dbs, self._txn
         okey = _okey(kind, md.id)
+        place = _place(obj)
+        earlier = self.state.earlier(kind, md.id)
+        if earlier is not None and earlier[2] == place:
+            return self._rewrite(kind, obj, okey, earlier[0], expected_version)
         old_blob = txn.get(okey, db=dbs["objects"])
         old = None if old_blob is None else decode(kind, old_blob)
         if expected_version is not None:
             check_version(kind, md.id, old, expected_version)
-        slug_key = f"{kind}/{md.org}/{md.slug}".encode()
-        holder = txn.get(slug_key, db=dbs["slugs"])
-        if holder is not None and holder.decode() != md.id:
-            raise slug_taken(kind, md.slug, md.org)
-        if old is not None:
-            self._drop_indexes(kind, old, keep=obj)
-        revision, type_ = self.state.next_for_put(kind, md.id, old is not None)
+        # An update that keeps org, slug and owners (the usual case) has its
+        # index entries already: only the object itself is rewritten.
+        same_place = old is not None and _place(old) == place
+        if not same_place:
+            holder = txn.get(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
+            if holder is not None and holder.decode() != md.id:
+                raise slug_taken(kind, md.slug, md.org)
+            if old is not None:
+                self._drop_indexes(kind, old, keep=obj)
+        revision, type_ = self.state.next_for_put(kind, md.id, old is not None, place)
         md.resource_version = revision
-        self._write(kind, obj, obj.SerializeToString())
+        if same_place:
+            txn.put(okey, obj.SerializeToString(), db=dbs["objects"])
+        else:
+            self._write(kind, obj, obj.SerializeToString())
         self._append_event(type_, kind, obj, revision)
+        return obj
+
+    def _rewrite(
+        self, kind: str, obj: Resource, okey: bytes, revision: int, expected: int | None
+    ) -> Resource:
+        """Writes an object again in the transaction that wrote it, in the same place.
+
+        Its revision, index entries and event stand; the event is redone only
+        when what it says (the generation) changed.
+        """
+        md = obj.metadata
+        if expected is not None:
+            check_revision(kind, md.id, True, revision, expected)
+        md.resource_version = revision
+        self._txn.put(okey, obj.SerializeToString(), db=self._dbs["objects"])
+        event = self.state.event_at(revision)
+        if event.generation != md.generation:
+            self._append_event(event.type, kind, obj, revision)
         return obj
 
     def _write(self, kind: str, obj: Resource, blob: bytes) -> None:

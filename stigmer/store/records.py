@@ -73,9 +73,15 @@ def check_identity(kind: str, obj: Resource) -> None:
 
 def check_version(kind: str, id: str, old: Resource | None, expected: int) -> None:
     """Raises Conflict unless the stored resource_version is ``expected`` (0: absent)."""
-    actual = 0 if old is None else old.metadata.resource_version
+    check_revision(
+        kind, id, old is not None, 0 if old is None else old.metadata.resource_version, expected
+    )
+
+
+def check_revision(kind: str, id: str, exists: bool, actual: int, expected: int) -> None:
+    """Raises Conflict unless ``actual`` is ``expected``; ``exists`` words the message."""
     if actual != expected:
-        what = "does not exist" if old is None else f"is at resource_version {actual}"
+        what = f"is at resource_version {actual}" if exists else "does not exist"
         if expected == 0:
             what = "already exists"
         raise Conflict(
@@ -160,10 +166,11 @@ class WriteState:
         self.events: list[Event] = []
         self.dirty = False
         self._index: dict[int, int] = {}  # revision -> position in events
-        self._written: dict[tuple[str, str], tuple[int, int]] = {}  # (kind, id) -> (rev, type)
+        # (kind, id) -> (revision, event type, index place) of this transaction's writes
+        self._written: dict[tuple[str, str], tuple[int, int, object]] = {}
         self._undo: list[Callable[[], object]] = []
 
-    def _remember(self, key: tuple[str, str], value: tuple[int, int]) -> None:
+    def _remember(self, key: tuple[str, str], value: tuple[int, int, object]) -> None:
         old = self._written.get(key)
         self._written[key] = value
         self._undo.append(
@@ -172,22 +179,40 @@ class WriteState:
             else (lambda: self._written.update({key: old}))
         )
 
-    def next_for_put(self, kind: str, id: str, existed: bool) -> tuple[int, int]:
-        """(revision, event type) for a put: a new revision, or this transaction's one."""
-        self.dirty = True
+    def earlier(self, kind: str, id: str) -> tuple[int, int, object] | None:
+        """(revision, event type, place) if this transaction already wrote the object."""
         prev = self._written.get((kind, id))
-        if prev is not None and prev[1] != EventType.deleted:
-            return prev
-        self.revision += 1
-        value = (self.revision, EventType.updated if existed else EventType.created)
-        self._remember((kind, id), value)
-        return value
+        return prev if prev is not None and prev[1] != EventType.deleted else None
+
+    def next_for_put(
+        self, kind: str, id: str, existed: bool, place: object = None
+    ) -> tuple[int, int]:
+        """(revision, event type) for a put: a new revision, or this transaction's one.
+
+        ``place`` is what the object's index entries depend on, remembered so a
+        later put of the object in this transaction can tell they still hold.
+        """
+        self.dirty = True
+        prev = self.earlier(kind, id)
+        revision, type_ = (
+            prev[:2]
+            if prev is not None
+            else (self.revision + 1, EventType.updated if existed else EventType.created)
+        )
+        self.revision = max(self.revision, revision)
+        if prev is None or prev[2] != place:
+            self._remember((kind, id), (revision, type_, place))
+        return revision, type_
+
+    def event_at(self, revision: int) -> Event:
+        """The event this transaction recorded at ``revision``."""
+        return self.events[self._index[revision]]
 
     def next_for_delete(self, kind: str, id: str) -> int:
         """The revision of a delete."""
         self.dirty = True
         self.revision += 1
-        self._remember((kind, id), (self.revision, EventType.deleted))
+        self._remember((kind, id), (self.revision, EventType.deleted, None))
         return self.revision
 
     def record(self, event: Event) -> None:
@@ -365,7 +390,7 @@ class Shortcuts(Lookups):
 
 def make_private_dir(path: Path) -> None:
     """Creates ``path`` (and its parents) with mode 0700 for the last part."""
-    path.mkdir(parents=True, mode=0o700)
+    path.mkdir(parents=True, mode=0o700, exist_ok=True)  # another process may win the race
     path.chmod(0o700)  # mkdir's mode is masked by the umask
 
 
