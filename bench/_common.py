@@ -47,23 +47,23 @@ def make_instance(agent: Agent) -> AgentInstance:
     return inst
 
 
-def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
-    """The fastest of ``repeat`` runs, in seconds: the least disturbed by noise."""
+def timings(fn: Callable[[], object], repeat: int) -> list[float]:
+    """The seconds each of ``repeat`` runs of ``fn`` took."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return times
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """The fastest of ``repeat`` runs, in seconds: the least disturbed by noise."""
+    return min(timings(fn, repeat))
 
 
 def median_of(fn: Callable[[], object], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(timings(fn, repeat))
 
 
 def emit(result: dict[str, object]) -> None:

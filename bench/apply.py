@@ -1,6 +1,7 @@
 """Apply benchmark: 10,000 Agent manifests (20,000 resources), cold, unchanged and updated.
 
 Run: .venv/bin/python -m bench.apply [--rounds N]
+The CLI figures time a regular install of this checkout (see bench/cli.py).
 Measures whole `stigmer apply` processes on a fresh data dir, and the same
 three steps in-process through stigmer.Client. Prints one JSON object on its
 last line. Also checks that the unchanged re-apply commits no write
@@ -13,7 +14,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,9 +21,12 @@ from pathlib import Path
 import lmdb
 
 from bench._common import emit
+from bench.cli import installed_stigmer
 from stigmer.client import Client
 
-STIGMER = Path(sys.executable).parent / "stigmer"
+# A regular install, as users have: an editable one recompiles its modules on
+# every run when PYTHONDONTWRITEBYTECODE is set, as it is on this machine.
+STIGMER = installed_stigmer(Path(tempfile.gettempdir()) / "stigmer-bench-venv")
 MANIFEST = """apiVersion: agentic.stigmer.ai/v1
 kind: Agent
 metadata:

@@ -46,15 +46,33 @@ def start(*args: str, data_dir: Path, user: str = "alice") -> subprocess.Popen[s
     )
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float = 20.0, what: str = "") -> None:
-    """Polls ``condition`` until it is truthy; fails the test after ``timeout`` seconds."""
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float = 20.0,
+    what: str = "",
+    proc: subprocess.Popen[str] | None = None,
+) -> None:
+    """Polls ``condition`` until it is truthy; fails the test after ``timeout`` seconds.
+
+    With ``proc``, the failure shows what that process printed, or how it ended.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.02)
     if not condition():
-        raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        detail = ""
+        if proc is not None:
+            ended = proc.poll()
+            proc.kill()
+            out, err = proc.communicate(timeout=10)
+            detail = (
+                f"\n{proc.args} {'exited ' + str(ended) if ended is not None else 'was running'}"
+            )
+            detail += f"\nstdout: {out}\nstderr: {err}"
+        raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}{detail}")
 
 
 def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:

@@ -82,32 +82,29 @@ def _report(ctx: Any, error: BaseException) -> NoReturn:
     fail(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)")
 
 
-class Command(TyperCommand):
+class _Reporting:
+    """Turns errors raised while invoking into one line on stderr, never a traceback.
+
+    click's own exits and usage errors pass through untouched.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            if type(e).__module__.startswith(("click", "typer")):
+                raise
+            _report(ctx, e)
+
+
+class Command(_Reporting, TyperCommand):
     """A command whose Stigmer errors become one line on stderr, never a traceback."""
 
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as e:
-            if type(e).__module__.startswith(("click", "typer")):
-                raise
-            _report(ctx, e)
 
-
-class Group(TyperGroup):
+class Group(_Reporting, TyperGroup):
     """A command group whose own errors are reported the same way."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as e:
-            if type(e).__module__.startswith(("click", "typer")):
-                raise
-            _report(ctx, e)
 
 
 def setup_logging(verbose: bool) -> None:

@@ -37,6 +37,9 @@ from stigmer.store.protocol import (
 from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
+# The event types as plain ints: the enum wrapper's attribute lookup is slow in bulk.
+_CREATED, _UPDATED = int(EventType.created), int(EventType.updated)
+_DELETED = int(EventType.deleted)
 
 # -- errors and rules -----------------------------------------------------------
 
@@ -182,7 +185,7 @@ class WriteState:
     def earlier(self, kind: str, id: str) -> tuple[int, int, object] | None:
         """(revision, event type, place) if this transaction already wrote the object."""
         prev = self._written.get((kind, id))
-        return prev if prev is not None and prev[1] != EventType.deleted else None
+        return prev if prev is not None and prev[1] != _DELETED else None
 
     def next_for_put(
         self, kind: str, id: str, existed: bool, place: object = None
@@ -195,9 +198,7 @@ class WriteState:
         self.dirty = True
         prev = self.earlier(kind, id)
         revision, type_ = (
-            prev[:2]
-            if prev is not None
-            else (self.revision + 1, EventType.updated if existed else EventType.created)
+            prev[:2] if prev is not None else (self.revision + 1, _UPDATED if existed else _CREATED)
         )
         self.revision = max(self.revision, revision)
         if prev is None or prev[2] != place:
@@ -212,7 +213,7 @@ class WriteState:
         """The revision of a delete."""
         self.dirty = True
         self.revision += 1
-        self._remember((kind, id), (self.revision, EventType.deleted, None))
+        self._remember((kind, id), (self.revision, _DELETED, None))
         return self.revision
 
     def record(self, event: Event) -> None:

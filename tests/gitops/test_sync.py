@@ -162,7 +162,9 @@ def test_watch_follows_creates_edits_and_deletes(repo: Path, data_dir: Path) -> 
     watcher = start("sync", str(repo), "--watch", "--prune", data_dir=data_dir)
     try:
         wait_until(
-            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir)
+            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=watcher,
         )
         write_agent(repo / "new.yaml", "Fresh Agent")
         wait_until(lambda: "fresh-agent" in agent_slugs(data_dir), what="the new agent")
@@ -203,7 +205,9 @@ def test_serve_watch_runs_the_controller_and_the_sync_together(repo: Path, data_
     serve = start("serve", "--watch", str(repo), data_dir=data_dir)
     try:
         wait_until(
-            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir)
+            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=serve,
         )
         with Client(data_dir) as c:
             inst = c.store.get_by_slug("agent_instance", "local", "nested-agent-default")

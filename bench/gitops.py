@@ -1,0 +1,172 @@
+"""GitOps benchmark: edit-to-Ready latency, idle cost of serve --watch, resync of 10k.
+
+Run: .venv/bin/python -m bench.gitops [--edits N] [--idle-seconds S]
+- Latency: `stigmer sync DIR --watch` runs as its own process; this process
+  writes a manifest and polls the store (as another process) until the
+  agent carries the edit and is Ready. 50 edits; median and p90.
+- Idle: `stigmer serve --watch DIR` over 10,000 agents; after it settles,
+  CPU time (from /proc) over a quiet window, and its resident memory.
+- Resync: the controller's full resync and a directory re-sync of the
+  10,000 unchanged agents, each checked to write nothing.
+Prints one JSON object on its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._common import emit
+from stigmer.gitops.syncing import Syncer
+from stigmer.reconcilers.controller import Controller
+from stigmer.reconcilers.running import Session
+from stigmer.store import Store, open_store
+
+STIGMER = Path(sys.executable).parent / "stigmer"
+AGENT = """apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata:
+  name: Agent {i}
+  labels: {{edit: "{edit}"}}
+spec:
+  instructions: Answer questions about topic {i} politely.
+"""
+
+
+def start(args: list[str], data_dir: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
+    return subprocess.Popen(
+        [str(STIGMER), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def wait(condition: object, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        time.sleep(0.001)
+
+
+def ready_with(store: Store, slug: str, edit: str) -> bool:
+    agent = store.find_by_slug("agent", "local", slug)
+    if agent is None or agent.metadata.labels.get("edit") != edit:
+        return False
+    return any(c.type == "Ready" and c.status == "True" for c in agent.status.conditions)
+
+
+def latency(tmp: Path, edits: int) -> list[float]:
+    repo, data_dir = tmp / "latency-repo", tmp / "latency-data"
+    repo.mkdir()
+    (repo / "agent.yaml").write_text(AGENT.format(i=0, edit="start"))
+    proc = start(["sync", str(repo), "--watch"], data_dir)
+    try:
+        wait((data_dir / "data.mdb").exists)
+        store = open_store(data_dir)
+        wait(lambda: ready_with(store, "agent-0", "start"))
+        times = []
+        for n in range(edits):
+            time.sleep(0.02)  # a person's edits are never closer than this
+            started = time.perf_counter()
+            (repo / "agent.yaml").write_text(AGENT.format(i=0, edit=str(n)))
+            wait(lambda n=n: ready_with(store, "agent-0", str(n)), timeout=30)
+            times.append(time.perf_counter() - started)
+        store.close()
+        return times
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def write_tree(repo: Path, count: int) -> None:
+    repo.mkdir()
+    per_file = 100
+    for f in range(count // per_file):
+        docs = [AGENT.format(i=f * per_file + i, edit="0") for i in range(per_file)]
+        (repo / f"agents-{f:03d}.yaml").write_text("---\n".join(docs))
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def idle(tmp: Path, seconds: float) -> tuple[float, float, Path, Path]:
+    repo, data_dir = tmp / "idle-repo", tmp / "idle-data"
+    write_tree(repo, 10_000)
+    proc = start(["serve", "--watch", str(repo)], data_dir)
+    try:
+        wait((data_dir / "data.mdb").exists)
+        store = open_store(data_dir)
+        wait(lambda: store.count("agent_instance") == 10_000, timeout=600)
+        settled = store.revision()
+        time.sleep(5)  # let the first resync and any trailing reconciles finish
+        if store.revision() != settled:
+            raise SystemExit("serve kept writing after the sync")
+        store.close()
+        before, started = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        used = cpu_seconds(proc.pid) - before
+        percent = 100 * used / (time.monotonic() - started)
+        return percent, rss_mb(proc.pid), repo, data_dir
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def resync(repo: Path, data_dir: Path) -> tuple[float, float]:
+    store = open_store(data_dir)
+    revision = store.revision()
+    controller = Controller(store)
+    started = time.perf_counter()
+    controller.resync()
+    controller_s = time.perf_counter() - started
+    syncer = Syncer(store, Session("bench"), repo)
+    syncer.sync()  # the watcher's cache after its first sync
+    started = time.perf_counter()
+    syncer.sync()
+    sync_s = time.perf_counter() - started
+    if store.revision() != revision:
+        raise SystemExit("a resync of unchanged agents wrote something")
+    store.close()
+    return controller_s, sync_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--edits", type=int, default=50)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        times = latency(tmp, args.edits)
+        cpu, rss, repo, data_dir = idle(tmp, args.idle_seconds)
+        controller_s, sync_s = resync(repo, data_dir)
+    deciles = statistics.quantiles(times, n=10)
+    emit(
+        {
+            "edit_to_ready_median_ms": round(statistics.median(times) * 1000, 1),
+            "edit_to_ready_p90_ms": round(deciles[8] * 1000, 1),
+            "idle_cpu_percent": round(cpu, 2),
+            "rss_mb": round(rss, 1),
+            "resync_10k_s": round(controller_s, 3),
+            "sync_resync_10k_s": round(sync_s, 3),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
