@@ -75,6 +75,9 @@ def sync(
         bool, typer.Option("--watch", "-w", help="Keep going: follow changes.")
     ] = False,
     prune: Prune = False,
+    resync: Annotated[
+        float, typer.Option("--resync", help="With --watch: seconds between full re-syncs.")
+    ] = 300.0,
 ) -> None:
     """Apply a directory tree once (or keep following it with --watch)."""
     syncer = _syncer(ctx, directory, prune)
@@ -86,7 +89,7 @@ def sync(
         return
     from stigmer.gitops.watching import watch as follow
 
-    follow(syncer, _stop_on_signals(), report=_print_report)
+    follow(syncer, _stop_on_signals(), report=_print_report, resync_seconds=resync)
 
 
 @sync_app.command("status", cls=Command)

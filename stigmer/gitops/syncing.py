@@ -122,6 +122,7 @@ class Syncer:
         for m in parsed.manifests:
             m.resource.metadata.annotations[SOURCE] = self.source
             m.resource.metadata.annotations[SOURCE_PATH] = rel
+            m.document.data = None  # converted already; the cache keeps only what it needs
         result = _Parsed(fingerprint, parsed.manifests, loaded.problems + parsed.problems)
         self._cache[rel] = result
         return result

@@ -29,8 +29,8 @@ def watch(
     stop: threading.Event,
     *,
     report: Reporter,
-    resync_seconds: float = 60.0,
-    step_ms: int = 5,
+    resync_seconds: float = 300.0,
+    step_ms: int = 20,
     debounce_ms: int = 50,
     wake_ms: int = 200,
 ) -> None:
