@@ -35,7 +35,7 @@ import lmdb
 
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
-from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreFull
 from stigmer.store.protocol import (
     EventList,
@@ -55,6 +55,7 @@ from stigmer.store.records import (
     Lookups,
     Nesting,
     NothingToCommit,
+    Removing,
     Restoring,
     Shortcuts,
     WriteState,
@@ -293,7 +294,7 @@ class _LmdbReader(Lookups):
             yield TupleRecord(key.decode())
 
 
-class _LmdbWriteTxn(_LmdbReader, Nesting, Restoring):
+class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(
@@ -407,16 +408,8 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Restoring):
         for key in stale:
             txn.delete(key, db=dbs["by_owner"])
 
-    def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
-        old = self.find(kind, id)
-        if expected_version is not None:
-            check_version(kind, id, old, expected_version)
-        if old is None:
-            return None
-        self._drop_indexes(kind, old)
+    def _remove_object(self, kind: str, id: str) -> None:
         self._txn.delete(_okey(kind, id), db=self._dbs["objects"])
-        self._append_event(EventType.deleted, kind, old, self.state.next_for_delete(kind, id))
-        return old
 
     def delete_all(self, kind: str) -> int:
         ids = list(self._ids(kind, None))

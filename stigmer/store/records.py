@@ -272,6 +272,40 @@ class Nesting:
         return result
 
 
+class _Finds(Protocol):
+    def find(self, kind: str, id: str) -> Resource | None: ...
+
+    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None: ...
+
+
+class _Removable(_Finds, Protocol):
+    state: WriteState
+
+    def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None: ...
+
+    def _remove_object(self, kind: str, id: str) -> None: ...
+
+    def _append_event(self, type_: int, kind: str, obj: Resource, revision: int) -> None: ...
+
+
+class Removing:
+    """``delete`` and ``delete_all`` for a write transaction, given the backend's raw removal."""
+
+    def delete(
+        self: _Removable, kind: str, id: str, *, expected_version: int | None = None
+    ) -> Resource | None:
+        """Deletes an object, its index entries and appends an event (None if it is absent)."""
+        old = self.find(kind, id)
+        if expected_version is not None:
+            check_version(kind, id, old, expected_version)
+        if old is None:
+            return None
+        self._drop_indexes(kind, old)
+        self._remove_object(kind, id)
+        self._append_event(_DELETED, kind, old, self.state.next_for_delete(kind, id))
+        return old
+
+
 class _Restorable(Protocol):
     state: WriteState
 
@@ -323,12 +357,6 @@ class NothingToCommit(Exception):
 
 
 # -- convenience methods ----------------------------------------------------------
-
-
-class _Finds(Protocol):
-    def find(self, kind: str, id: str) -> Resource | None: ...
-
-    def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None: ...
 
 
 class Lookups:

@@ -38,7 +38,7 @@ from typing import Any
 
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
-from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
 from stigmer.store.protocol import (
     EventList,
@@ -57,6 +57,7 @@ from stigmer.store.protocol import (
 from stigmer.store.records import (
     Lookups,
     Nesting,
+    Removing,
     Restoring,
     Shortcuts,
     WriteState,
@@ -205,7 +206,7 @@ class _SqliteReader(Lookups):
         yield from (TupleRecord(relation) for (relation,) in rows)
 
 
-class _SqliteWriteTxn(_SqliteReader, Nesting, Restoring):
+class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(self, db: sqlite3.Connection, actor: str) -> None:
@@ -308,16 +309,8 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Restoring):
                 (owner, kind, md.id),
             )
 
-    def delete(self, kind: str, id: str, *, expected_version: int | None = None) -> Resource | None:
-        old = self.find(kind, id)
-        if expected_version is not None:
-            check_version(kind, id, old, expected_version)
-        if old is None:
-            return None
-        self._drop_indexes(kind, old)
+    def _remove_object(self, kind: str, id: str) -> None:
         self.db.execute("DELETE FROM resources WHERE kind = ? AND id = ?", (kind, id))
-        self._append_event(EventType.deleted, kind, old, self.state.next_for_delete(kind, id))
-        return old
 
     def delete_all(self, kind: str) -> int:
         rows = self.db.execute("SELECT id FROM resources WHERE kind = ? ORDER BY id", (kind,))

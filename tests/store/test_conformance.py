@@ -491,3 +491,23 @@ def test_records_after_close_raise_store_closed(store: Store) -> None:
     store.close()
     with pytest.raises(StoreClosed, match="is closed"):
         next(store.records())
+
+
+def test_a_forked_child_opens_its_own_handle(store: Store) -> None:
+    """The backends re-open after fork(): a child may use an inherited store."""
+    import os
+
+    store.put(agent("agt-parent"))
+    pid = os.fork()
+    if pid == 0:  # the child: write through the inherited handle, then leave at once
+        code = 1
+        try:
+            store.put(agent("agt-child"))
+            code = 0 if store.count("agent") == 2 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get("agent", "agt-child").metadata.id == "agt-child"
+    store.put(agent("agt-after"))
+    assert store.check() == []

@@ -96,25 +96,6 @@ def test_check_finds_broken_indexes(tmp_path: Path) -> None:
     assert len(problems) == 3
 
 
-def test_a_forked_child_uses_its_own_environment(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "s")
-    store.put(agent("agt-parent"))
-    pid = os.fork()
-    if pid == 0:  # the child: write through the inherited handle, then leave at once
-        code = 1
-        try:
-            store.put(agent("agt-child"))
-            code = 0 if store.count("agent") == 2 else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert store.get("agent", "agt-child").metadata.id == "agt-child"
-    store.put(agent("agt-after"))
-    assert store.check() == []
-    store.close()
-
-
 def test_a_transaction_that_writes_nothing_is_not_committed(tmp_path: Path) -> None:
     store = LmdbStore(tmp_path / "s")
     store.put(agent("agt-1"))

@@ -197,25 +197,6 @@ def test_threads_sharing_one_store_lose_no_write(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_forked_child_uses_its_own_connection(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:{tmp_path / 's.db'}")
-    store.put(agent("agt-parent"))
-    pid = os.fork()
-    if pid == 0:  # the child: write through the inherited handle, then leave at once
-        code = 1
-        try:
-            store.put(agent("agt-child"))
-            code = 0 if store.count("agent") == 2 else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert store.get("agent", "agt-child").metadata.id == "agt-child"
-    store.put(agent("agt-after"))
-    assert store.check() == []
-    store.close()
-
-
 def test_a_directory_is_refused_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"is a directory; a sqlite: store names a file"):
         open_store(f"sqlite:{tmp_path}")
