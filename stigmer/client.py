@@ -30,7 +30,7 @@ from stigmer.reconcilers import masking
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.events import Change, EventBus
 from stigmer.reconcilers.pipeline import Request, Result, apply_request, delete_request
-from stigmer.store import Reader, Store, default_url, open_store
+from stigmer.store import Reader, Store, default_url, find_named, open_store
 from stigmer.store.protocol import ResourceList
 from stigmer.store.selectors import Selector, parse
 
@@ -313,13 +313,9 @@ class Client:
         with self.store.read() as reader:
             self.authorizer.authorize(reader, self.actor, f"store {verb}", kinds.AGENT, "*")
 
-    def find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
-        """The object a slug (or id) names in the org, unmasked; for internal use."""
-        k, o = resolve_kind(kind), self._org(org)
-        obj = self.store.find_by_slug(k.key, o, name)
-        if obj is None and name.startswith(f"{k.id_prefix}-"):
-            obj = self.store.find(k.key, name)
-        return obj
+    def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
+        """The object a slug (or id) names in the org: unmasked and unchecked, so private."""
+        return find_named(self.store, resolve_kind(kind), self._org(org), name)
 
     def get(
         self,
@@ -336,7 +332,7 @@ class Client:
         """
         k = resolve_kind(kind)
         self._authorize_read(verb, k, self._org(org))
-        obj = self.find(k, name, org=org)
+        obj = self._find(k, name, org=org)
         if obj is None:
             raise NotFound(f'{k.singular} "{name}" not found')
         if obj.metadata.org != self._org(org):  # found by id in another org: that org decides

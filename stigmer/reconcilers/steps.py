@@ -24,6 +24,7 @@ from stigmer.reconcilers.pipeline import (
     Context,
     Result,
 )
+from stigmer.store import find_named
 
 ORGANIZATION = ApiResourceOwnerScope.organization
 
@@ -224,12 +225,8 @@ def send_response(ctx: Context) -> None:
 
 def find_target(ctx: Context) -> Resource | None:
     """The object a name (slug, or id) refers to in the request's org."""
-    kind, name = ctx.request.kind, ctx.request.name
     org = ctx.request.org or naming.DEFAULT_ORG
-    obj = ctx.txn.find_by_slug(kind.key, org, name)
-    if obj is None and name.startswith(f"{kind.id_prefix}-"):
-        obj = ctx.txn.find(kind.key, name)
-    return obj
+    return find_named(ctx.txn, ctx.request.kind, org, ctx.request.name)
 
 
 def load_live(ctx: Context) -> None:

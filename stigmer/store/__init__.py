@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import UsageError
 from stigmer.store.protocol import Reader, Stats, Store, WriteTxn
 
-__all__ = ["Reader", "Stats", "Store", "WriteTxn", "default_url", "open_store"]
+__all__ = ["Reader", "Stats", "Store", "WriteTxn", "default_url", "find_named", "open_store"]
 
 
 def default_url() -> str:
@@ -42,3 +43,11 @@ def open_store(url: str | os.PathLike[str], **options: int) -> Store:
     from stigmer.store.lmdbstore import LmdbStore
 
     return LmdbStore(rest, **options)
+
+
+def find_named(reader: Reader, kind: Kind, org: str, name: str) -> Resource | None:
+    """The object a name refers to: its slug in ``org``, or else its id."""
+    obj = reader.find_by_slug(kind.key, org, name)
+    if obj is None and name.startswith(f"{kind.id_prefix}-"):
+        obj = reader.find(kind.key, name)
+    return obj
