@@ -465,14 +465,3 @@ def dump(data: Any) -> str:
     return yaml.dump(
         data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False
     )
-
-
-def dump_all(documents: list[Any]) -> str:
-    """Several documents separated by ``---``."""
-    return yaml.dump_all(
-        documents,
-        Dumper=yaml.CSafeDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-    )

@@ -48,8 +48,3 @@ def get_condition(status: Any, type_: str) -> Any | None:
         if cond.type == type_:
             return cond
     return None
-
-
-def is_ready(status: Any) -> bool:
-    cond = get_condition(status, READY)
-    return cond is not None and cond.status == TRUE

@@ -18,6 +18,7 @@ from stigmer.api.kinds import AGENT, AGENT_INSTANCE, Resource
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.commons_pb2 import ApiResourceAuditInfo, ApiResourceOwnerScope
+from tests.reconcilers.helpers import add_secret
 
 SCHEMA_VERSION = 2
 
@@ -143,11 +144,7 @@ def upstream_agent(
     a.spec.description = f"{name}, from upstream"
     a.spec.instructions = instructions
     if secret is not None:
-        a.spec.env_spec.data["API_KEY"].value = secret
-        a.spec.env_spec.data["API_KEY"].is_secret = True
-        server = a.spec.mcp_servers.add(name="search")
-        server.http.url = "https://search.example/mcp"
-        server.http.headers["Authorization"] = f"Bearer {secret}"
+        add_secret(a, secret)
     a.status.default_instance_id = default_instance_id
     _audit(a.status.audit.spec_audit, "alice", "created", 1_700_000_000)
     _audit(a.status.audit.status_audit, "alice", "updated", 1_700_000_100)

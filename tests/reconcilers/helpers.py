@@ -23,12 +23,17 @@ def new_agent(
     a.metadata.labels.update(labels or {})
     a.spec.instructions = instructions
     if secret is not None:
-        a.spec.env_spec.data["API_KEY"].value = secret
-        a.spec.env_spec.data["API_KEY"].is_secret = True
-        server = a.spec.mcp_servers.add(name="search")
-        server.http.url = "https://search.example/mcp"
-        server.http.headers["Authorization"] = f"Bearer {secret}"
+        add_secret(a, secret)
     return a
+
+
+def add_secret(a: Agent, secret: str) -> None:
+    """A secret env value and an HTTP server whose bearer token is the secret."""
+    a.spec.env_spec.data["API_KEY"].value = secret
+    a.spec.env_spec.data["API_KEY"].is_secret = True
+    server = a.spec.mcp_servers.add(name="search")
+    server.http.url = "https://search.example/mcp"
+    server.http.headers["Authorization"] = f"Bearer {secret}"
 
 
 def new_instance(name: str, agent_ref: str, *, org: str = "") -> AgentInstance:
