@@ -294,13 +294,15 @@ class Client:
         with self.store.read() as reader:
             self.authorizer.authorize(reader, self.actor, verb, kind, org)
 
-    def _reveal(self, obj: Resource, show_secrets: bool) -> Resource:
+    def _reveal(self, objs: ResourceList, show_secrets: bool) -> ResourceList:
+        """``objs`` masked, or as they are for an actor allowed to see their orgs' secrets."""
         if not show_secrets:
-            return masking.masked(obj)
+            return [masking.masked(o) for o in objs]
         with self.store.read() as reader:
-            if not self.authorizer.may_reveal_secrets(reader, self.actor, obj.metadata.org):
-                raise secrets_forbidden(self.actor, obj.metadata.org)
-        return obj
+            for org in sorted({o.metadata.org for o in objs}):  # one question per org
+                if not self.authorizer.may_reveal_secrets(reader, self.actor, org):
+                    raise secrets_forbidden(self.actor, org)
+        return objs
 
     def authorize(
         self, verb: str, kind: Kind | str = kinds.AGENT, *, org: str | None = None
@@ -337,7 +339,7 @@ class Client:
             raise NotFound(f'{k.singular} "{name}" not found')
         if obj.metadata.org != self._org(org):  # found by id in another org: that org decides
             self._authorize_read(verb, k, obj.metadata.org)
-        return self._reveal(obj, show_secrets)
+        return self._reveal([obj], show_secrets)[0]
 
     def list(
         self,
@@ -358,11 +360,7 @@ class Client:
             objs = []
             for o in self.visible_orgs(k):
                 objs += self.store.list(k.key, org=o, selector=sel)
-        return (
-            [self._reveal(o, show_secrets) for o in objs]
-            if show_secrets
-            else [masking.masked(o) for o in objs]
-        )
+        return self._reveal(objs, show_secrets)
 
     def visible_orgs(self, kind: Kind, verb: str = "list") -> builtins.list[str]:
         """The orgs holding objects of ``kind`` that the actor may ``verb``."""
