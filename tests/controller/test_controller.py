@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,9 +140,7 @@ def test_serve_restores_a_deleted_default_instance_and_stops_on_sigterm(data_dir
         assert second.returncode == 1
         assert "another stigmer serve" in second.stderr and "is running on" in second.stderr
         serve.send_signal(signal.SIGTERM)
-        started = time.monotonic()
         assert serve.wait(timeout=5) == 0
-        assert time.monotonic() - started < 5
         _, err = serve.communicate()
         assert "reconcile key=agent_instance/" in err or "reconcile key=agent/" in err
     finally:
