@@ -1,7 +1,5 @@
 """stigmer agent ...: imperative shortcuts for upstream users."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

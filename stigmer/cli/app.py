@@ -5,9 +5,12 @@ never pays for jsonschema, watchfiles or anything only ``apply`` and
 ``sync`` use. Typer turns every registered command into a click command on
 each run (about 1 ms each), so the program registers only the command it
 was asked for; help, completion and tests get the whole table (``app``).
-"""
 
-from __future__ import annotations
+The command modules of this package do not use ``from __future__ import
+annotations``: typer reads a command's annotations on every run, and string
+annotations would be compiled and evaluated each time (about 90 of them for
+``stigmer get``, 3% of its instructions).
+"""
 
 import importlib
 import os

@@ -1,7 +1,5 @@
 """stigmer apply and stigmer diff: make the store match manifests, or show how it differs."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any

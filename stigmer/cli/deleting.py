@@ -1,7 +1,5 @@
 """stigmer delete: by name, by the manifests that declare objects, or all of a kind."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """stigmer get and stigmer describe: read objects back."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

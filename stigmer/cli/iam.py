@@ -1,7 +1,5 @@
 """stigmer iam ...: grant, revoke, list and check the roles users hold per org."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

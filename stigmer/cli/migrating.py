@@ -1,7 +1,5 @@
 """stigmer migrate ...: import an upstream database, and copy stores (backup, restore)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,14 +47,14 @@ def from_sqlite(
         raise typer.Exit(1)
 
 
-def _label(entry: Entry) -> str:
+def _label(entry: "Entry") -> str:
     """``agent/acme/bot``: kind, org and slug, the key of an object in its store."""
     if not entry.slug:
         return f"{entry.kind.singular} {entry.id}"
     return f"{entry.kind.singular}/{entry.org}/{entry.slug}"
 
 
-def _print_import(report: Report) -> None:
+def _print_import(report: "Report") -> None:
     version = f" (upstream schema version {report.schema_version})" if report.schema_version else ""
     typer.echo(f"source: {report.source}{version}")
     suffix = " (dry run)" if report.dry_run else ""
@@ -71,7 +69,7 @@ def _print_import(report: Report) -> None:
     typer.echo(_summary(report) + suffix)
 
 
-def _summary(report: Report) -> str:
+def _summary(report: "Report") -> str:
     from stigmer.reconcilers import importing as im
 
     outcomes = (im.IMPORTED, im.UPDATED, im.UNCHANGED, im.SKIPPED, im.FAILED, im.CREATED)
@@ -122,7 +120,7 @@ def copy(
         raise typer.Exit(1)
 
 
-def _print_copy(report: CopyReport) -> None:
+def _print_copy(report: "CopyReport") -> None:
     objects = ", ".join(f"{n} {kind}" for kind, n in report.objects.items()) or "no objects"
     typer.echo(f"copied {report.source} to {report.destination}")
     typer.echo(

@@ -1,7 +1,5 @@
 """stigmer schema and stigmer explain: the manifest contract, for people and editors."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated
 

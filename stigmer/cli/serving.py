@@ -1,7 +1,5 @@
 """stigmer serve and stigmer sync: the controller and the GitOps loop."""
 
-from __future__ import annotations
-
 import logging
 import signal
 import threading

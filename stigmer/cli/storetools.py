@@ -1,7 +1,5 @@
 """stigmer store ...: tools for looking inside a binary store."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -40,3 +42,22 @@ def test_version_imports_neither_typer_nor_the_store(data_dir: Path) -> None:
     modules = imported_modules("--version", data_dir=data_dir)
     assert "stigmer" in modules
     assert not {"typer", "lmdb", "google.protobuf", "yaml"} & modules
+
+
+def test_command_annotations_are_objects_not_strings() -> None:
+    """typer evaluates string annotations on every run; the command modules avoid them."""
+    from stigmer.cli.app import COMMANDS, GROUPS, main
+
+    callbacks = [main] + [getattr(importlib.import_module(m), a) for m, a in COMMANDS.values()]
+    for module, attr in GROUPS.values():
+        group = getattr(importlib.import_module(module), attr)
+        callbacks += [c.callback for c in group.registered_commands]
+        if group.registered_callback is not None:
+            callbacks.append(group.registered_callback.callback)
+    assert len(callbacks) > len(COMMANDS) + len(GROUPS)  # the groups' commands were found
+    stringly = {
+        f"{f.__module__}.{f.__qualname__}"
+        for f in callbacks
+        if any(isinstance(a, str) for a in inspect.get_annotations(f).values())
+    }
+    assert not stringly
