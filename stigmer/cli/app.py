@@ -14,7 +14,6 @@ annotations would be compiled and evaluated each time (about 90 of them for
 
 import importlib
 import os
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -130,10 +129,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def run() -> None:
-    """Runs the program, registering only the command it was asked for."""
-    word = command_word(sys.argv[1:])
+def program(args: list[str]) -> typer.Typer:
+    """The app to run for ``args``: with only the command they name, else the whole table."""
+    word = command_word(args)
     known = word in COMMANDS or word in GROUPS
     completing = any(k.endswith("_COMPLETE") for k in os.environ)
-    app = build(word) if known and not completing else build()
-    app(prog_name="stigmer")
+    return build(word) if known and not completing else build()
