@@ -27,19 +27,20 @@ from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
 from stigmer.iam import claim, secrets_forbidden
 from stigmer.reconcilers import masking
-from stigmer.reconcilers.authz import AllowAll, Authorizer
-from stigmer.reconcilers.events import Change, EventBus
-from stigmer.reconcilers.pipeline import Request, Result, apply_request, delete_request
-from stigmer.store import Reader, Store, default_url, find_named, open_store
-from stigmer.store.protocol import ResourceList
-from stigmer.store.selectors import Selector, parse
+from stigmer.store import default_url, find_named, open_store
 
 # Writing, reading manifests and diffing pull in the pipelines, jsonschema's
 # neighbours and difflib; they are imported where used, so that a plain
-# ``stigmer get`` starts fast.
+# ``stigmer get`` starts fast. So are the event bus and label selectors.
 if TYPE_CHECKING:
     from stigmer.manifests.reading import Manifest
+    from stigmer.reconcilers.authz import Authorizer
+    from stigmer.reconcilers.events import Change, EventBus
+    from stigmer.reconcilers.pipeline import Request, Result
     from stigmer.reconcilers.running import Batch
+    from stigmer.store import Reader, Store
+    from stigmer.store.protocol import ResourceList
+    from stigmer.store.selectors import Selector
 
 
 def default_actor() -> str:
@@ -116,9 +117,22 @@ class Client:
         )
         self.actor = actor or default_actor()
         self.org = org
-        self.authorizer: Authorizer = authorizer or AllowAll()
-        self.bus = bus or EventBus()
+        if authorizer is None:
+            from stigmer.reconcilers.authz import AllowAll
+
+            authorizer = AllowAll()
+        self.authorizer: Authorizer = authorizer
+        self._bus = bus
         claim(self.store, self.actor)
+
+    @property
+    def bus(self) -> EventBus:
+        """Where committed changes are announced in this process (made on first use)."""
+        if self._bus is None:
+            from stigmer.reconcilers.events import EventBus
+
+            self._bus = EventBus()
+        return self._bus
 
     def close(self) -> None:
         if self._owns_store:
@@ -149,6 +163,8 @@ class Client:
         show_secrets: bool = False,
     ) -> builtins.list[Result]:
         """Creates or updates each resource, reconciling it; one Result per item."""
+        from stigmer.reconcilers.pipeline import apply_request
+
         requests = [apply_request(item) for item in items]
         return self._run(
             requests, dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
@@ -169,6 +185,7 @@ class Client:
         ``progress(done, total)`` is called as documents are applied.
         """
         from stigmer.manifests import reading
+        from stigmer.reconcilers.pipeline import apply_request
 
         parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
         report = ApplyReport(problems=parsed.problems)
@@ -193,19 +210,27 @@ class Client:
 
     def create(self, resource: Resource) -> Result:
         """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""
+        from stigmer.reconcilers.pipeline import Request
+
         return self._one(Request("create", kinds.of(resource), desired=resource))
 
     def update(self, resource: Resource) -> Result:
         """Updates the resource with ``metadata.id``; NotFound if there is none."""
+        from stigmer.reconcilers.pipeline import Request
+
         return self._one(Request("update", kinds.of(resource), desired=resource))
 
     def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
+        from stigmer.reconcilers.pipeline import Request
+
         result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
         return [masking.masked(o) for o in result.deleted]
 
     def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""
+        from stigmer.reconcilers.pipeline import delete_request
+
         return self._run([delete_request(o) for o in objs]).results
 
     def delete_all(
@@ -228,6 +253,9 @@ class Client:
 
         Instances an agent controls are left to their agent's cascade.
         """
+        from stigmer.reconcilers.pipeline import Request
+        from stigmer.store.selectors import parse
+
         sel = parse(selector) if isinstance(selector, str) else selector
         if not sel.requirements:
             raise UsageError("--prune needs a non-empty label selector (-l)")
@@ -246,6 +274,8 @@ class Client:
         self, kind: Kind | str | None = None, name: str | None = None, *, org: str | None = None
     ) -> builtins.list[Result]:
         """Reconciles one object, every object of a kind, or everything (all orgs)."""
+        from stigmer.reconcilers.pipeline import Request
+
         if name is not None:
             if kind is None:
                 raise UsageError("reconcile by name needs a kind")
@@ -351,6 +381,8 @@ class Client:
         show_secrets: bool = False,
     ) -> ResourceList:
         """Objects of a kind in the org, or in every org the actor may view."""
+        from stigmer.store.selectors import parse
+
         k = resolve_kind(kind)
         sel = parse(selector) if isinstance(selector, str) or selector is None else selector
         if not all_orgs:
@@ -397,6 +429,7 @@ class Client:
     def diff(self, manifests: Iterable[Manifest | Resource]) -> builtins.list[Diff]:
         """Live vs desired for each item, over user-owned fields; writes nothing."""
         from stigmer.reconcilers import running
+        from stigmer.reconcilers.pipeline import apply_request
 
         requests = [apply_request(m) for m in manifests]
         for r in requests:
@@ -451,6 +484,8 @@ class Client:
         events of the orgs the actor may watch, checked as they come, so a
         grant or a revoke takes effect during the watch.
         """
+        from stigmer.reconcilers.events import Change
+
         k = resolve_kind(kind) if kind is not None else None
         if org is not None:
             self._authorize_read("watch", k or kinds.AGENT, org)

@@ -9,12 +9,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stigmer.store import open_store
+from tests.factories import agent
+
 HEAVY = (
     "jsonschema",
     "fastjsonschema",
     "watchfiles",
     "pydantic",
     "stigmer.reconcilers.running",
+)
+# What only writes, watches or label selectors need: reading one object by
+# name and printing it imports none of these.
+NOT_FOR_GET_ONE = (
+    "stigmer.reconcilers.pipeline",
+    "stigmer.reconcilers.events",
+    "stigmer.reconcilers.authz",
 )
 
 
@@ -27,6 +37,7 @@ def imported_modules(*args: str, data_dir: Path) -> set[str]:
         text=True,
         check=False,
     )
+    assert done.returncode == 0, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert lines, done.stderr
     return {line.rsplit("|", 1)[1].strip() for line in lines}
@@ -36,6 +47,15 @@ def test_get_imports_none_of_the_heavy_modules(data_dir: Path) -> None:
     modules = imported_modules("get", "agents", "-o", "yaml", data_dir=data_dir)
     assert "stigmer.store.lmdbstore" in modules  # the measurement works
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+
+
+def test_get_by_name_imports_only_what_reading_needs(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    store.put(agent("agt-1", slug="bot", labels={"team": "a"}))
+    store.close()
+    modules = imported_modules("get", "agent", "bot", "-o", "yaml", data_dir=data_dir)
+    assert "stigmer.store.lmdbstore" in modules  # the measurement works
+    assert not set(NOT_FOR_GET_ONE) & modules
 
 
 def test_version_imports_neither_typer_nor_the_store(data_dir: Path) -> None:
