@@ -26,11 +26,14 @@ boundary against someone who can read the LMDB files: they can read it all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Forbidden, NotFound, UsageError
-from stigmer.store import Reader, Store, WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader, Store, WriteTxn
 
 ROLES = ("viewer", "editor", "admin")  # each includes the ones before it
 EVERY_ORG = "*"  # the org of a binding that holds in every org

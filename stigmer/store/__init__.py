@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import UsageError
-from stigmer.store.protocol import Reader, Stats, Store, WriteTxn
+
+# The protocol's types are re-exported, but imported on first use: reading
+# needs none of them at run time, and their module builds six dataclasses.
+if TYPE_CHECKING:
+    from stigmer.store.protocol import Reader, Stats, Store, WriteTxn
 
 __all__ = ["Reader", "Stats", "Store", "WriteTxn", "default_url", "find_named", "open_store"]
+_PROTOCOL = ("Reader", "Stats", "Store", "WriteTxn")
+
+
+def __getattr__(name: str) -> Any:
+    """``Reader``, ``Stats``, ``Store`` and ``WriteTxn``, from stigmer.store.protocol."""
+    if name not in _PROTOCOL:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from stigmer.store import protocol
+
+    value = getattr(protocol, name)
+    globals()[name] = value
+    return value
 
 
 def default_url() -> str:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lmdb
 
@@ -37,20 +37,6 @@ from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreFull
-from stigmer.store.protocol import (
-    EventList,
-    EventRecord,
-    MetaRecord,
-    ObjectRecord,
-    Reader,
-    Record,
-    ResourceList,
-    RevisionRecord,
-    Stats,
-    T,
-    TupleRecord,
-    WriteTxn,
-)
 from stigmer.store.records import (
     Lookups,
     Nesting,
@@ -71,7 +57,12 @@ from stigmer.store.records import (
     schema_too_new,
     slug_taken,
 )
-from stigmer.store.selectors import Selector
+
+# The protocol is imported for annotations; the records and Stats where they
+# are made, so that opening a store to read it does not build them.
+if TYPE_CHECKING:
+    from stigmer.store.protocol import EventList, Reader, Record, ResourceList, Stats, T, WriteTxn
+    from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
 
@@ -279,6 +270,14 @@ class _LmdbReader(Lookups):
         return [k.decode() for k in self._scan("iam", prefix.encode())]
 
     def records(self) -> Generator[Record, None, None]:
+        from stigmer.store.protocol import (
+            EventRecord,
+            MetaRecord,
+            ObjectRecord,
+            RevisionRecord,
+            TupleRecord,
+        )
+
         yield RevisionRecord(self.revision())
         with self._txn.cursor(db=self._dbs["objects"]) as cur:
             for key, blob in cur:
@@ -628,6 +627,8 @@ class LmdbStore(Shortcuts):
             return _check(txn, dbs)
 
     def stats(self) -> Stats:
+        from stigmer.store.protocol import Stats
+
         stats = Stats(revision=0, bytes_on_disk=0)
         with self._begin() as (txn, dbs), txn.cursor(db=dbs["by_org"]) as cur:
             for key in cur.iternext(keys=True, values=False):

@@ -19,11 +19,13 @@ import builtins
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.store.selectors import Selector
+
+if TYPE_CHECKING:
+    from stigmer.store.selectors import Selector
 
 T = TypeVar("T")
 

@@ -15,26 +15,18 @@ import logging
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreError, StoreVersionError
-from stigmer.store.protocol import (
-    EventList,
-    EventRecord,
-    MetaRecord,
-    ObjectRecord,
-    Reader,
-    Record,
-    ResourceList,
-    RevisionRecord,
-    T,
-    TupleRecord,
-    WriteTxn,
-)
-from stigmer.store.selectors import Selector
+
+# The protocol is imported for annotations; the records where they are read,
+# so that opening a store to read it does not build them.
+if TYPE_CHECKING:
+    from stigmer.store.protocol import EventList, Reader, Record, ResourceList, T, WriteTxn
+    from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
 # The event types as plain ints: the enum wrapper's attribute lookup is slow in bulk.
@@ -327,6 +319,14 @@ class Restoring:
 
     def restore(self: _Restorable, record: Record) -> None:
         """Writes a record of another store's ``records()`` back as it was."""
+        from stigmer.store.protocol import (
+            EventRecord,
+            MetaRecord,
+            ObjectRecord,
+            RevisionRecord,
+            TupleRecord,
+        )
+
         match record:
             case RevisionRecord(revision=revision):
                 self.state.advance(revision)

@@ -34,26 +34,12 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
-from stigmer.store.protocol import (
-    EventList,
-    EventRecord,
-    MetaRecord,
-    ObjectRecord,
-    Reader,
-    Record,
-    ResourceList,
-    RevisionRecord,
-    Stats,
-    T,
-    TupleRecord,
-    WriteTxn,
-)
 from stigmer.store.records import (
     Lookups,
     Nesting,
@@ -72,7 +58,12 @@ from stigmer.store.records import (
     schema_too_new,
     slug_taken,
 )
-from stigmer.store.selectors import Selector
+
+# The protocol is imported for annotations; the records and Stats where they
+# are made, so that opening a store to read it does not build them.
+if TYPE_CHECKING:
+    from stigmer.store.protocol import EventList, Reader, Record, ResourceList, Stats, T, WriteTxn
+    from stigmer.store.selectors import Selector
 
 SCHEMA_VERSION = 1
 DEFAULT_BUSY_TIMEOUT_MS = 60_000  # how long a writer waits for another one's lock
@@ -193,6 +184,14 @@ class _SqliteReader(Lookups):
         return [Event.FromString(blob) for (blob,) in rows]
 
     def records(self) -> Generator[Record, None, None]:
+        from stigmer.store.protocol import (
+            EventRecord,
+            MetaRecord,
+            ObjectRecord,
+            RevisionRecord,
+            TupleRecord,
+        )
+
         yield RevisionRecord(self.revision())
         rows = self.db.execute("SELECT kind, id, data FROM resources ORDER BY kind, id")
         yield from (ObjectRecord(kind, id, blob) for kind, id, blob in rows)
@@ -614,6 +613,8 @@ class SqliteStore(Shortcuts):
             return _check(r)
 
     def stats(self) -> Stats:
+        from stigmer.store.protocol import Stats
+
         with self._snapshot() as r:
             stats = Stats(revision=r.revision(), bytes_on_disk=0)
             rows = r.db.execute("SELECT kind, org, count(*) FROM by_org GROUP BY kind, org")

@@ -19,12 +19,14 @@ HEAVY = (
     "pydantic",
     "stigmer.reconcilers.running",
 )
-# What only writes, watches or label selectors need: reading one object by
-# name and printing it imports none of these.
+# What only writes, watches, label selectors or store copies need: reading
+# one object by name and printing it imports none of these.
 NOT_FOR_GET_ONE = (
     "stigmer.reconcilers.pipeline",
     "stigmer.reconcilers.events",
     "stigmer.reconcilers.authz",
+    "stigmer.store.protocol",
+    "stigmer.store.selectors",
 )
 
 
