@@ -27,6 +27,7 @@ NOT_FOR_GET_ONE = (
     "stigmer.reconcilers.authz",
     "stigmer.store.protocol",
     "stigmer.store.selectors",
+    "google.protobuf.descriptor_pb2",  # printing a map field (labels) needs no options
 )
 
 
