@@ -9,8 +9,9 @@ chunk, never one per object). ``atomic`` makes the batch all-or-nothing, and
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from stigmer.api import gc, kinds, naming
@@ -113,7 +114,7 @@ Progress = Callable[[int], None]  # called with the number of requests just done
 
 def _run_chunk(
     txn: WriteTxn,
-    requests: Sequence[Request],
+    requests: Iterable[Request],
     session: Session,
     *,
     atomic: bool,
@@ -153,31 +154,86 @@ def run_batch(
     Requests run agents first (see ``_order``); the results come back in the
     order of ``requests``.
     """
+    size = len(requests) if atomic else (chunk or CHUNK)
     with gc.paused():
-        return _run_batch(
-            store, requests, session, dry_run=dry_run, atomic=atomic, chunk=chunk, progress=progress
+        batch, done = _run_chunks(
+            store,
+            iter(_order(requests)),
+            session,
+            size,
+            atomic=atomic,
+            dry_run=dry_run,
+            progress=progress,
         )
+    return _in_order(batch, done, requests)
 
 
-def _run_batch(
+def run_stream(
     store: Store,
-    requests: Sequence[Request],
+    requests: Iterable[Request],
     session: Session,
     *,
-    dry_run: bool,
-    atomic: bool,
-    chunk: int | None,
-    progress: Progress | None,
+    dry_run: bool = False,
+    chunk: int | None = None,
+    progress: Progress | None = None,
 ) -> Batch:
-    ordered = _order(requests)
-    session = replace(session, authorizer=Remembering(session.authorizer))
-    size = len(ordered) if atomic else (chunk or CHUNK)
-    total = Batch(committed=True)
-    for start in range(0, len(ordered), max(size, 1)):
-        part = ordered[start : start + size]
+    """``run_batch`` (not atomic) for requests that are still arriving, such as a parse's.
 
-        def chunk_fn(txn: WriteTxn, part: Sequence[Request] = part) -> Batch:
-            return _run_chunk(txn, part, session, atomic=atomic, dry_run=dry_run, progress=progress)
+    Applies of agents run as they arrive; every other request waits for the
+    end of the stream and then runs in ``_order``, so agents still come first.
+    """
+    arrived: list[Request] = []
+
+    def ready() -> Iterator[Request]:
+        waiting: list[Request] = []
+        for request in requests:
+            arrived.append(request)
+            if request.verb != "delete" and request.kind.key == kinds.KINDS[0].key:
+                yield request
+            else:
+                waiting.append(request)
+        yield from _order(waiting)
+
+    with gc.paused():
+        batch, done = _run_chunks(
+            store,
+            ready(),
+            session,
+            chunk or CHUNK,
+            atomic=False,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    return _in_order(batch, done, arrived)
+
+
+def _run_chunks(
+    store: Store,
+    ready: Iterator[Request],
+    session: Session,
+    size: int,
+    *,
+    atomic: bool,
+    dry_run: bool,
+    progress: Progress | None,
+) -> tuple[Batch, list[Request]]:
+    """Runs ``ready`` in transactions of ``size`` requests: the Batch, and the requests run."""
+    session = replace(session, authorizer=Remembering(session.authorizer))
+    total, done = Batch(committed=True), []
+    while (first := next(ready, None)) is not None:
+        taken = [first]  # this chunk's requests, kept so a retried transaction replays them
+
+        def chunk_fn(txn: WriteTxn, taken: list[Request] = taken) -> Batch:
+            def requests() -> Iterator[Request]:
+                replay = list(taken)
+                yield from replay
+                for request in itertools.islice(ready, max(size, 1) - len(replay)):
+                    taken.append(request)
+                    yield request
+
+            return _run_chunk(
+                txn, requests(), session, atomic=atomic, dry_run=dry_run, progress=progress
+            )
 
         try:
             batch = store.transact(chunk_fn, actor=session.actor)
@@ -185,12 +241,18 @@ def _run_batch(
             batch = rollback.batch
             if atomic and not dry_run:
                 batch.results = [_not_applied(r) for r in batch.results]
+        done += taken
         total.results += batch.results
         total.changes += batch.changes if batch.committed else []
         total.committed = total.committed and batch.committed
-    position = {id(r): i for i, r in enumerate(ordered)}
-    total.results = [total.results[position[id(r)]] for r in requests]
-    return total
+    return total, done
+
+
+def _in_order(batch: Batch, done: list[Request], requests: Sequence[Request]) -> Batch:
+    """The batch with its results in the order of ``requests`` (they ran in ``done``'s)."""
+    position = {id(r): i for i, r in enumerate(done)}
+    batch.results = [batch.results[position[id(r)]] for r in requests]
+    return batch
 
 
 def plan(
