@@ -16,6 +16,7 @@ from pathlib import Path
 from stigmer.client import Client
 from stigmer.manifests import reading
 from stigmer.store import open_store
+from stigmer.store.lmdbstore import LmdbStore
 from tests.manifests._common import agent_yaml
 from tests.processes import env_for, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged
@@ -66,6 +67,21 @@ def test_a_streamed_apply_equals_applying_the_whole_read(tmp_path: Path, client:
     assert [(r.name, r.outcome, r.source) for r in streamed.results] == [
         (r.name, r.outcome, r.source) for r in whole
     ]
+
+
+def test_a_streamed_chunk_that_fills_the_map_is_replayed_whole_after_growth(
+    tmp_path: Path,
+) -> None:
+    path, _ = large_input(tmp_path)
+    store = LmdbStore(tmp_path / "small", map_size=1 << 20)  # full within the first chunk
+    with Client(store) as client:
+        report = client.apply_files([path])
+        assert [r.name for r in report.results][:3] == ["early", "agent-0", "agent-1"]
+        assert [r.outcome for r in report.results[:-1]] == ["created"] * (COUNT + 1)
+        assert store.count("agent") == COUNT
+        assert store.count("agent_instance") == COUNT + 1
+        assert_converged(store)
+    store.close()
 
 
 def test_stigmer_apply_of_a_large_file_reports_the_bad_document_and_applies_the_rest(
