@@ -370,6 +370,7 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
             check_revision(kind, md.id, True, revision, expected)
         md.resource_version = revision
         self._txn.put(okey, obj.SerializeToString(), db=self._dbs["objects"])
+        self.state.touched()
         event = self.state.event_at(revision)
         if event.generation != md.generation:
             self._append_event(event.type, kind, obj, revision)
