@@ -123,7 +123,8 @@ def make_event(
         generation=md.generation,
         actor=actor,
     )
-    ev.time.FromNanoseconds(now_ns)
+    stamp = ev.time  # two assignments cost a third of FromNanoseconds, in bulk
+    stamp.seconds, stamp.nanos = divmod(now_ns, 1_000_000_000)
     return ev
 
 
