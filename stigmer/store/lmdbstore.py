@@ -181,7 +181,7 @@ def _okey(kind: str, id: str) -> bytes:
 def _place(obj: Resource) -> tuple[str, str, tuple[str, ...]]:
     """What an object's index entries depend on: org, slug and owners."""
     md = obj.metadata
-    return md.org, md.slug, tuple(r.id for r in md.owner_references)
+    return md.org, md.slug, tuple([r.id for r in md.owner_references])
 
 
 def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
