@@ -18,6 +18,7 @@ import gc
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TypeVar
@@ -28,12 +29,14 @@ _END = None  # what the worker sends last; an item is never packed as None
 
 
 def available() -> bool:
-    """True when a worker may be forked: POSIX, and no other thread to fork in mid-step.
+    """True when a worker may be forked: on Linux, with no other thread to fork in mid-step.
 
     A fork copies only the calling thread; a lock another thread held (the
     logging module's, the store's) would stay held forever in the child.
+    Elsewhere a fork without exec is not dependable (macOS's system libraries
+    may abort in the child), and there is no fork on Windows.
     """
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def produce_in_worker(
