@@ -43,12 +43,13 @@ def _progress() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
             return
         if not bar:
             from rich.console import Console
-            from rich.progress import Progress
+            from rich.progress import MofNCompleteColumn, Progress
 
-            bar["p"] = Progress(console=Console(stderr=True), transient=True)
+            columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+            bar["p"] = Progress(*columns, console=Console(stderr=True), transient=True)
             bar["p"].start()
             bar["t"] = bar["p"].add_task("applying", total=total)
-        bar["p"].update(bar["t"], completed=done)
+        bar["p"].update(bar["t"], completed=done, total=total)  # the total grows while reading
 
     return update, lambda: bar["p"].stop() if bar else None
 

@@ -6,7 +6,10 @@ process killed with SIGKILL in the middle, leaving no worker and a sound store.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -59,6 +62,18 @@ def test_a_streamed_apply_runs_agents_first_and_reports_in_input_order(
     assert_converged(client.store)
 
 
+def test_progress_of_a_streamed_apply_counts_up_to_every_document(
+    tmp_path: Path, client: Client
+) -> None:
+    path, docs = large_input(tmp_path)
+    calls: list[tuple[int, int]] = []
+    client.apply_files([path], progress=lambda done, total: calls.append((done, total)))
+    assert [done for done, _ in calls] == list(range(1, len(docs) + 1))
+    assert all(done <= total for done, total in calls)
+    assert [total for _, total in calls] == sorted(total for _, total in calls)
+    assert calls[-1] == (len(docs), len(docs))
+
+
 def test_a_streamed_apply_equals_applying_the_whole_read(tmp_path: Path, client: Client) -> None:
     path, _ = large_input(tmp_path)
     streamed = client.apply_files([path])
@@ -100,6 +115,33 @@ def test_stigmer_apply_of_a_large_file_reports_the_bad_document_and_applies_the_
         assert_converged(store)
     finally:
         store.close()
+
+
+def test_stigmer_apply_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    path, docs = large_input(tmp_path)
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "stigmer", "apply", "-f", str(path)],
+            env=dict(env_for(tmp_path / "data"), TERM="xterm", COLUMNS="100"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once everything written was read
+            while chunk := os.read(controller, 65536):
+                shown += chunk
+    finally:
+        os.close(controller)
+    assert done.returncode == 1
+    text = shown.decode(errors="replace")
+    assert "applying" in text and "100%" in text
+    assert re.search(rf"\d/{len(docs)}(?!\d)", text)  # done/total, counted against all
+    assert "no-such-agent" in text  # the error line, after the bar
 
 
 def _session_members(sid: int) -> list[int]:
