@@ -174,10 +174,10 @@ def iter_documents(text: Text) -> Iterator[Document | Problem]:
             yield doc.problem((), f"document is {kind}, not a mapping")
 
 
-def parse_texts(texts: Iterable[Text]) -> Loaded:
-    """Parses texts into documents and problems."""
-    loaded = Loaded()
-    for text in texts:
+def parse_texts(read: Loaded) -> Loaded:
+    """Parses what was read into documents; the problems of reading come first."""
+    loaded = Loaded(problems=list(read.problems))
+    for text in read.texts:
         for item in iter_documents(text):
             if isinstance(item, Document):
                 loaded.documents.append(item)
@@ -188,10 +188,7 @@ def parse_texts(texts: Iterable[Text]) -> Loaded:
 
 def load_text(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
     """Parses one stream of YAML (or JSON) documents."""
-    prepared = prepare(text, source, max_bytes=max_bytes)
-    loaded = parse_texts(prepared.texts)
-    loaded.problems[:0] = prepared.problems
-    return loaded
+    return parse_texts(prepare(text, source, max_bytes=max_bytes))
 
 
 def read_file(
@@ -213,10 +210,7 @@ def load_file(
     path: Path, *, source: str | None = None, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
 ) -> Loaded:
     """Reads and parses one file."""
-    read = read_file(path, source=source, max_bytes=max_bytes)
-    loaded = parse_texts(read.texts)
-    loaded.problems[:0] = read.problems
-    return loaded
+    return parse_texts(read_file(path, source=source, max_bytes=max_bytes))
 
 
 def read_stream(stream: TextIO | Any, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
@@ -261,10 +255,7 @@ def load(
     max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Loaded:
     """Loads files, directories (``recursive`` for subdirectories) and "-" (stdin)."""
-    read = gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
-    loaded = parse_texts(read.texts)
-    loaded.problems[:0] = read.problems
-    return loaded
+    return parse_texts(gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes))
 
 
 def _read_path(path: Path, name: str, *, recursive: bool, max_bytes: int) -> Loaded:

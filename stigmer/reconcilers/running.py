@@ -177,17 +177,10 @@ def run_batch(
     order of ``requests``.
     """
     size = len(requests) if atomic else (chunk or CHUNK)
-    with gc.paused():
-        batch, done = _run_chunks(
-            store,
-            iter(_order(requests)),
-            session,
-            size,
-            atomic=atomic,
-            dry_run=dry_run,
-            progress=progress,
-        )
-    return _in_order(batch, done, requests)
+    ready = iter(_order(requests))
+    return _run_chunks(
+        store, ready, requests, session, size, atomic=atomic, dry_run=dry_run, progress=progress
+    )
 
 
 def run_stream(
@@ -216,41 +209,48 @@ def run_stream(
                 waiting.append(request)
         yield from _order(waiting)
 
-    with gc.paused():
-        batch, done = _run_chunks(
-            store,
-            ready(),
-            session,
-            chunk or CHUNK,
-            atomic=False,
-            dry_run=dry_run,
-            progress=progress,
-        )
-    return _in_order(batch, done, arrived)
+    size = chunk or CHUNK
+    return _run_chunks(
+        store, ready(), arrived, session, size, atomic=False, dry_run=dry_run, progress=progress
+    )
 
 
 def _run_chunks(
     store: Store,
     ready: Iterator[Request],
+    inputs: Sequence[Request],
     session: Session,
     size: int,
     *,
     atomic: bool,
     dry_run: bool,
     progress: Progress | None,
-) -> tuple[Batch, list[Request]]:
-    """Runs ``ready`` in transactions of ``size`` requests: the Batch, and the requests run."""
+) -> Batch:
+    """Runs ``ready`` in transactions of ``size`` requests; results in the order of ``inputs``.
+
+    ``inputs`` may still be filling while ``ready`` is drawn from; it is read at the end.
+    """
     session = replace(session, authorizer=Remembering(session.authorizer))
     total, done = Batch(committed=True), []
-    while (first := next(ready, None)) is not None:
-        batch, taken = _transact_chunk(
-            store, first, ready, session, size, atomic=atomic, dry_run=dry_run, progress=progress
-        )
-        done += taken
-        total.results += batch.results
-        total.changes += batch.changes if batch.committed else []
-        total.committed = total.committed and batch.committed
-    return total, done
+    with gc.paused():
+        while (first := next(ready, None)) is not None:
+            batch, taken = _transact_chunk(
+                store,
+                first,
+                ready,
+                session,
+                size,
+                atomic=atomic,
+                dry_run=dry_run,
+                progress=progress,
+            )
+            done += taken
+            total.results += batch.results
+            total.changes += batch.changes if batch.committed else []
+            total.committed = total.committed and batch.committed
+    position = {id(r): i for i, r in enumerate(done)}
+    total.results = [total.results[position[id(r)]] for r in inputs]
+    return total
 
 
 def _transact_chunk(
@@ -297,13 +297,6 @@ def _transact_chunk(
                 batch.results = [_not_applied(r) for r in batch.results]
         return batch, taken
     raise AssertionError("a nested run never raises _Redo")
-
-
-def _in_order(batch: Batch, done: list[Request], requests: Sequence[Request]) -> Batch:
-    """The batch with its results in the order of ``requests`` (they ran in ``done``'s)."""
-    position = {id(r): i for i, r in enumerate(done)}
-    batch.results = [batch.results[position[id(r)]] for r in requests]
-    return batch
 
 
 def plan(

@@ -16,6 +16,7 @@ import fastjsonschema
 import pytest
 
 from stigmer.api import kinds
+from tests.generated import assert_fresh, load_tool
 from tests.manifests._common import ROOT
 
 CHECKS = ROOT / "stigmer" / "manifests" / "checks"
@@ -26,18 +27,10 @@ def check_module(kind: kinds.Kind) -> ModuleType:
 
 
 def test_committed_checks_match_the_generator(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("gen_checks", ROOT / "tools" / "gen_checks.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    written = gen.generate(tmp_path)
+    written = load_tool("gen_checks").generate(tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in CHECKS.glob("*.py"))
     assert len(written) == len(kinds.KINDS) + 1  # and __init__.py
-    for fresh in written:
-        committed = CHECKS / fresh.name
-        assert committed.read_bytes() == fresh.read_bytes(), (
-            f"{committed} is stale; run python tools/gen_checks.py"
-        )
+    assert_fresh(written, lambda fresh: CHECKS / fresh.name, "gen_checks")
 
 
 @pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)

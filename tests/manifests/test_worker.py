@@ -10,22 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from stigmer.manifests import worker
+from tests.processes import process_table
 
 
 def _children() -> set[int]:
     """The pids of this process's children, live or not yet reaped."""
-    me = str(os.getpid())
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[1] == me:
-                found.add(int(entry))
-    return found
+    return {pid for pid, _, parent, _ in process_table() if parent == os.getpid()}
 
 
 def _squares(parent: int, *, die_after: int | None = None) -> Iterator[tuple[int, int]]:

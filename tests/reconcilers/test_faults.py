@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,21 @@ class Injected(Exception):
     """The fault: not a Stigmer error, so it aborts the transaction as a crash would."""
 
 
-def raising_after(step: str) -> Pipeline:
-    def fail(ctx: Context) -> None:
-        raise Injected(f"after {step}")
-
+def with_fault(step: str, fault: Callable[[Context], None]) -> Pipeline:
+    """The agent apply pipeline with ``fault`` run right after ``step``."""
     out = []
     for name, fn in pipelines.AGENT_APPLY.steps:
         out.append((name, fn))
         if name == step:
-            out.append(("Fault", fail))
+            out.append(("Fault", fault))
     return Pipeline("faulty", tuple(out))
+
+
+def raising_after(step: str) -> Pipeline:
+    def fail(ctx: Context) -> None:
+        raise Injected(f"after {step}")
+
+    return with_fault(step, fail)
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -62,12 +68,7 @@ def failing_for(name: str, step: str) -> Pipeline:
         if ctx.request.desired is not None and ctx.request.desired.metadata.name == name:
             raise TerminalError(f"injected after {step}")
 
-    out = []
-    for step_name, fn in pipelines.AGENT_APPLY.steps:
-        out.append((step_name, fn))
-        if step_name == step:
-            out.append(("Fault", fail))
-    return Pipeline("faulty", tuple(out))
+    return with_fault(step, fail)
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -21,7 +21,7 @@ from stigmer.manifests import reading
 from stigmer.store import open_store
 from stigmer.store.lmdbstore import LmdbStore
 from tests.manifests._common import agent_yaml
-from tests.processes import env_for, stigmer, wait_until
+from tests.processes import env_for, process_table, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,17 +145,8 @@ def test_stigmer_apply_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> Non
 
 
 def _session_members(sid: int) -> list[int]:
-    members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                members.append(int(entry))
-    return members
+    """The live processes of a session (zombies are done)."""
+    return [pid for pid, state, _, session in process_table() if session == sid and state != "Z"]
 
 
 def test_sigkill_in_the_middle_of_a_streamed_apply_leaves_no_worker_and_a_sound_store(
