@@ -182,29 +182,40 @@ class Client:
     ) -> ApplyReport:
         """Reads manifests and applies every valid one (none if ``atomic`` and any is bad).
 
-        ``progress(done, total)`` is called as documents are applied.
+        ``progress(done, total)`` is called as documents are applied; ``total``
+        counts the documents read so far, as applying starts before reading ends.
         """
         from stigmer.manifests import reading
         from stigmer.reconcilers.pipeline import apply_request
 
-        parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
-        report = ApplyReport(problems=parsed.problems)
-        if atomic and parsed.problems:
-            report.committed = False
-            return report
-        total, done = len(parsed.manifests), [0]
+        report = ApplyReport()
+        if atomic:  # all or nothing: every document must be read before any is applied
+            parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+            if parsed.problems:
+                return ApplyReport(problems=parsed.problems, committed=False)
+            parts: Iterable[reading.Parsed] = [parsed]
+        else:
+            parts = reading.stream(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+        counts = [0, 0]  # read, applied
+
+        def requests() -> Iterator[Request]:
+            for part in parts:
+                report.problems += part.problems
+                counts[0] += len(part.manifests)
+                yield from (apply_request(m) for m in part.manifests)
 
         def tick(n: int) -> None:
-            done[0] += n
+            counts[1] += n
             if progress is not None:
-                progress(done[0], total)
+                progress(counts[1], counts[0])
 
         batch = self._run(
-            [apply_request(m) for m in parsed.manifests],
+            requests(),
             dry_run=dry_run,
             atomic=atomic,
             progress=tick if progress is not None else None,
         )
+        report.problems.sort(key=lambda p: (p.file, p.line, p.column))
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
 
@@ -290,23 +301,29 @@ class Client:
 
     def _run(
         self,
-        requests: Sequence[Request],
+        requests: Iterable[Request],
         *,
         dry_run: bool = False,
         atomic: bool = False,
         show_secrets: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> Batch:
+        """Runs requests: a list as one batch; an iterator as it yields (never atomic)."""
         from stigmer.reconcilers import running
 
-        batch = running.run_batch(
-            self.store,
-            requests,
-            self._session(show_secrets),
-            dry_run=dry_run,
-            atomic=atomic,
-            progress=progress,
-        )
+        session = self._session(show_secrets)
+        if isinstance(requests, Sequence):
+            batch = running.run_batch(
+                self.store, requests, session, dry_run=dry_run, atomic=atomic, progress=progress
+            )
+        elif atomic:
+            batch = running.run_batch(
+                self.store, list(requests), session, dry_run=dry_run, atomic=True, progress=progress
+            )
+        else:
+            batch = running.run_stream(
+                self.store, requests, session, dry_run=dry_run, progress=progress
+            )
         if batch.committed and not dry_run:
             self.bus.publish(batch.changes)
         return batch

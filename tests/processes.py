@@ -87,3 +87,17 @@ def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
         return lines.get(timeout=timeout)
     except queue.Empty:
         raise AssertionError(f"no output from {proc.args} within {timeout}s") from None
+
+
+def process_table() -> list[tuple[int, str, int, int]]:
+    """(pid, state, parent pid, session id) of every process, read from /proc (Linux)."""
+    table = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()  # the name may hold spaces
+            except OSError:
+                continue  # it ended while we looked
+            table.append((int(entry), fields[0], int(fields[1]), int(fields[3])))
+    return table

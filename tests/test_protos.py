@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceOwnerScope
+from tests.generated import assert_fresh, load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_generated_modules_match_the_protos(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("gen_protos", ROOT / "tools" / "gen_protos.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = load_tool("gen_protos")
     written = gen.generate(tmp_path)
     assert len(written) == 2 * len(gen.proto_files()) >= 10
-    for fresh in written:
-        committed = ROOT / fresh.relative_to(tmp_path)
-        assert committed.exists(), f"{committed} is missing; run python tools/gen_protos.py"
-        assert committed.read_bytes() == fresh.read_bytes(), (
-            f"{committed} is stale; run python tools/gen_protos.py"
-        )
+    assert_fresh(written, lambda fresh: ROOT / fresh.relative_to(tmp_path), "gen_protos")
 
 
 # -- a hand-written encoder, so the expected bytes do not come from protobuf itself --

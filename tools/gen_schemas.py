@@ -7,6 +7,7 @@ their comments (as descriptions) and the table of constraints below, which
 says what the proto types cannot: required fields, lengths, ranges, enums and
 the one-of of MCP server types. OUT_DIR defaults to
 stigmer/manifests/schemas; the freshness test passes a temporary directory.
+Then run tools/gen_checks.py, which compiles the schemas into Python.
 """
 
 from __future__ import annotations

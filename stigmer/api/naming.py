@@ -36,11 +36,12 @@ def is_valid_slug(slug: str) -> bool:
 
 # Two base32 digits per 10 bits: 13 lookups make the 26 characters of a ULID.
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = tuple(range(120, -10, -10))
 
 
 def encode_ulid(value: int) -> str:
     """The 26 lowercase Crockford base32 characters of a 128-bit value."""
-    return "".join(_PAIRS[(value >> shift) & 0x3FF] for shift in range(120, -10, -10))
+    return "".join([_PAIRS[(value >> shift) & 0x3FF] for shift in _SHIFTS])  # a list joins faster
 
 
 def new_ulid() -> str:

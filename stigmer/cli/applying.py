@@ -41,12 +41,13 @@ def _progress() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
             return
         if not bar:
             from rich.console import Console
-            from rich.progress import Progress
+            from rich.progress import MofNCompleteColumn, Progress
 
-            bar["p"] = Progress(console=Console(stderr=True), transient=True)
+            columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+            bar["p"] = Progress(*columns, console=Console(stderr=True), transient=True)
             bar["p"].start()
             bar["t"] = bar["p"].add_task("applying", total=total)
-        bar["p"].update(bar["t"], completed=done)
+        bar["p"].update(bar["t"], completed=done, total=total)  # the total grows while reading
 
     return update, lambda: bar["p"].stop() if bar else None
 
@@ -118,9 +119,12 @@ def _print_report(report: Any, output: str | None, suffix: str) -> None:
         render = printers.render_yaml if output == "yaml" else printers.render_json
         typer.echo(render(objs, single=len(objs) == 1), nl=False)
         return
-    for r in done:
-        name = f"{r.kind.singular}/{r.name}"
-        typer.echo(name if output == "name" else f"{name} {r.outcome}{suffix}")
+    if output == "name":
+        lines = [f"{r.kind.singular}/{r.name}\n" for r in done]
+    else:
+        lines = [f"{r.kind.singular}/{r.name} {r.outcome}{suffix}\n" for r in done]
+    if lines:
+        typer.echo("".join(lines), nl=False)  # one write: 10,000 echo calls cost ~40 ms
 
 
 def diff(ctx: typer.Context, *, filename: Files, recursive: Recursive = False) -> None:

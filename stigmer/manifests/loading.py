@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -57,10 +57,14 @@ class Document:
 
 @dataclass(slots=True)
 class Loaded:
-    """What ``load`` found: readable documents and the problems of the rest."""
+    """What ``load`` found: readable documents and the problems of the rest.
+
+    ``texts`` holds what ``gather`` read and has not parsed yet.
+    """
 
     documents: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list, repr=False)
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -137,26 +141,60 @@ def _drop_oversized(text: str, source: str, limit: int) -> tuple[str, list[Probl
     return "".join([*parts, text[kept:]]), problems
 
 
-def load_text(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
-    """Parses one stream of YAML (or JSON) documents."""
-    text, oversized = _drop_oversized(text, source, max_bytes)
-    loaded = Loaded(problems=oversized)
-    raw_docs, problems = yamlio.parse_stream(text)
-    loaded.problems += [Problem(source, p.line, p.column, p.path, p.message) for p in problems]
-    for index, raw in enumerate(raw_docs):
-        doc = Document(source, index, raw.line, raw.column, raw.data, span=raw.span)
-        if not isinstance(raw.data, dict):
-            kind = "a list" if isinstance(raw.data, list) else "a scalar"
-            loaded.problems.append(doc.problem((), f"document is {kind}, not a mapping"))
+@dataclass(slots=True)
+class Text:
+    """One source read and decoded, ready to parse; its oversized documents are blanked."""
+
+    source: str
+    text: str
+
+
+def prepare(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
+    """Blanks the oversized documents of a text: the Problems, and the Text to parse.
+
+    Returned as a Loaded with no documents, so callers gather problems in one place.
+    """
+    kept, oversized = _drop_oversized(text, source, max_bytes)
+    return Loaded(problems=oversized, texts=[Text(source, kept)])
+
+
+def iter_documents(text: Text) -> Iterator[Document | Problem]:
+    """The documents of a text as they are parsed, and a Problem for each unusable one."""
+    index = 0
+    for raw in yamlio.iter_stream(text.text):
+        if isinstance(raw, yamlio.YamlProblem):
+            yield Problem(text.source, raw.line, raw.column, raw.path, raw.message)
+            continue
+        doc = Document(text.source, index, raw.line, raw.column, raw.data, span=raw.span)
+        index += 1
+        if isinstance(raw.data, dict):
+            yield doc
         else:
-            loaded.documents.append(doc)
+            kind = "a list" if isinstance(raw.data, list) else "a scalar"
+            yield doc.problem((), f"document is {kind}, not a mapping")
+
+
+def parse_texts(read: Loaded) -> Loaded:
+    """Parses what was read into documents; the problems of reading come first."""
+    loaded = Loaded(problems=list(read.problems))
+    for text in read.texts:
+        for item in iter_documents(text):
+            if isinstance(item, Document):
+                loaded.documents.append(item)
+            else:
+                loaded.problems.append(item)
     return loaded
 
 
-def load_file(
+def load_text(text: str, source: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
+    """Parses one stream of YAML (or JSON) documents."""
+    return parse_texts(prepare(text, source, max_bytes=max_bytes))
+
+
+def read_file(
     path: Path, *, source: str | None = None, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
 ) -> Loaded:
-    """Reads and parses one file."""
+    """Reads and decodes one file: its Text, or the Problem that stops it."""
     name = source or str(path)
     try:
         raw = path.read_bytes()
@@ -165,18 +203,48 @@ def load_file(
     text, problem = decode(raw, name)
     if problem is not None or text is None:
         return Loaded(problems=[problem] if problem else [])
-    return load_text(text, name, max_bytes=max_bytes)
+    return prepare(text, name, max_bytes=max_bytes)
 
 
-def load_stream(stream: TextIO | Any, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
-    """Reads and parses a stream such as stdin."""
+def load_file(
+    path: Path, *, source: str | None = None, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> Loaded:
+    """Reads and parses one file."""
+    return parse_texts(read_file(path, source=source, max_bytes=max_bytes))
+
+
+def read_stream(stream: TextIO | Any, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Loaded:
+    """Reads and decodes a stream such as stdin."""
     raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
     if isinstance(raw, str):
         raw = raw.encode()
     text, problem = decode(raw, STDIN)
     if problem is not None or text is None:
         return Loaded(problems=[problem] if problem else [])
-    return load_text(text, STDIN, max_bytes=max_bytes)
+    return prepare(text, STDIN, max_bytes=max_bytes)
+
+
+def gather(
+    paths: Iterable[str | Path],
+    *,
+    recursive: bool = False,
+    stdin: TextIO | None = None,
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Loaded:
+    """Reads files, directories (``recursive`` for subdirectories) and "-" (stdin) as Texts."""
+    result = Loaded()
+    for item in paths:
+        if str(item) == "-":
+            if stdin is None:
+                import sys
+
+                stdin = sys.stdin
+            part = read_stream(stdin, max_bytes=max_bytes)
+        else:
+            part = _read_path(Path(item), str(item), recursive=recursive, max_bytes=max_bytes)
+        result.texts += part.texts
+        result.problems += part.problems
+    return result
 
 
 def load(
@@ -187,29 +255,17 @@ def load(
     max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Loaded:
     """Loads files, directories (``recursive`` for subdirectories) and "-" (stdin)."""
-    result = Loaded()
-    for item in paths:
-        if str(item) == "-":
-            if stdin is None:
-                import sys
-
-                stdin = sys.stdin
-            part = load_stream(stdin, max_bytes=max_bytes)
-        else:
-            part = _load_path(Path(item), str(item), recursive=recursive, max_bytes=max_bytes)
-        result.documents += part.documents
-        result.problems += part.problems
-    return result
+    return parse_texts(gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes))
 
 
-def _load_path(path: Path, name: str, *, recursive: bool, max_bytes: int) -> Loaded:
+def _read_path(path: Path, name: str, *, recursive: bool, max_bytes: int) -> Loaded:
     if path.is_dir():
         result = Loaded()
         for f in manifest_files(path, recursive=recursive):
-            part = load_file(f, max_bytes=max_bytes)
-            result.documents += part.documents
+            part = read_file(f, max_bytes=max_bytes)
+            result.texts += part.texts
             result.problems += part.problems
         return result
     if not path.exists():
         return Loaded(problems=[Problem(name, 0, 0, "", "no such file or directory")])
-    return load_file(path, source=name, max_bytes=max_bytes)
+    return read_file(path, source=name, max_bytes=max_bytes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -11,8 +11,12 @@ from typing import Any, TextIO
 from stigmer.api import gc, kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Problem
-from stigmer.manifests import conversion, loading, validation, yamlio
+from stigmer.manifests import conversion, loading, validation, worker, yamlio
 from stigmer.manifests.loading import Document
+
+# Inputs smaller than this are parsed here: a worker would save less than it costs.
+PARALLEL_MIN_CHARS = 256 * 1024
+PART_SIZE = 100  # documents per part of a stream
 
 
 @dataclass(slots=True)
@@ -109,28 +113,43 @@ def identity(m: Manifest, default_org: str) -> tuple[str, str, str]:
     return m.kind.key, md.org or default_org, md.slug or naming.slugify(md.name)
 
 
+class _Identities:
+    """The duplicate check of one input: a second document with the same identity is refused."""
+
+    def __init__(self, default_org: str) -> None:
+        self.default_org = default_org
+        self.seen: dict[tuple[str, str, str], str] = {}  # identity -> where it was declared
+
+    def admit(self, manifest: Manifest) -> Problem | None:
+        key = identity(manifest, self.default_org)
+        first = self.seen.get(key)
+        if first is None:
+            self.seen[key] = manifest.where
+            return None
+        kind, org, slug = key
+        return manifest.document.problem(
+            ("metadata", "name"),
+            f'{kinds.by_key(kind).singular} "{slug}" in org "{org}" is already declared at {first}',
+        )
+
+
+def _add(parsed: Parsed, doc: Document, identities: _Identities) -> None:
+    manifest, problems = parse_document(doc)
+    parsed.problems += problems
+    if manifest is None:
+        return
+    if (problem := identities.admit(manifest)) is not None:
+        parsed.problems.append(problem)
+    else:
+        parsed.manifests.append(manifest)
+
+
 def parse_documents(docs: Iterable[Document], *, default_org: str = naming.DEFAULT_ORG) -> Parsed:
     """Validates and converts documents; a second document with the same identity is refused."""
     parsed = Parsed()
-    seen: dict[tuple[str, str, str], Manifest] = {}
+    identities = _Identities(default_org)
     for doc in docs:
-        manifest, problems = parse_document(doc)
-        parsed.problems += problems
-        if manifest is None:
-            continue
-        key = identity(manifest, default_org)
-        if (first := seen.get(key)) is not None:
-            kind, org, slug = key
-            parsed.problems.append(
-                doc.problem(
-                    ("metadata", "name"),
-                    f'{kinds.by_key(kind).singular} "{slug}" in org "{org}" is already '
-                    f"declared at {first.where}",
-                )
-            )
-            continue
-        seen[key] = manifest
-        parsed.manifests.append(manifest)
+        _add(parsed, doc, identities)
     return parsed
 
 
@@ -147,6 +166,92 @@ def read(
         loaded = loading.load(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
         parsed = parse_documents(loaded.documents, default_org=default_org)
     parsed.problems = sorted(loaded.problems + parsed.problems, key=_order)
+    return parsed
+
+
+def stream(
+    paths: Iterable[str | Path],
+    *,
+    recursive: bool = False,
+    stdin: TextIO | None = None,
+    default_org: str = naming.DEFAULT_ORG,
+    max_bytes: int = loading.DEFAULT_MAX_DOCUMENT_BYTES,
+) -> Iterator[Parsed]:
+    """What ``read`` returns, in parts as it is parsed, so that applying can start at once.
+
+    A large input is parsed by a worker process (see stigmer.manifests.worker)
+    while the caller goes on with the parts already received. Parts come in
+    input order; the problems of all parts together are those ``read`` finds,
+    but only ``read`` sorts them.
+    """
+    gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
+    texts = gathered.texts
+    yield Parsed(problems=gathered.problems)
+    if sum(len(t.text) for t in texts) < PARALLEL_MIN_CHARS or not worker.available():
+        with gc.paused():
+            yield from _parse_parts(texts, default_org)
+        return
+    index = {id(t.text): i for i, t in enumerate(texts)}
+    yield from worker.produce_in_worker(
+        lambda: _parse_parts(texts, default_org),
+        lambda part: _pack(part, index),
+        lambda packed: _unpack(packed, texts),
+    )
+
+
+def _parse_parts(texts: list[loading.Text], default_org: str) -> Iterator[Parsed]:
+    """The Parsed of each PART_SIZE documents of ``texts``, in order."""
+    identities = _Identities(default_org)
+    part = Parsed()
+    for text in texts:
+        for item in loading.iter_documents(text):
+            if isinstance(item, Problem):
+                part.problems.append(item)
+            else:
+                _add(part, item, identities)
+            if len(part.manifests) + len(part.problems) >= PART_SIZE:
+                yield part
+                part = Parsed()
+    if part.manifests or part.problems:
+        yield part
+
+
+# A packed manifest: (text, kind, resource bytes, index, line, column, span start, end, line)
+_Packed = tuple[int, str, bytes, int, int, int, int, int, int]
+
+
+def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list[Problem]]:
+    """A part as plain values: each resource as bytes, its document as offsets into its text."""
+    packed: list[_Packed] = []
+    for m in part.manifests:
+        doc, span = m.document, m.document.span
+        assert span is not None  # loading.iter_documents gives every document its span
+        packed.append(
+            (
+                text_index[id(span.text)],
+                m.kind.key,
+                m.resource.SerializeToString(),
+                doc.index,
+                doc.line,
+                doc.column,
+                span.start,
+                span.end,
+                span.line,
+            )
+        )
+    return packed, part.problems
+
+
+def _unpack(packed: tuple[list[_Packed], list[Problem]], texts: list[loading.Text]) -> Parsed:
+    """A part again; its documents keep no data (it was converted), only where they are."""
+    manifests, problems = packed
+    parsed = Parsed(problems=problems)
+    for t, key, blob, index, line, column, start, end, span_line in manifests:
+        text = texts[t]
+        span = yamlio.Span(text.text, start, end, span_line)
+        kind = kinds.by_key(key)
+        doc = Document(text.source, index, line, column, None, span=span)
+        parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
 
 

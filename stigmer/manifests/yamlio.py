@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,18 +347,29 @@ class _Builder:
 
 
 def parse_stream(text: str) -> tuple[list[RawDocument], list[YamlProblem]]:
-    """Every non-empty document of a YAML stream, and the problems of the others.
+    """Every non-empty document of a YAML stream, and the problems of the others."""
+    docs: list[RawDocument] = []
+    problems: list[YamlProblem] = []
+    for item in iter_stream(text):
+        if isinstance(item, YamlProblem):
+            problems.append(item)
+        else:
+            docs.append(item)
+    return docs, problems
+
+
+def iter_stream(text: str) -> Iterator[RawDocument | YamlProblem]:
+    """The non-empty documents of a YAML stream as they are parsed, and the problems of others.
 
     A document the builder refuses is reported and skipped; a syntax error
     ends the stream, keeping the documents before it.
     """
-    docs: list[RawDocument] = []
-    problems: list[YamlProblem] = []
     try:
         loader = _Loader(text)
     except UnicodeEncodeError as e:  # only a str built in code can hold a lone surrogate
         line, column = _line_column(text, e.start)
-        return docs, [YamlProblem("not valid Unicode text (a lone surrogate)", line, column)]
+        yield YamlProblem("not valid Unicode text (a lone surrogate)", line, column)
+        return
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -368,21 +380,20 @@ def parse_stream(text: str) -> tuple[list[RawDocument], list[YamlProblem]]:
             try:
                 data = builder.build(node, 0)
             except YamlProblem as e:
-                problems.append(e.finish())
+                yield e.finish()
                 continue
             span = Span(text, start.index - start.column, end.index, start.line + 1)
-            docs.append(RawDocument(data, start.line + 1, start.column + 1, span))
+            yield RawDocument(data, start.line + 1, start.column + 1, span)
     except yaml.MarkedYAMLError as e:
-        problems.append(_syntax_problem(e, text))
+        yield _syntax_problem(e, text)
     except yaml.reader.ReaderError as e:
         where = _line_column_of_byte(text, e.position)
         char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
-        problems.append(YamlProblem(f"unacceptable character #x{char:04x}: {e.reason}", *where))
+        yield YamlProblem(f"unacceptable character #x{char:04x}: {e.reason}", *where)
     except yaml.YAMLError as e:
-        problems.append(YamlProblem(str(e).splitlines()[0]))
+        yield YamlProblem(str(e).splitlines()[0])
     finally:
         loader.dispose()
-    return docs, problems
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:

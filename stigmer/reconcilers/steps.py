@@ -27,6 +27,7 @@ from stigmer.reconcilers.pipeline import (
 from stigmer.store import find_named
 
 ORGANIZATION = ApiResourceOwnerScope.organization
+_DELETED = int(EventType.deleted)  # the enum wrapper's attribute lookup is slow in bulk
 
 
 def desired(ctx: Context) -> Resource:
@@ -184,7 +185,7 @@ def publish(ctx: Context) -> None:
     known = {o.metadata.id: o for o in (ctx.new, ctx.default_instance) if o is not None}
     gone = {obj.metadata.id: obj for obj in ctx.deleted}
     for event in ctx.txn.events[ctx.event_mark :]:
-        if event.type == EventType.deleted:
+        if event.type == _DELETED:
             obj = gone.get(event.id)
         else:
             obj = known.get(event.id) or ctx.txn.find(event.kind, event.id)

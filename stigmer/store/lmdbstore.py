@@ -172,7 +172,7 @@ def _okey(kind: str, id: str) -> bytes:
 def _place(obj: Resource) -> tuple[str, str, tuple[str, ...]]:
     """What an object's index entries depend on: org, slug and owners."""
     md = obj.metadata
-    return md.org, md.slug, tuple(r.id for r in md.owner_references)
+    return md.org, md.slug, tuple([r.id for r in md.owner_references])
 
 
 def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
@@ -369,6 +369,7 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
             check_revision(kind, md.id, True, revision, expected)
         md.resource_version = revision
         self._txn.put(okey, obj.SerializeToString(), db=self._dbs["objects"])
+        self.state.touched()
         event = self.state.event_at(revision)
         if event.generation != md.generation:
             self._append_event(event.type, kind, obj, revision)

@@ -188,6 +188,11 @@ class WriteTxn(Reader, Protocol):
         """
         ...
 
+    @property
+    def writes(self) -> int:
+        """How many writes of any kind this transaction has made; it never goes back."""
+        ...
+
     def nested(self, fn: Callable[[WriteTxn], T]) -> T:
         """Runs ``fn`` in a nested transaction and returns its result.
 

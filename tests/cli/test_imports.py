@@ -84,3 +84,30 @@ def test_command_annotations_are_objects_not_strings() -> None:
         if any(isinstance(a, str) for a in inspect.get_annotations(f).values())
     }
     assert not stringly
+
+
+# What a process has loaded when it exits: -X importtime misses modules loaded by
+# importlib.import_module, as the generated schema checks are.
+LOADED_AT_EXIT = """
+import atexit, runpy, sys
+atexit.register(lambda: print(*sorted(sys.modules), file=sys.stderr))
+sys.argv[0] = "stigmer"
+runpy.run_module("stigmer", run_name="__main__")
+"""
+
+
+def test_apply_uses_the_generated_checks_without_fastjsonschema(data_dir: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AT_EXIT, "apply", "-f", str(examples)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agent/code-reviewer created" in done.stdout
+    modules = set(done.stderr.split())
+    assert {"stigmer.manifests.checks.agent", "stigmer.manifests.checks.agentinstance"} <= modules
+    assert not [m for m in modules if m.split(".")[0] == "fastjsonschema"]

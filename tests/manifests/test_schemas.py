@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,21 @@ import pytest
 
 from stigmer.api import kinds
 from stigmer.manifests import conversion, loading, validation
+from tests.generated import assert_fresh, load_tool
 from tests.manifests._common import (
     CORPUS,
     EVERY_FIELD_AGENT,
     EVERY_FIELD_INSTANCE,
     EXAMPLES,
-    ROOT,
     SCHEMAS,
 )
 
 
 def test_committed_schemas_match_the_generator(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("gen_schemas", ROOT / "tools" / "gen_schemas.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    written = gen.generate(tmp_path)
+    written = load_tool("gen_schemas").generate(tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in SCHEMAS.glob("*.json"))
     assert len(written) == len(kinds.KINDS)
-    for fresh in written:
-        committed = SCHEMAS / fresh.name
-        assert committed.read_bytes() == fresh.read_bytes(), (
-            f"{committed} is stale; run python tools/gen_schemas.py"
-        )
+    assert_fresh(written, lambda fresh: SCHEMAS / fresh.name, "gen_schemas")
 
 
 @pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)

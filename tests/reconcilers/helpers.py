@@ -45,9 +45,12 @@ def new_instance(name: str, agent_ref: str, *, org: str = "") -> AgentInstance:
 
 
 def default_instances(store: Store, agent: Agent) -> list[AgentInstance]:
-    """The instances that are the agent's default: controller-owned by it."""
+    """The instances that are the agent's default: controller-owned by it.
+
+    Read through the owner index, which ``store.check()`` cross-checks against the objects.
+    """
     found = []
-    for inst in store.list("agent_instance", org=agent.metadata.org):
+    for inst in store.list_owned(agent.metadata.id, "agent_instance"):
         assert isinstance(inst, AgentInstance)
         refs = inst.metadata.owner_references
         if any(r.id == agent.metadata.id and r.controller for r in refs):

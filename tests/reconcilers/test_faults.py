@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
 from stigmer.reconcilers import pipelines
-from stigmer.reconcilers.pipeline import Context, Pipeline
+from stigmer.reconcilers.pipeline import Context, Pipeline, TerminalError
 from stigmer.store import Store, open_store
 from tests.reconcilers.helpers import assert_converged, new_agent
 
@@ -24,16 +25,21 @@ class Injected(Exception):
     """The fault: not a Stigmer error, so it aborts the transaction as a crash would."""
 
 
-def raising_after(step: str) -> Pipeline:
-    def fail(ctx: Context) -> None:
-        raise Injected(f"after {step}")
-
+def with_fault(step: str, fault: Callable[[Context], None]) -> Pipeline:
+    """The agent apply pipeline with ``fault`` run right after ``step``."""
     out = []
     for name, fn in pipelines.AGENT_APPLY.steps:
         out.append((name, fn))
         if name == step:
-            out.append(("Fault", fail))
+            out.append(("Fault", fault))
     return Pipeline("faulty", tuple(out))
+
+
+def raising_after(step: str) -> Pipeline:
+    def fail(ctx: Context) -> None:
+        raise Injected(f"after {step}")
+
+    return with_fault(step, fail)
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -52,6 +58,52 @@ def test_an_exception_after_any_step_leaves_nothing_half_done(
     monkeypatch.undo()
     client.apply([new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")])
     assert lmdb_store.count("agent") == 2
+    assert_converged(lmdb_store)
+
+
+def failing_for(name: str, step: str) -> Pipeline:
+    """The agent pipeline, with a step failure (a Stigmer error) after ``step`` for one agent."""
+
+    def fail(ctx: Context) -> None:
+        if ctx.request.desired is not None and ctx.request.desired.metadata.name == name:
+            raise TerminalError(f"injected after {step}")
+
+    return with_fault(step, fail)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_document_failing_after_any_step_is_undone_alone_and_the_rest_applied(
+    step: str, client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.apply([new_agent("Existing")])
+    tuples = set(lmdb_store.tuples())
+    revision = lmdb_store.revision()
+    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), failing_for("Bad", step))
+    results = client.apply(
+        [
+            new_agent("One"),
+            new_agent("Bad"),
+            new_agent("Existing", instructions="Changed instructions."),
+            new_agent("Two"),
+        ]
+    )
+    assert [r.outcome for r in results] == ["created", "error", "configured", "created"]
+    assert "injected" in str(results[1].error)
+    assert lmdb_store.find_by_slug("agent", "local", "bad") is None
+    assert lmdb_store.find_by_slug("agent_instance", "local", "bad-default") is None
+    # Two agents and two instances created, one agent changed; nothing of "bad".
+    events = lmdb_store.events_since(revision)
+    assert sorted(e.slug for e in events) == [
+        "existing",
+        "one",
+        "one-default",
+        "two",
+        "two-default",
+    ]
+    assert lmdb_store.revision() == revision + 5
+    ids = {o.metadata.id for k in ("agent", "agent_instance") for o in lmdb_store.list(k)}
+    for t in set(lmdb_store.tuples()) - tuples:
+        assert t.split("#")[0].split(":")[1] in ids, f"tuple of no object: {t}"
     assert_converged(lmdb_store)
 
 

@@ -347,6 +347,41 @@ def test_a_failed_nested_transaction_undoes_only_itself(store: Store) -> None:
     assert store.check() == []
 
 
+def test_every_kind_of_write_counts_and_the_count_never_goes_back(store: Store) -> None:
+    def fn(w):  # type: ignore[no-untyped-def]
+        seen = [w.writes]
+
+        def step(write: Callable[[], object]) -> None:
+            write()
+            seen.append(w.writes)
+
+        step(lambda: w.put(agent("agt-1")))
+        step(lambda: w.put(agent("agt-1", instructions="Rewritten in the same transaction.")))
+        step(lambda: w.add_tuple("org:x#admin@user:y"))
+        step(lambda: w.set_meta("k", "v"))
+        step(lambda: w.remove_tuple("org:x#admin@user:y"))
+        step(lambda: w.delete("agent", "agt-1"))
+        wrote_nothing = w.writes
+        w.add_tuple("org:x#admin@user:z")
+        w.add_tuple("org:x#admin@user:z")  # already there: not a write
+        w.remove_tuple("org:none#admin@user:none")  # not there: not a write
+        w.delete("agent", "agt-none")  # not there: not a write
+        assert w.writes == wrote_nothing + 1
+
+        def failing(t):  # type: ignore[no-untyped-def]
+            t.put(agent("agt-2"))
+            raise RuntimeError("undone")
+
+        before = w.writes
+        with pytest.raises(RuntimeError):
+            w.nested(failing)
+        assert w.writes == before + 1  # undone, but it was written
+        return seen
+
+    seen = store.transact(fn)
+    assert seen == sorted(set(seen)) and len(seen) == 7  # each write moved the count
+
+
 def test_writes_to_one_object_in_a_transaction_are_one_revision_and_event(store: Store) -> None:
     def fn(w):  # type: ignore[no-untyped-def]
         w.put(agent("agt-1"))
