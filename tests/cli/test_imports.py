@@ -20,7 +20,7 @@ HEAVY = (
     "stigmer.reconcilers.running",
 )
 # What only writes, watches, label selectors or store copies need: reading
-# one object by name and printing it imports none of these.
+# one object by name and printing it loads none of these.
 NOT_FOR_GET_ONE = (
     "stigmer.reconcilers.pipeline",
     "stigmer.reconcilers.events",
@@ -46,18 +46,43 @@ def imported_modules(*args: str, data_dir: Path) -> set[str]:
     return {line.rsplit("|", 1)[1].strip() for line in lines}
 
 
+# What a process has loaded when it exits: -X importtime misses modules loaded by
+# importlib.import_module, as the generated schema checks are.
+LOADED_AT_EXIT = """
+import atexit, runpy, sys
+atexit.register(lambda: print(*sorted(sys.modules), file=sys.stderr))
+sys.argv[0] = "stigmer"
+runpy.run_module("stigmer", run_name="__main__")
+"""
+
+
+def loaded_at_exit(*args: str, data_dir: Path) -> tuple[str, set[str]]:
+    """What ``stigmer ARGS`` printed, and every module it had loaded when it exited."""
+    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AT_EXIT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, set(done.stderr.split())
+
+
 def test_get_imports_none_of_the_heavy_modules(data_dir: Path) -> None:
     modules = imported_modules("get", "agents", "-o", "yaml", data_dir=data_dir)
     assert "stigmer.store.lmdbstore" in modules  # the measurement works
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
 
 
-def test_get_by_name_imports_only_what_reading_needs(data_dir: Path) -> None:
+def test_get_by_name_loads_only_what_reading_needs(data_dir: Path) -> None:
     store = open_store(data_dir)
     store.put(agent("agt-1", slug="bot", labels={"team": "a"}))
     store.close()
-    modules = imported_modules("get", "agent", "bot", "-o", "yaml", data_dir=data_dir)
-    assert "stigmer.store.lmdbstore" in modules  # the measurement works
+    printed, modules = loaded_at_exit("get", "agent", "bot", "-o", "yaml", data_dir=data_dir)
+    assert "slug: bot" in printed
+    assert "team: a" in printed  # a map field was printed
     assert not set(NOT_FOR_GET_ONE) & modules
 
 
@@ -86,28 +111,9 @@ def test_command_annotations_are_objects_not_strings() -> None:
     assert not stringly
 
 
-# What a process has loaded when it exits: -X importtime misses modules loaded by
-# importlib.import_module, as the generated schema checks are.
-LOADED_AT_EXIT = """
-import atexit, runpy, sys
-atexit.register(lambda: print(*sorted(sys.modules), file=sys.stderr))
-sys.argv[0] = "stigmer"
-runpy.run_module("stigmer", run_name="__main__")
-"""
-
-
 def test_apply_uses_the_generated_checks_without_fastjsonschema(data_dir: Path) -> None:
     examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
-    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED_AT_EXIT, "apply", "-f", str(examples)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "agent/code-reviewer created" in done.stdout
-    modules = set(done.stderr.split())
+    printed, modules = loaded_at_exit("apply", "-f", str(examples), data_dir=data_dir)
+    assert "agent/code-reviewer created" in printed
     assert {"stigmer.manifests.checks.agent", "stigmer.manifests.checks.agentinstance"} <= modules
     assert not [m for m in modules if m.split(".")[0] == "fastjsonschema"]
