@@ -6,6 +6,11 @@ Measures whole `stigmer apply` processes on a fresh data dir, and the same
 three steps in-process through stigmer.Client. Prints one JSON object on its
 last line. Also checks that the unchanged re-apply commits no write
 transaction (LMDB's last transaction id does not move).
+
+For comparison in the same run, the in-process steps are also timed with the
+parse worker turned off (``_sequential_s``): reading first, then applying, as
+on a machine without a free second core. Their ratio to the worker's figures
+holds when the machine's speed moves.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import lmdb
 from bench._common import emit
 from bench.cli import installed_stigmer
 from stigmer.client import Client
+from stigmer.manifests import reading
 
 # A regular install, as users have: an editable one recompiles its modules on
 # every run when PYTHONDONTWRITEBYTECODE is set, as it is on this machine.
@@ -85,6 +91,16 @@ def timed_inproc(data_dir: Path, manifest: Path) -> float:
     return elapsed
 
 
+def timed_sequential(data_dir: Path, manifest: Path) -> float:
+    """timed_inproc with the parse worker off: every input counts as small."""
+    threshold = reading.PARALLEL_MIN_CHARS
+    reading.PARALLEL_MIN_CHARS = 1 << 62
+    try:
+        return timed_inproc(data_dir, manifest)
+    finally:
+        reading.PARALLEL_MIN_CHARS = threshold
+
+
 def one_round(tmp: Path, n: int, runner: object) -> tuple[float, float, float, bool]:
     data_dir = tmp / f"data-{runner.__name__}-{n}"  # type: ignore[attr-defined]
     cold = runner(data_dir, tmp / "agents.yaml")  # type: ignore[operator]
@@ -104,7 +120,8 @@ def main() -> None:
         tmp = Path(name)
         write_manifests(tmp / "agents.yaml")
         write_manifests(tmp / "agents-updated.yaml", variant="updated")
-        for runner, suffix in ((timed_cli, "cli"), (timed_inproc, "inproc")):
+        runners = ((timed_cli, "cli"), (timed_inproc, "inproc"), (timed_sequential, "sequential"))
+        for runner, suffix in runners:
             runs = [one_round(tmp, n, runner) for n in range(rounds)]
             result[f"cold_apply_10k_{suffix}_s"] = round(statistics.median(r[0] for r in runs), 3)
             result[f"reapply_unchanged_10k_{suffix}_s"] = round(
@@ -112,6 +129,9 @@ def main() -> None:
             )
             result[f"update_10k_{suffix}_s"] = round(statistics.median(r[2] for r in runs), 3)
             result[f"reapply_committed_nothing_{suffix}"] = all(r[3] for r in runs)
+    for key in ("cold_apply_10k", "reapply_unchanged_10k", "update_10k"):
+        ratio = result[f"{key}_inproc_s"] / result[f"{key}_sequential_s"]  # type: ignore[operator]
+        result[f"{key}_worker_to_sequential"] = round(ratio, 2)
     # The issue names the in-process keys with a suffix on the CLI's names.
     for key in ("cold_apply_10k", "reapply_unchanged_10k", "update_10k"):
         result[f"{key}_cli_s_inproc"] = result[f"{key}_inproc_s"]
