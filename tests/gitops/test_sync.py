@@ -148,9 +148,10 @@ def test_sync_status_shows_files_objects_revisions_and_errors(repo: Path, data_d
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
+    """Stops a watcher as Ctrl-C does; the bound is generous for a machine under load."""
     proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
