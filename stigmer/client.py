@@ -215,7 +215,7 @@ class Client:
             atomic=atomic,
             progress=tick if progress is not None else None,
         )
-        report.problems.sort(key=lambda p: (p.file, p.line, p.column))
+        reading.sort_problems(report.problems)
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
 
@@ -312,13 +312,14 @@ class Client:
         from stigmer.reconcilers import running
 
         session = self._session(show_secrets)
-        if isinstance(requests, Sequence):
+        if isinstance(requests, Sequence) or atomic:  # all or nothing needs them all first
             batch = running.run_batch(
-                self.store, requests, session, dry_run=dry_run, atomic=atomic, progress=progress
-            )
-        elif atomic:
-            batch = running.run_batch(
-                self.store, list(requests), session, dry_run=dry_run, atomic=True, progress=progress
+                self.store,
+                list(requests),
+                session,
+                dry_run=dry_run,
+                atomic=atomic,
+                progress=progress,
             )
         else:
             batch = running.run_stream(

@@ -162,10 +162,13 @@ def read(
     max_bytes: int = loading.DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Parsed:
     """Loads, validates and converts every document under ``paths``."""
+    gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
+    parsed = Parsed(problems=gathered.problems)
     with gc.paused():  # see stigmer.api.gc: collections would re-walk every document
-        loaded = loading.load(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
-        parsed = parse_documents(loaded.documents, default_org=default_org)
-    parsed.problems = sorted(loaded.problems + parsed.problems, key=_order)
+        for part in _parse_parts(gathered.texts, default_org):
+            parsed.manifests += part.manifests
+            parsed.problems += part.problems
+    sort_problems(parsed.problems)
     return parsed
 
 
@@ -182,7 +185,7 @@ def stream(
     A large input is parsed by a worker process (see stigmer.manifests.worker)
     while the caller goes on with the parts already received. Parts come in
     input order; the problems of all parts together are those ``read`` finds,
-    but only ``read`` sorts them.
+    unsorted (see ``sort_problems``).
     """
     gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
     texts = gathered.texts
@@ -253,6 +256,11 @@ def _unpack(packed: tuple[list[_Packed], list[Problem]], texts: list[loading.Tex
         doc = Document(text.source, index, line, column, None, span=span)
         parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
+
+
+def sort_problems(problems: list[Problem]) -> None:
+    """Puts problems in file order, as ``read`` reports them."""
+    problems.sort(key=_order)
 
 
 def _order(p: Problem) -> tuple[str, int, int]:
