@@ -232,17 +232,12 @@ def _run_chunks(
     """
     session = replace(session, authorizer=Remembering(session.authorizer))
     total, done = Batch(committed=True), []
+    if progress is not None:
+        ready = _ticking(ready, progress)
     with gc.paused():
         while (first := next(ready, None)) is not None:
             batch, taken = _transact_chunk(
-                store,
-                first,
-                ready,
-                session,
-                size,
-                atomic=atomic,
-                dry_run=dry_run,
-                progress=progress,
+                store, first, ready, session, size, atomic=atomic, dry_run=dry_run
             )
             done += taken
             total.results += batch.results
@@ -251,6 +246,13 @@ def _run_chunks(
     position = {id(r): i for i, r in enumerate(done)}
     total.results = [total.results[position[id(r)]] for r in inputs]
     return total
+
+
+def _ticking(ready: Iterator[Request], progress: Progress) -> Iterator[Request]:
+    """``ready``, telling ``progress`` of each request as it is taken (once, even if replayed)."""
+    for request in ready:
+        progress(1)
+        yield request
 
 
 def _transact_chunk(
@@ -262,7 +264,6 @@ def _transact_chunk(
     *,
     atomic: bool,
     dry_run: bool,
-    progress: Progress | None,
 ) -> tuple[Batch, list[Request]]:
     """One chunk, ``first`` and what follows it in ``ready``: its Batch and its requests.
 
@@ -276,12 +277,7 @@ def _transact_chunk(
         yield from replay
         for request in itertools.islice(ready, max(size, 1) - len(replay)):
             taken.append(request)
-            if progress is not None:
-                progress(1)
             yield request
-
-    if progress is not None:
-        progress(1)
 
     def chunk(txn: WriteTxn, *, nest: bool) -> Batch:
         return _run_chunk(txn, requests(), session, atomic=atomic, dry_run=dry_run, nest=nest)
