@@ -25,7 +25,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
-from stigmer.iam import claim, secrets_forbidden
+from stigmer.iam import check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
 
@@ -109,13 +109,13 @@ class Client:
         authorizer: Authorizer | None = None,
         bus: EventBus | None = None,
     ) -> None:
+        self.actor = check_user(actor or default_actor())  # before the store sees it
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
         self.store: Store = (
             open_store(store or default_url())
             if store is None or isinstance(store, str | os.PathLike)
             else store
         )
-        self.actor = actor or default_actor()
         self.org = org
         if authorizer is None:
             from stigmer.reconcilers.authz import AllowAll
@@ -352,6 +352,10 @@ class Client:
                     raise secrets_forbidden(self.actor, org)
         return objs
 
+    def _may_reveal(self, org: str) -> bool:
+        with self.store.read() as reader:
+            return self.authorizer.may_reveal_secrets(reader, self.actor, org)
+
     def authorize(
         self, verb: str, kind: Kind | str = kinds.AGENT, *, org: str | None = None
     ) -> None:
@@ -468,10 +472,14 @@ class Client:
                 kind, obj.metadata.slug, obj.metadata.org, "", "", "", error=_cause(outcome)
             )
         live, new = outcome.live, outcome.new
+        # Secret values are unknown to whoever may not see them: no marker, so a right
+        # and a wrong guess give the same diff (otherwise diff would check guesses).
+        reveal = self._may_reveal(new.metadata.org)
+        before, after = ("before", "after") if reveal else ("", "")
         live_view = (
-            _view_yaml(kind, masking.masked(live, before=new, marker="before")) if live else ""
+            _view_yaml(kind, masking.masked(live, before=new, marker=before)) if live else ""
         )
-        new_view = _view_yaml(kind, masking.masked(new, before=live, marker="after"))
+        new_view = _view_yaml(kind, masking.masked(new, before=live, marker=after))
         label = f"{kind.singular}/{new.metadata.slug}"
         text = "".join(
             difflib.unified_diff(

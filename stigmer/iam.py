@@ -25,6 +25,7 @@ boundary against someone who can read the LMDB files: they can read it all.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -233,9 +234,24 @@ def binding(user: str, role: str, org: str) -> Binding:
     if role not in ROLES:
         raise UsageError(f'unknown role "{role}" (expected one of: {", ".join(ROLES)})')
     check_org(org)
+    return Binding(org, role, check_user(user))
+
+
+def check_user(user: str) -> str:
+    """``user`` if it may name a principal; else a UsageError that says why.
+
+    At most 253 characters, like a DNS name: every store can key on it. No
+    spaces or control characters, so a user prints as one unambiguous word.
+    """
+    if len(user) > naming.USER_MAX_LENGTH:
+        raise UsageError(
+            f"user name of {len(user)} characters: the limit is {naming.USER_MAX_LENGTH}"
+        )
+    if bad := naming.unsafe_char(user):
+        raise UsageError(f"user name {bad}")
     if not user or not user.isprintable() or any(c.isspace() for c in user):
-        raise UsageError(f'"{user}" is not a valid user name')
-    return Binding(org, role, user)
+        raise UsageError(f"{json.dumps(user)} is not a valid user name")
+    return user
 
 
 def grant(txn: WriteTxn, actor: str, user: str, role: str, org: str) -> bool:

@@ -45,8 +45,11 @@ REQUIRED = {
     "PortMapping": ["containerPort"],
 }
 FIELD_CONSTRAINTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("ApiResourceMetadata", "name"): {"minLength": 1},
-    ("ApiResourceMetadata", "slug"): {"pattern": naming.ORG_PATTERN},  # no length cut
+    ("ApiResourceMetadata", "name"): {"minLength": 1, "maxLength": naming.NAME_MAX_LENGTH},
+    ("ApiResourceMetadata", "slug"): {
+        "pattern": naming.ORG_PATTERN,
+        "maxLength": naming.SLUG_MAX_LENGTH,
+    },
     ("ApiResourceMetadata", "org"): {"pattern": naming.ORG_PATTERN, "maxLength": 63},
     ("AgentSpec", "instructions"): {"minLength": 10},
     ("SubAgent", "instructions"): {"minLength": 10},

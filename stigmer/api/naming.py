@@ -8,7 +8,12 @@ import time
 
 ORG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ORG_MAX_LENGTH = 63
+SLUG_MAX_LENGTH = 63  # a DNS label, like org
+NAME_MAX_LENGTH = 253  # a DNS subdomain, Kubernetes' limit for object names
+USER_MAX_LENGTH = 253
 DEFAULT_ORG = "local"
+# Characters that forge output: C0 and C1 controls, and the bidi overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _ORG_RE = re.compile(ORG_PATTERN)
 _NOT_SLUG = re.compile(r"[^a-z0-9-]")
 _DASHES = re.compile(r"-{2,}")
@@ -30,8 +35,22 @@ def is_valid_org(org: str) -> bool:
 
 
 def is_valid_slug(slug: str) -> bool:
-    """An explicit slug must already be in the form the slug rule produces."""
-    return bool(slug) and slugify(slug) == slug
+    """An explicit slug must already be in the form the slug rule produces, and fit a label."""
+    return bool(slug) and len(slug) <= SLUG_MAX_LENGTH and slugify(slug) == slug
+
+
+def unsafe_char(text: str) -> str | None:
+    """Why ``text`` may not be a name, key or user: the first control or bidi character in it.
+
+    A newline in a label key prints a fake table row; U+202E reverses what follows.
+    """
+    found = _UNSAFE.search(text)
+    if found is None:
+        return None
+    return (
+        f"must not contain control characters or bidi overrides "
+        f"(U+{ord(found.group()):04X} at character {found.start() + 1})"
+    )
 
 
 # Two base32 digits per 10 bits: 13 lookups make the 26 characters of a ULID.

@@ -7,7 +7,7 @@ from typing import Any
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.cli.printers import NONE, event_type
+from stigmer.cli.printers import NONE, escape, event_type
 from stigmer.manifests import conversion
 
 
@@ -18,7 +18,7 @@ class Lines:
         self.items: list[tuple[int, str, str]] = []
 
     def add(self, key: str, value: Any = "", indent: int = 0) -> None:
-        self.items.append((indent, key, str(value)))
+        self.items.append((indent, key, escape(str(value))))
 
     def text(self) -> str:
         width = max((len(k) + 2 * i for i, k, _ in self.items), default=0) + 2
@@ -82,6 +82,7 @@ def _conditions(obj: Resource) -> str:
 
 
 def _indented_table(rows: list[list[str]]) -> str:
+    rows = [[escape(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "".join(
         "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -14,6 +15,17 @@ from stigmer.reconcilers import conditions
 
 FORMATS = ("table", "wide", "yaml", "json", "name")
 NONE = "<none>"
+# Characters that forge terminal output: controls, line separators, bidi overrides.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with each unsafe character shown as its escape (``\\n``, ``\\x07``, ``\\u202e``).
+
+    Free text (instructions, annotation values, objects stored before names
+    were checked) may hold them; a table cell or a describe line must stay one line.
+    """
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def to_data(obj: Resource) -> dict[str, Any]:
@@ -87,6 +99,7 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns, three spaces apart, like kubectl."""
     if not rows:
         return ""
+    rows = [[escape(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines) + "\n"

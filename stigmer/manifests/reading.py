@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from stigmer.api import gc, kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Problem
-from stigmer.manifests import conversion, loading, validation, worker, yamlio
+from stigmer.manifests import constraints, conversion, loading, validation, worker, yamlio
 from stigmer.manifests.loading import Document
 
 # Inputs smaller than this are parsed here: a worker would save less than it costs.
@@ -98,6 +98,8 @@ def parse_document(doc: Document) -> tuple[Manifest | None, list[Problem]]:
     data, problems = valid_data(kind, doc)
     if problem := _slug_problem(doc, data if data is not None else doc.data):
         problems.append(problem)
+    if data is not None:
+        problems += [doc.problem(path, message) for path, message in constraints.problems(data)]
     if data is None or problems:
         return None, sorted(problems, key=_order)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stigmer.api.kinds import Kind, Resource
-from stigmer.manifests import conversion, validation
+from stigmer.manifests import constraints, conversion, validation
 from stigmer.manifests.loading import format_path
 
 USER_METADATA = ("name", "slug", "org", "ownerScope", "labels", "annotations", "tags")
@@ -32,5 +32,7 @@ def check(kind: Kind, obj: Resource) -> list[tuple[str, str]]:
     """(field path, message) for each way ``obj`` breaks its kind's schema."""
     data = user_view(kind, obj)
     if validation.is_valid(kind, data):
-        return []
-    return [(format_path(path), message) for path, message in validation.errors(kind, data)]
+        found = constraints.problems(data)
+    else:
+        found = validation.errors(kind, data)
+    return [(format_path(path), message) for path, message in found]

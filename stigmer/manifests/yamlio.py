@@ -41,8 +41,12 @@ MAX_DEPTH = 100
 ALIAS_ALLOWANCE = 1000
 _SHOWN_PATH_STEPS = 12  # a deeper path is cut here, so that a problem stays readable
 _PLAIN_KEY = re.compile(r"[\w-]+", re.ASCII)
-# Line breaks to Python's str.splitlines that JSON leaves unescaped.
-_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# Line breaks to Python's str.splitlines, C1 controls and bidi overrides, which JSON
+# leaves unescaped: a message shows them escaped, so it stays one line and reads as written.
+_LINE_BREAKS = str.maketrans(
+    {chr(c): f"\\u{c:04x}" for c in (*range(0x80, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F))}
+    | {chr(c): f"\\u{c:04x}" for c in range(0x2066, 0x206A)}
+)
 _safe = yaml.constructor.SafeConstructor()
 
 

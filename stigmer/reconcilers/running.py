@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from stigmer.api import gc, kinds, naming
 from stigmer.errors import StepFailed, StigmerError
+from stigmer.reconcilers import steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.pipeline import Context, Request, Result
@@ -153,6 +154,8 @@ def _run_chunk(
             batch.results.append(failure(request, e))
             continue
         assert ctx.result is not None
+        if dry_run:
+            steps.hide_secret_changes(ctx)
         batch.results.append(ctx.result)
         batch.changes += ctx.outbox
     if dry_run or (atomic and any(not r.ok for r in batch.results)):

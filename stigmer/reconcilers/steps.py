@@ -72,7 +72,8 @@ def resolve_slug(ctx: Context) -> None:
     if md.slug:
         if not naming.is_valid_slug(md.slug):
             raise InvalidResource(
-                f'"{md.slug}" is not a valid slug: use lowercase letters, digits and "-"',
+                f'"{md.slug}" is not a valid slug: use lowercase letters, digits and "-", '
+                f"at most {naming.SLUG_MAX_LENGTH}",
                 path="metadata.slug",
             )
         return
@@ -80,6 +81,12 @@ def resolve_slug(ctx: Context) -> None:
     if not md.slug:
         raise InvalidResource(
             f'name "{md.name}" yields an empty slug; set metadata.slug', path="metadata.name"
+        )
+    if len(md.slug) > naming.SLUG_MAX_LENGTH:
+        raise InvalidResource(
+            f"yields a slug of {len(md.slug)} characters, above the limit of "
+            f"{naming.SLUG_MAX_LENGTH}; set a shorter metadata.slug",
+            path="metadata.name",
         )
 
 
@@ -117,11 +124,11 @@ def _user_view(obj: Resource) -> tuple[object, ...]:
 def set_defaults(ctx: Context) -> None:
     """Builds the new state: a fresh object with system fields, or the live one updated."""
     want = desired(ctx)
+    masking.restore(want, ctx.live)
     if ctx.live is None:
         ctx.new = _fresh(ctx, want)
         ctx.outcome = CREATED
         return
-    masking.restore(want, ctx.live)
     new = ctx.new = kinds.clone(ctx.live)
     if _user_view(want) == _user_view(ctx.live):
         ctx.outcome = UNCHANGED
@@ -204,6 +211,21 @@ def transform_response(ctx: Context) -> None:
         ctx.response = obj
         return
     ctx.response = masking.masked(obj)
+
+
+def hide_secret_changes(ctx: Context) -> None:
+    """A dry run that only changes secrets reads ``unchanged`` to one who may not see them.
+
+    Its outcome would otherwise tell a guessed secret from a wrong one; so
+    for such a caller secret values are unknown, and compare as equal.
+    """
+    new, live, result = ctx.new, ctx.live, ctx.result
+    if ctx.outcome != CONFIGURED or new is None or live is None or result is None:
+        return
+    if ctx.authorizer.may_reveal_secrets(ctx.txn, ctx.actor, new.metadata.org):
+        return
+    if _user_view(masking.masked(new)) == _user_view(masking.masked(live)):
+        result.outcome, result.object = UNCHANGED, masking.masked(live)
 
 
 def send_response(ctx: Context) -> None:

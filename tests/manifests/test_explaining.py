@@ -78,7 +78,11 @@ def test_a_kind_alone_lists_its_top_level_fields() -> None:
             "metadata.org <string>",
             ["at most 63 characters", "pattern: ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (lowercase"],
         ),
-        ("agent.metadata.name", "metadata.name <string>", ["required", "must not be empty"]),
+        (
+            "agent.metadata.name",
+            "metadata.name <string>",
+            ["required", "must not be empty", "at most 253"],
+        ),
         ("agent.metadata.labels", "metadata.labels <map of string to string>", []),
         ("agent.spec.instructions", "spec.instructions <string>", ["required", "at least 10"]),
         (
