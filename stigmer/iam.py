@@ -25,7 +25,6 @@ boundary against someone who can read the LMDB files: they can read it all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -234,14 +233,17 @@ def binding(user: str, role: str, org: str) -> Binding:
     if role not in ROLES:
         raise UsageError(f'unknown role "{role}" (expected one of: {", ".join(ROLES)})')
     check_org(org)
-    return Binding(org, role, check_user(user))
+    if not check_user(user) or not user.isprintable() or any(c.isspace() for c in user):
+        raise UsageError(f'"{user}" is not a valid user name')
+    return Binding(org, role, user)
 
 
 def check_user(user: str) -> str:
-    """``user`` if it may name a principal; else a UsageError that says why.
+    """``user`` if it may act or be granted a role; else a UsageError that says why.
 
-    At most 253 characters, like a DNS name: every store can key on it. No
-    spaces or control characters, so a user prints as one unambiguous word.
+    At most 253 characters, like a DNS name, so every store can key on it; no
+    control characters or bidi overrides, so it prints as what it is. (An OS
+    user name may hold a space; a granted one may not, as before.)
     """
     if len(user) > naming.USER_MAX_LENGTH:
         raise UsageError(
@@ -249,8 +251,6 @@ def check_user(user: str) -> str:
         )
     if bad := naming.unsafe_char(user):
         raise UsageError(f"user name {bad}")
-    if not user or not user.isprintable() or any(c.isspace() for c in user):
-        raise UsageError(f"{json.dumps(user)} is not a valid user name")
     return user
 
 

@@ -29,16 +29,29 @@ ANNOTATIONS_MAX_BYTES = 256 * 1024  # Kubernetes' TotalAnnotationSizeLimitB
 _NAME_HINT = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit'
 
 
-def problems(data: dict[str, Any]) -> list[tuple[Path, str]]:
-    """Every rule ``data`` (schema-valid, with JSON names) breaks."""
+def problems(data: dict[str, Any], *, authoring: bool = True) -> list[tuple[Path, str]]:
+    """Every rule ``data`` (schema-valid, with JSON names) breaks.
+
+    Without ``authoring``, only the rules that keep stores and output safe
+    (lengths, forging characters): an import keeps upstream's labels and names
+    as they are, since upstream never asked for Kubernetes' syntax.
+    """
     md, spec = data.get("metadata", {}), data.get("spec", {})
-    found = [*_metadata(md)]
+    if not authoring:
+        keys = [("metadata", m, k) for m in ("labels", "annotations") for k in md.get(m, {})]
+        return [*_name(md), *(p for path in keys for p in _key_chars(path, str(path[2])))]
+    found = [*_name(md), *_metadata(md)]
     if data.get("kind") == "Agent":
         found += [*_servers(spec), *_sub_agents(spec), *_env(spec)]
     return found
 
 
-def _metadata(md: dict[str, Any]) -> Found:
+def _key_chars(path: Path, key: str) -> Found:
+    if bad := naming.unsafe_char(key):
+        yield path, f"key {bad}"
+
+
+def _name(md: dict[str, Any]) -> Found:
     name = md.get("name", "")
     if bad := naming.unsafe_char(name):
         yield ("metadata", "name"), bad
@@ -50,6 +63,9 @@ def _metadata(md: dict[str, Any]) -> Found:
                 f"{naming.SLUG_MAX_LENGTH} (a DNS label); set a shorter metadata.slug"
             ),
         )
+
+
+def _metadata(md: dict[str, Any]) -> Found:
     for key, value in md.get("labels", {}).items():
         yield from _key(("metadata", "labels", key), key)
         yield from _label_value(("metadata", "labels", key), value)
@@ -65,8 +81,8 @@ def _metadata(md: dict[str, Any]) -> Found:
 
 def _key(path: Path, key: str) -> Found:
     """A label or annotation key, by Kubernetes' rules."""
-    if bad := naming.unsafe_char(key):
-        yield path, f"key {bad}"
+    if naming.unsafe_char(key):
+        yield from _key_chars(path, key)
         return
     prefix, slash, name = key.rpartition("/")
     if len(name) > KEY_NAME_MAX:

@@ -28,11 +28,14 @@ def user_view(kind: Kind, obj: Resource) -> dict[str, Any]:
     }
 
 
-def check(kind: Kind, obj: Resource) -> list[tuple[str, str]]:
-    """(field path, message) for each way ``obj`` breaks its kind's schema."""
+def check(kind: Kind, obj: Resource, *, authoring: bool = True) -> list[tuple[str, str]]:
+    """(field path, message) for each way ``obj`` breaks its kind's schema and rules.
+
+    ``authoring`` as in ``constraints.problems``: False for imported objects.
+    """
     data = user_view(kind, obj)
     if validation.is_valid(kind, data):
-        found = constraints.problems(data)
+        found = constraints.problems(data, authoring=authoring)
     else:
         found = validation.errors(kind, data)
     return [(format_path(path), message) for path, message in found]

@@ -284,7 +284,7 @@ def _fit(kind: Kind, row: Row, obj: Resource, notes: list[str]) -> str:
             return f'metadata.name "{md.name}" yields an empty slug and metadata.slug is empty'
         notes.append(f'slug was empty: derived "{md.slug}" from the name')
     md.generation = md.generation or 1
-    errors = resources.check(kind, obj)
+    errors = resources.check(kind, obj, authoring=False)  # upstream's labels and names stand
     return _scrub("; ".join(f"{path}: {msg}" for path, msg in errors), obj)
 
 

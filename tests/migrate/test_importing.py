@@ -334,6 +334,29 @@ def test_rows_that_cannot_come_in_are_skipped_with_the_reason(
     assert_converged(lmdb_store)
 
 
+def test_rows_past_a_limit_are_skipped_before_the_store_sees_them(
+    upstream: UpstreamDb, run_import: Import, lmdb_store: Store
+) -> None:
+    forged = upstream_agent("agt-forged", "Forged", labels={"team\nfake": "x"})
+    upstream.add(
+        upstream_agent("agt-slug", "Slug", slug="s" * 100_000),
+        upstream_agent("agt-name", "n" * 300, slug="name"),
+        forged,
+        upstream_agent("agt-unicode", "Unicode", labels={"région": "île ✓"}),
+    )
+
+    report = run_import()
+
+    errors = {e.id: e.error for e in report.entries if e.outcome == "skipped"}
+    assert errors == {
+        "agt-slug": "metadata.slug: must be at most 63 characters",
+        "agt-name": "metadata.name: must be at most 253 characters",
+        "agt-forged": 'metadata.labels["team\\nfake"]: key must not contain control characters '
+        "or bidi overrides (U+000A at character 5)",
+    }
+    assert [a.metadata.id for a in lmdb_store.list("agent")] == ["agt-unicode"]
+
+
 def test_a_reconcile_that_fails_is_named(
     upstream: UpstreamDb, run_import: Import, lmdb_store: Store
 ) -> None:
