@@ -25,6 +25,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 KEY_NAME_MAX, KEY_PREFIX_MAX, LABEL_VALUE_MAX = 63, 253, 63
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?")
 ANNOTATIONS_MAX_BYTES = 256 * 1024  # Kubernetes' TotalAnnotationSizeLimitB
 _NAME_HINT = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit'
 
@@ -145,6 +146,8 @@ def _servers(spec: dict[str, Any]) -> Found:
 
 
 def _is_http_url(url: str) -> bool:
+    if _PLAIN_URL.fullmatch(url):
+        return True  # the usual case, without urlsplit's cost
     try:
         parts = urlsplit(url)
     except ValueError:  # a malformed IPv6 host
@@ -153,7 +156,9 @@ def _is_http_url(url: str) -> bool:
 
 
 def _sub_agents(spec: dict[str, Any]) -> Found:
-    subs = spec.get("subAgents", [])
+    subs = spec.get("subAgents")
+    if not subs:
+        return  # the usual case
     yield from _unique(("spec", "subAgents"), subs, "sub-agent")
     servers = list(dict.fromkeys(s.get("name") for s in spec.get("mcpServers", [])))
     known = ", ".join(map(yamlio.show, servers)) if servers else "none"
