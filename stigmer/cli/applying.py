@@ -8,7 +8,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import fail, state
-from stigmer.errors import Forbidden, InvalidResource, StepFailed
+from stigmer.errors import Conflict, Forbidden, InvalidResource, StepFailed
 
 Files = Annotated[
     list[str],
@@ -23,7 +23,7 @@ def error_line(result: Any) -> str:
     error = result.error
     cause = error.cause if isinstance(error, StepFailed) else error
     where = f"{result.source}: " if result.source else ""
-    if isinstance(cause, InvalidResource) and cause.path:
+    if isinstance(cause, InvalidResource | Conflict) and cause.path:
         return f"{where}{cause.path}: {cause.message}"
     if isinstance(cause, Forbidden):  # already a whole sentence: no step needed
         return f"{where}{cause}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -66,9 +67,53 @@ def _kind_names() -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
+@cache
+def system_fields(kind: Kind) -> tuple[frozenset[str], frozenset[str]]:
+    """The system-managed fields the schema lists: top-level ones, then metadata's."""
+    root = validation.schema(kind)
+    metadata = root["$defs"]["ApiResourceMetadata"]
+    return frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+
+
+def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
+    """The data without what ``get`` prints but the system owns (status, id, generation...).
+
+    They are ignored on apply, so that ``get -o yaml | apply -f -`` works;
+    ``preconditions`` reads the two that must agree with the live object.
+    """
+    top, meta = system_fields(kind)
+    md = data.get("metadata")
+    strip_meta = isinstance(md, dict) and not meta.isdisjoint(md)
+    if top.isdisjoint(data) and not strip_meta:
+        return data  # the common case: a hand-written manifest, used as it is
+    out = {k: v for k, v in data.items() if k not in top}
+    if strip_meta:
+        assert isinstance(md, dict)
+        out["metadata"] = {k: v for k, v in md.items() if k not in meta}
+    return out
+
+
+def preconditions(doc: Document) -> tuple[str, int, list[Problem]]:
+    """metadata.id and metadata.resourceVersion as given (or "" and 0), and their type errors."""
+    md = doc.data.get("metadata")
+    if not isinstance(md, dict):
+        return "", 0, []
+    problems = []
+    id_, version = md.get("id", ""), md.get("resourceVersion", 0)
+    if not isinstance(id_, str):
+        problems.append(doc.problem(("metadata", "id"), "must be a string"))
+    if isinstance(version, str) and version.isdigit():
+        version = int(version)  # kubectl prints it quoted
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        problems.append(doc.problem(("metadata", "resourceVersion"), "must be a whole number"))
+    if problems:
+        return "", 0, problems
+    return id_, version, []
+
+
 def valid_data(kind: Kind, doc: Document) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The document's data with JSON field names if it is valid, else its problems."""
-    data = doc.data
+    data = without_system_fields(kind, doc.data)
     if validation.is_valid(kind, data):
         return data, []
     normalized = conversion.normalize(kind.message.DESCRIPTOR, data)
@@ -98,12 +143,17 @@ def parse_document(doc: Document) -> tuple[Manifest | None, list[Problem]]:
     data, problems = valid_data(kind, doc)
     if problem := _slug_problem(doc, data if data is not None else doc.data):
         problems.append(problem)
+    id_, version, wrong = preconditions(doc)
+    problems += wrong
     if data is None or problems:
         return None, sorted(problems, key=_order)
     try:
         resource = conversion.to_message(kind, data)
     except (ValueError, TypeError) as e:  # the schema should have caught it; report, never crash
         return None, [doc.problem((), f"cannot convert: {e}")]
+    # The preconditions travel in the resource (see pipeline.apply_request), which is
+    # what a worker process sends back.
+    resource.metadata.id, resource.metadata.resource_version = id_, version
     return Manifest(doc, kind, resource), []
 
 
@@ -219,8 +269,9 @@ def _parse_parts(texts: list[loading.Text], default_org: str) -> Iterator[Parsed
         yield part
 
 
-# A packed manifest: (text, kind, resource bytes, index, line, column, span start, end, line)
-_Packed = tuple[int, str, bytes, int, int, int, int, int, int]
+# A packed manifest: (text, kind, resource bytes, index, line, column, span start, end, line,
+# item of a List or -1)
+_Packed = tuple[int, str, bytes, int, int, int, int, int, int, int]
 
 
 def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list[Problem]]:
@@ -240,6 +291,7 @@ def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list
                 span.start,
                 span.end,
                 span.line,
+                int(doc.base[1]) if doc.base else -1,
             )
         )
     return packed, part.problems
@@ -249,11 +301,12 @@ def _unpack(packed: tuple[list[_Packed], list[Problem]], texts: list[loading.Tex
     """A part again; its documents keep no data (it was converted), only where they are."""
     manifests, problems = packed
     parsed = Parsed(problems=problems)
-    for t, key, blob, index, line, column, start, end, span_line in manifests:
+    for t, key, blob, index, line, column, start, end, span_line, item in manifests:
         text = texts[t]
         span = yamlio.Span(text.text, start, end, span_line)
         kind = kinds.by_key(key)
-        doc = Document(text.source, index, line, column, None, span=span)
+        base = ("items", item) if item >= 0 else ()
+        doc = Document(text.source, index, line, column, None, span=span, base=base)
         parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
 

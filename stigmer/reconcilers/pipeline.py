@@ -61,6 +61,10 @@ class Request:
     validated: bool = False
     source: str = ""  # FILE:LINE:COL of the manifest, for messages
     document: Any = None  # the manifest's loading.Document, to locate field errors
+    # A manifest's metadata.id and resourceVersion (from ``get -o yaml``): the live
+    # object must still have them, or the apply is a Conflict. 0 and "" check nothing.
+    expected_id: str = ""
+    expected_version: int = 0
 
 
 @dataclass(slots=True)
@@ -137,6 +141,10 @@ def apply_request(item: Resource | Manifest) -> Request:
     doc = getattr(item, "document", None)  # a Manifest; a message has no such field
     if doc is not None:
         assert not isinstance(item, Resource)
+        md = item.resource.metadata
+        expected_id, expected_version = md.id, md.resource_version
+        md.ClearField("id")  # a manifest's system fields are preconditions, never values
+        md.ClearField("resource_version")
         return Request(
             "apply",
             item.kind,
@@ -144,6 +152,8 @@ def apply_request(item: Resource | Manifest) -> Request:
             validated=True,
             source=f"{doc.source}:{doc.line}:{doc.column}",
             document=doc,
+            expected_id=expected_id,
+            expected_version=expected_version,
         )
     resource = cast("Resource", item)
     return Request("apply", kinds.of(resource), desired=resource)

@@ -11,7 +11,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
 from stigmer.api.v1.event_pb2 import EventType
-from stigmer.errors import AlreadyExists, InvalidResource, NotFound
+from stigmer.errors import AlreadyExists, Conflict, InvalidResource, NotFound
 from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
 from stigmer.reconcilers import audits, masking
@@ -104,7 +104,32 @@ def check_duplicate(ctx: Context) -> None:
         return
     if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):
         raise taken
+    if holder is not None:
+        check_preconditions(ctx, holder)
     ctx.live = holder
+
+
+def check_preconditions(ctx: Context, live: Resource) -> None:
+    """The manifest's id and resourceVersion, when given, must be the live object's.
+
+    Optimistic concurrency, as kubectl's: a manifest read from ``get -o yaml``
+    fails as a Conflict if the object was re-created or changed since.
+    """
+    request, md = ctx.request, live.metadata
+    what = f'{request.kind.singular} "{md.slug}" in org "{md.org}"'
+    if request.expected_id and request.expected_id != md.id:
+        raise Conflict(
+            f'conflict: {what} has id "{md.id}", not "{request.expected_id}": '
+            "it was deleted and created again since the manifest was read",
+            path="metadata.id",
+        )
+    if request.expected_version and request.expected_version != md.resource_version:
+        raise Conflict(
+            f"conflict: {what} has changed since the manifest was read (resourceVersion "
+            f"{md.resource_version}, not {request.expected_version}); get it again, or remove "
+            "resourceVersion to overwrite",
+            path="metadata.resourceVersion",
+        )
 
 
 def _user_view(obj: Resource) -> tuple[object, ...]:
