@@ -33,6 +33,7 @@ from stigmer.store import default_url, find_named, open_store
 # neighbours and difflib; they are imported where used, so that a plain
 # ``stigmer get`` starts fast. So are the event bus and label selectors.
 if TYPE_CHECKING:
+    from stigmer.manifests import reading
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
@@ -108,6 +109,7 @@ class Client:
         org: str = naming.DEFAULT_ORG,
         authorizer: Authorizer | None = None,
         bus: EventBus | None = None,
+        strict_org: bool = False,
     ) -> None:
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
         self.store: Store = (
@@ -117,6 +119,9 @@ class Client:
         )
         self.actor = actor or default_actor()
         self.org = org
+        # strict_org: the org was chosen explicitly (``--org``), so a manifest that
+        # names another one is an error rather than applied there, as kubectl's -n.
+        self.strict_org = strict_org
         if authorizer is None:
             from stigmer.reconcilers.authz import AllowAll
 
@@ -190,7 +195,7 @@ class Client:
 
         report = ApplyReport()
         if atomic:  # all or nothing: every document must be read before any is applied
-            parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+            parsed = self.read_manifests(paths, recursive=recursive, stdin=stdin)
             if parsed.problems:
                 return ApplyReport(problems=parsed.problems, committed=False)
             parts: Iterable[reading.Parsed] = [parsed]
@@ -200,6 +205,8 @@ class Client:
 
         def requests() -> Iterator[Request]:
             for part in parts:
+                if self.strict_org:
+                    reading.enforce_org(part, self.org)
                 report.problems += part.problems
                 counts[0] += len(part.manifests)
                 yield from (apply_request(m) for m in part.manifests)
@@ -218,6 +225,18 @@ class Client:
         reading.sort_problems(report.problems)
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
+
+    def read_manifests(
+        self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
+    ) -> reading.Parsed:
+        """Reads manifests for this client's org (with ``strict_org``, refusing other orgs)."""
+        from stigmer.manifests import reading
+
+        parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+        if self.strict_org:
+            reading.enforce_org(parsed, self.org)
+            reading.sort_problems(parsed.problems)
+        return parsed
 
     def create(self, resource: Resource) -> Result:
         """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""

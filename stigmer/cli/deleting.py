@@ -67,7 +67,7 @@ def delete(
 def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
     from stigmer.manifests import reading
 
-    parsed = reading.read(filename, recursive=recursive, stdin=sys.stdin, default_org=client.org)  # type: ignore[attr-defined]
+    parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)  # type: ignore[attr-defined]
     for problem in parsed.problems:
         typer.echo(str(problem), err=True)
     if parsed.problems:

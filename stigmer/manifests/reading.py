@@ -194,6 +194,26 @@ def _add(parsed: Parsed, doc: Document, identities: _Identities) -> None:
         parsed.manifests.append(manifest)
 
 
+def org_problem(m: Manifest, org: str) -> Problem | None:
+    """A manifest naming another org than the one the user chose (kubectl's namespace rule)."""
+    named = m.resource.metadata.org
+    if not named or named == org:
+        return None
+    message = f'the org from the manifest "{named}" does not match --org "{org}"'
+    return m.document.problem(("metadata", "org"), message)
+
+
+def enforce_org(parsed: Parsed, org: str) -> None:
+    """Moves the manifests that name another org than ``org`` to the problems."""
+    kept = []
+    for m in parsed.manifests:
+        if (problem := org_problem(m, org)) is None:
+            kept.append(m)
+        else:
+            parsed.problems.append(problem)
+    parsed.manifests = kept
+
+
 def parse_documents(docs: Iterable[Document], *, default_org: str = naming.DEFAULT_ORG) -> Parsed:
     """Validates and converts documents; a second document with the same identity is refused."""
     parsed = Parsed()
