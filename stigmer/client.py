@@ -252,10 +252,16 @@ class Client:
 
     def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
+        return self.delete_result(kind, name, org=org).deleted
+
+    def delete_result(self, kind: Kind | str, name: str, *, org: str | None = None) -> Result:
+        """``delete``, with the whole Result: also the default instance an agent put back."""
         from stigmer.reconcilers.pipeline import Request
 
         result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
-        return [masking.masked(o) for o in result.deleted]
+        result.deleted = [masking.masked(o) for o in result.deleted]
+        result.recreated = [masking.masked(o) for o in result.recreated]
+        return result
 
     def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""

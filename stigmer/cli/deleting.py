@@ -50,16 +50,25 @@ def delete(
         k = resolve_kind(kind)
         targets += [(k.key, client.org, name) for name in names]
     failed = False
+    gone: set[tuple[str, str, str]] = set()  # what this command deleted, cascades included
     for key, org, name in targets:
         k = kinds.by_key(key)
+        if (key, org, name) in gone:  # its owner's cascade took it already: it is deleted
+            typer.echo(f"{k.singular}/{name} deleted")
+            continue
         try:
-            client.delete(k, name, org=org)
+            result = client.delete_result(k, name, org=org)
         except NotFound:
             if not ignore_not_found:
                 typer.echo(f'error: {k.singular} "{name}" not found', err=True)
                 failed = True
             continue
+        gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
+        gone -= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.recreated}
         typer.echo(f"{k.singular}/{name} deleted")
+        for obj in result.recreated:
+            owner = obj.metadata.owner_references[0].slug
+            typer.echo(f"{kinds.of(obj).singular}/{obj.metadata.slug} recreated by agent/{owner}")
     if failed:
         raise typer.Exit(1)
 

@@ -84,6 +84,7 @@ class Context:
     default_instance: Resource | None = None  # the Agent pipeline's child
     parent: Resource | None = None  # the AgentInstance pipeline's agent
     deleted: list[Resource] = field(default_factory=list)
+    recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
     outbox: list[Change] = field(default_factory=list)  # for the bus, after commit
     response: Resource | None = None
     result: Result | None = None
@@ -106,6 +107,7 @@ class Result:
     error: StigmerError | None = None
     source: str = ""
     deleted: list[Resource] = field(default_factory=list)  # a delete's target, then what it owned
+    recreated: list[Resource] = field(default_factory=list)  # a default instance put back
 
     @property
     def ok(self) -> bool:

@@ -243,6 +243,7 @@ def send_response(ctx: Context) -> None:
         object=obj,
         source=ctx.request.source,
         deleted=list(ctx.deleted),
+        recreated=list(ctx.recreated),
     )
 
 
