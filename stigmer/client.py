@@ -572,6 +572,16 @@ def _cause(error: StigmerError | None) -> StigmerError:
 
 
 def _view_yaml(kind: Kind, obj: Resource) -> str:
+    """The user view diff shows: without the annotations sync owns, which are not the user's."""
     from stigmer.manifests import emitting, resources
 
-    return emitting.dump(resources.user_view(kind, obj))
+    view = resources.user_view(kind, obj)
+    metadata = view["metadata"]
+    annotations = {
+        k: v
+        for k, v in metadata.pop("annotations", {}).items()
+        if not k.startswith(naming.SYNC_ANNOTATION_PREFIX)
+    }
+    if annotations:
+        metadata["annotations"] = annotations
+    return emitting.dump(view)

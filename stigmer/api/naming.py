@@ -9,6 +9,8 @@ import time
 ORG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ORG_MAX_LENGTH = 63
 DEFAULT_ORG = "local"
+# Annotations that ``stigmer sync`` sets and owns (stigmer.gitops.syncing).
+SYNC_ANNOTATION_PREFIX = "stigmer.ai/sync-"
 _ORG_RE = re.compile(ORG_PATTERN)
 _NOT_SLUG = re.compile(r"[^a-z0-9-]")
 _DASHES = re.compile(r"-{2,}")

@@ -100,6 +100,7 @@ def apply(
         stop()
     suffix = " (dry run)" if dry_run else ""
     _print_report(report, output, suffix)
+    _warn_synced(client, report.results)
     if prune and report.ok:
         keep = [(r.kind.key, r.org, r.name) for r in report.results]
         orgs = {r.org for r in report.results}  # only where the input is: never beyond it
@@ -110,6 +111,21 @@ def apply(
         fail("nothing applied: a document failed and --atomic is set")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _warn_synced(client: Any, results: list[Any]) -> None:
+    """A warning for each object a synced directory manages: sync will set it back."""
+    from stigmer.gitops import syncing
+
+    for r in results:
+        source = r.object.metadata.annotations.get(syncing.SOURCE) if r.ok and r.object else None
+        if source:
+            directory = syncing.directory_of(client.store, source) or source
+            typer.echo(
+                f"warning: {r.kind.singular}/{r.name} is managed by stigmer sync of {directory}; "
+                "sync sets it back to that directory's version",
+                err=True,
+            )
 
 
 def _print_report(report: Any, output: str | None, suffix: str) -> None:

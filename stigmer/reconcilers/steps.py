@@ -139,6 +139,20 @@ def _user_view(obj: Resource) -> tuple[object, ...]:
     return (md.name, dict(md.labels), dict(md.annotations), list(md.tags), scope, obj.spec)
 
 
+def keep_sync_annotations(want: Resource, live: Resource) -> None:
+    """The ``stigmer.ai/sync-*`` annotations belong to sync: a manifest without them keeps them.
+
+    So a manual apply of a synced file neither takes the object away from its
+    directory (a later ``sync --prune`` still finds it) nor counts as a change.
+    """
+    wanted = want.metadata.annotations
+    if any(key.startswith(naming.SYNC_ANNOTATION_PREFIX) for key in wanted):
+        return  # sync itself, or a manifest that says whose it is
+    for key, value in live.metadata.annotations.items():
+        if key.startswith(naming.SYNC_ANNOTATION_PREFIX):
+            wanted[key] = value
+
+
 def set_defaults(ctx: Context) -> None:
     """Builds the new state: a fresh object with system fields, or the live one updated."""
     want = desired(ctx)
@@ -147,6 +161,7 @@ def set_defaults(ctx: Context) -> None:
         ctx.outcome = CREATED
         return
     masking.restore(want, ctx.live)
+    keep_sync_annotations(want, ctx.live)
     new = ctx.new = kinds.clone(ctx.live)
     if _user_view(want) == _user_view(ctx.live):
         ctx.outcome = UNCHANGED
