@@ -201,14 +201,18 @@ def list_items(doc: Document) -> Iterator[Document | Problem]:
     if not isinstance(items, list):
         yield doc.problem(("items",), "must be a list of manifests")
         return
+    found: list[Document | Problem] = []
     for i, data in enumerate(items):
         item = Document(doc.source, doc.index + i, 0, 0, data, span=doc.span, base=("items", i))
         item.line, item.column = item.position()
         if isinstance(data, dict) and not is_list(data):
-            yield item
+            found.append(item)
         else:
             what = "a List" if is_list(data) else "a list" if isinstance(data, list) else "a scalar"
-            yield item.problem((), f"item is {what}, not a manifest")
+            found.append(item.problem((), f"item is {what}, not a manifest"))
+    if doc.span is not None:
+        doc.span.tree = None  # the items share it: a problem composes it again (see yamlio.Span)
+    yield from found
 
 
 def parse_texts(read: Loaded) -> Loaded:

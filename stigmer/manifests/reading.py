@@ -265,10 +265,11 @@ def stream(
             yield from _parse_parts(texts, default_org)
         return
     index = {id(t.text): i for i, t in enumerate(texts)}
+    spans: dict[tuple[int, int], yamlio.Span] = {}  # one per document: a List's items share it
     yield from worker.produce_in_worker(
         lambda: _parse_parts(texts, default_org),
         lambda part: _pack(part, index),
-        lambda packed: _unpack(packed, texts),
+        lambda packed: _unpack(packed, texts, spans),
     )
 
 
@@ -317,13 +318,22 @@ def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list
     return packed, part.problems
 
 
-def _unpack(packed: tuple[list[_Packed], list[Problem]], texts: list[loading.Text]) -> Parsed:
-    """A part again; its documents keep no data (it was converted), only where they are."""
+def _unpack(
+    packed: tuple[list[_Packed], list[Problem]],
+    texts: list[loading.Text],
+    spans: dict[tuple[int, int], yamlio.Span],
+) -> Parsed:
+    """A part again; its documents keep no data (it was converted), only where they are.
+
+    ``spans`` holds the Span of each document seen, by (text, start), across parts.
+    """
     manifests, problems = packed
     parsed = Parsed(problems=problems)
     for t, key, blob, index, line, column, start, end, span_line, item in manifests:
         text = texts[t]
-        span = yamlio.Span(text.text, start, end, span_line)
+        span = spans.get((t, start))
+        if span is None:
+            span = spans[(t, start)] = yamlio.Span(text.text, start, end, span_line)
         kind = kinds.by_key(key)
         base = ("items", item) if item >= 0 else ()
         doc = Document(text.source, index, line, column, None, span=span, base=base)

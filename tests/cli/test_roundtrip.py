@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ def test_a_list_from_get_is_backup_and_restore(applied: Run, output: str) -> Non
     assert applied("apply", "-f", "-", input=backup).stdout.splitlines() == [
         f"{name} unchanged" for name in AGENTS
     ]
+    assert applied("diff", "-f", "-", input=backup).exit_code == 0
     deleted = applied("delete", "-f", "-", input=backup)
     assert (deleted.exit_code, deleted.stdout.splitlines()) == (0, [f"{n} deleted" for n in AGENTS])
     restored = applied("apply", "-f", "-", input=backup)
@@ -98,3 +100,26 @@ def test_list_items_apply_as_documents_with_their_own_positions(run: Run) -> Non
     errors = result.stderr.splitlines()
     assert errors[0] == "<stdin>:23:5: items[2].spec.instructions: must be at least 10 characters"
     assert errors[1].startswith("<stdin>:12:3: ")  # the instance item, where it starts
+
+
+def test_a_large_list_keeps_each_items_position(run: Run, tmp_path: Path) -> None:
+    """Large enough to be parsed by a worker process, which sends items back by position."""
+    items = [
+        {
+            "apiVersion": "agentic.stigmer.ai/v1",
+            "kind": "Agent",
+            "metadata": {"name": f"bot{i}", "generation": 2},
+            "spec": {"instructions": "You answer questions politely. " * 20},
+            "status": {"observedGeneration": 2},
+        }
+        for i in range(600)
+    ]
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1))
+    assert run("apply", "-f", str(big)).exit_code == 0
+    items[567]["metadata"]["id"] = "agt-01arz3ndektsv4rrffq69g5fav"
+    big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1))
+    line = next(i for i, x in enumerate(big.read_text().splitlines(), 1) if "agt-01arz3" in x)
+    result = run("apply", "-f", str(big))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{big}:{line}:5: metadata.id: conflict: ")
