@@ -1,7 +1,7 @@
 """stigmer delete: by name, by the manifests that declare objects, or all of a kind."""
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +42,7 @@ def delete(
         raise UsageError("say what to delete: KIND NAME..., KIND --all, or -f PATH")
     elif all_:
         for result in client.delete_all(kind):
-            typer.echo(f"{result.kind.singular}/{result.name} deleted")
+            _print_deleted(result.kind.singular, result.name, result.recreated)
         return
     elif not names:
         raise UsageError(f"name the {kind} to delete, or use --all")
@@ -65,12 +65,17 @@ def delete(
             continue
         gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
         gone -= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.recreated}
-        typer.echo(f"{k.singular}/{name} deleted")
-        for obj in result.recreated:
-            owner = obj.metadata.owner_references[0].slug
-            typer.echo(f"{kinds.of(obj).singular}/{obj.metadata.slug} recreated by agent/{owner}")
+        _print_deleted(k.singular, name, result.recreated)
     if failed:
         raise typer.Exit(1)
+
+
+def _print_deleted(kind: str, name: str, recreated: list[Any]) -> None:
+    """``kind/name deleted``, then each default instance its agent put back at once."""
+    typer.echo(f"{kind}/{name} deleted")
+    for obj in recreated:
+        owner = obj.metadata.owner_references[0].slug
+        typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
 
 
 def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:

@@ -41,6 +41,10 @@ def test_deleting_a_default_instance_recreates_it_and_the_agent_names_the_new_on
     new = yaml.safe_load(run("get", "ai", "bot-default", "-o", "yaml").stdout)["metadata"]["id"]
     assert new != old
     assert default_instance_id(run) == new  # the status never names the instance that is gone
+    every = run("delete", "ai", "--all")
+    assert every.stdout == (
+        "agentinstance/bot-default deleted\nagentinstance/bot-default recreated by agent/bot\n"
+    )
 
 
 def test_an_apply_that_repairs_says_configured(run: Run, data_dir: object) -> None:
