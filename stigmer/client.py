@@ -33,6 +33,7 @@ from stigmer.store import default_url, find_named, open_store
 # neighbours and difflib; they are imported where used, so that a plain
 # ``stigmer get`` starts fast. So are the event bus and label selectors.
 if TYPE_CHECKING:
+    from stigmer.manifests import reading
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
@@ -108,6 +109,7 @@ class Client:
         org: str = naming.DEFAULT_ORG,
         authorizer: Authorizer | None = None,
         bus: EventBus | None = None,
+        strict_org: bool = False,
     ) -> None:
         self.actor = check_user(actor or default_actor())  # before the store sees it
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
@@ -117,6 +119,9 @@ class Client:
             else store
         )
         self.org = org
+        # strict_org: the org was chosen explicitly (``--org``), so a manifest that
+        # names another one is an error rather than applied there, as kubectl's -n.
+        self.strict_org = strict_org
         if authorizer is None:
             from stigmer.reconcilers.authz import AllowAll
 
@@ -190,7 +195,7 @@ class Client:
 
         report = ApplyReport()
         if atomic:  # all or nothing: every document must be read before any is applied
-            parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+            parsed = self.read_manifests(paths, recursive=recursive, stdin=stdin)
             if parsed.problems:
                 return ApplyReport(problems=parsed.problems, committed=False)
             parts: Iterable[reading.Parsed] = [parsed]
@@ -200,6 +205,8 @@ class Client:
 
         def requests() -> Iterator[Request]:
             for part in parts:
+                if self.strict_org:
+                    reading.enforce_org(part, self.org)
                 report.problems += part.problems
                 counts[0] += len(part.manifests)
                 yield from (apply_request(m) for m in part.manifests)
@@ -219,6 +226,18 @@ class Client:
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
 
+    def read_manifests(
+        self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
+    ) -> reading.Parsed:
+        """Reads manifests for this client's org (with ``strict_org``, refusing other orgs)."""
+        from stigmer.manifests import reading
+
+        parsed = reading.read(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+        if self.strict_org:
+            reading.enforce_org(parsed, self.org)
+            reading.sort_problems(parsed.problems)
+        return parsed
+
     def create(self, resource: Resource) -> Result:
         """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""
         from stigmer.reconcilers.pipeline import Request
@@ -233,10 +252,16 @@ class Client:
 
     def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
+        return self.delete_result(kind, name, org=org).deleted
+
+    def delete_result(self, kind: Kind | str, name: str, *, org: str | None = None) -> Result:
+        """``delete``, with the whole Result: also the default instance an agent put back."""
         from stigmer.reconcilers.pipeline import Request
 
         result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
-        return [masking.masked(o) for o in result.deleted]
+        result.deleted = [masking.masked(o) for o in result.deleted]
+        result.recreated = [masking.masked(o) for o in result.recreated]
+        return result
 
     def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""
@@ -555,6 +580,16 @@ def _cause(error: StigmerError | None) -> StigmerError:
 
 
 def _view_yaml(kind: Kind, obj: Resource) -> str:
+    """The user view diff shows: without the annotations sync owns, which are not the user's."""
     from stigmer.manifests import emitting, resources
 
-    return emitting.dump(resources.user_view(kind, obj))
+    view = resources.user_view(kind, obj)
+    metadata = view["metadata"]
+    annotations = {
+        k: v
+        for k, v in metadata.pop("annotations", {}).items()
+        if not k.startswith(naming.SYNC_ANNOTATION_PREFIX)
+    }
+    if annotations:
+        metadata["annotations"] = annotations
+    return emitting.dump(view)

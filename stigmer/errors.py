@@ -110,7 +110,16 @@ class AlreadyExists(StoreError):
 
 
 class Conflict(StoreError):
-    """A compare-and-swap write lost: the object changed since it was read."""
+    """A compare-and-swap write lost: the object changed since it was read.
+
+    ``path`` names the manifest field that disagrees with the live object
+    (``metadata.resourceVersion``) when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
 
 
 class StoreFull(StoreError):

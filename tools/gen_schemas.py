@@ -61,7 +61,9 @@ FIELD_CONSTRAINTS: dict[tuple[str, str], dict[str, Any]] = {
 }
 # Exactly one of these must be set (proto oneofs allow zero).
 ONE_OF = {"McpServerDefinition": ["stdio", "http", "docker"]}
-# Only these metadata fields belong to the user; the rest are the system's.
+# Only these metadata fields belong to the user; the rest are the system's. The schema
+# lists those as x-system-fields, and reading drops them before validating, so that what
+# ``get -o yaml`` prints applies back (stigmer.manifests.reading.without_system_fields).
 USER_METADATA = ["name", "slug", "org", "ownerScope", "labels", "annotations", "tags"]
 SYSTEM_METADATA = ["id", "version", "generation", "resourceVersion", "ownerReferences"]
 INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}

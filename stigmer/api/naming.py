@@ -14,6 +14,8 @@ USER_MAX_LENGTH = 253
 DEFAULT_ORG = "local"
 # Characters that forge output: C0 and C1 controls, and the bidi overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Annotations that ``stigmer sync`` sets and owns (stigmer.gitops.syncing).
+SYNC_ANNOTATION_PREFIX = "stigmer.ai/sync-"
 _ORG_RE = re.compile(ORG_PATTERN)
 _NOT_SLUG = re.compile(r"[^a-z0-9-]")
 _DASHES = re.compile(r"-{2,}")

@@ -84,6 +84,8 @@ def main(
     """Global options, shared by every command."""
     setup_logging(verbose)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
+    source = ctx.get_parameter_source("org")
+    state.org_given = source is not None and source.name == "COMMANDLINE"
     ctx.obj = state
     ctx.call_on_close(state.close)
 

@@ -1,7 +1,7 @@
 """stigmer delete: by name, by the manifests that declare objects, or all of a kind."""
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +42,7 @@ def delete(
         raise UsageError("say what to delete: KIND NAME..., KIND --all, or -f PATH")
     elif all_:
         for result in client.delete_all(kind):
-            typer.echo(f"{result.kind.singular}/{result.name} deleted")
+            _print_deleted(result.kind.singular, result.name, result.recreated)
         return
     elif not names:
         raise UsageError(f"name the {kind} to delete, or use --all")
@@ -50,24 +50,38 @@ def delete(
         k = resolve_kind(kind)
         targets += [(k.key, client.org, name) for name in names]
     failed = False
+    gone: set[tuple[str, str, str]] = set()  # what this command deleted, cascades included
     for key, org, name in targets:
         k = kinds.by_key(key)
+        if (key, org, name) in gone:  # its owner's cascade took it already: it is deleted
+            typer.echo(f"{k.singular}/{name} deleted")
+            continue
         try:
-            client.delete(k, name, org=org)
+            result = client.delete_result(k, name, org=org)
         except NotFound:
             if not ignore_not_found:
                 typer.echo(f'error: {k.singular} "{name}" not found', err=True)
                 failed = True
             continue
-        typer.echo(f"{k.singular}/{name} deleted")
+        gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
+        gone -= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.recreated}
+        _print_deleted(k.singular, name, result.recreated)
     if failed:
         raise typer.Exit(1)
+
+
+def _print_deleted(kind: str, name: str, recreated: list[Any]) -> None:
+    """``kind/name deleted``, then each default instance its agent put back at once."""
+    typer.echo(f"{kind}/{name} deleted")
+    for obj in recreated:
+        owner = obj.metadata.owner_references[0].slug
+        typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
 
 
 def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
     from stigmer.manifests import reading
 
-    parsed = reading.read(filename, recursive=recursive, stdin=sys.stdin, default_org=client.org)  # type: ignore[attr-defined]
+    parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)  # type: ignore[attr-defined]
     for problem in parsed.problems:
         typer.echo(str(problem), err=True)
     if parsed.problems:

@@ -21,6 +21,7 @@ class State:
     data_dir: str | None = None
     store_url: str | None = None
     org: str = "local"
+    org_given: bool = False  # --org was typed: manifests naming another org are refused
     user: str | None = None
     verbose: bool = False
     _client: Any = field(default=None, repr=False)
@@ -43,7 +44,13 @@ class State:
             from stigmer.client import Client
             from stigmer.iam import Iam
 
-            self._client = Client(self.url(), actor=self.user, org=self.org, authorizer=Iam())
+            self._client = Client(
+                self.url(),
+                actor=self.user,
+                org=self.org,
+                authorizer=Iam(),
+                strict_org=self.org_given,
+            )
         return self._client
 
     def close(self) -> None:

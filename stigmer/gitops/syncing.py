@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stigmer.api import kinds
+from stigmer.api import kinds, naming
 from stigmer.errors import Problem, StigmerError
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
@@ -34,8 +34,8 @@ from stigmer.reconcilers.pipeline import Result, apply_request, delete_request
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
 
-SOURCE = "stigmer.ai/sync-source"
-SOURCE_PATH = "stigmer.ai/sync-path"
+SOURCE = f"{naming.SYNC_ANNOTATION_PREFIX}source"
+SOURCE_PATH = f"{naming.SYNC_ANNOTATION_PREFIX}path"
 
 
 def source_id(directory: Path) -> str:
@@ -205,6 +205,13 @@ class Syncer:
         raw = self.store.get_meta(state_key(self.source))
         result: dict[str, Any] = json.loads(raw) if raw else {}
         return result
+
+
+def directory_of(store: Store, source: str) -> str | None:
+    """The directory a sync source id stands for, from the state its last sync saved."""
+    raw = store.get_meta(state_key(source))
+    directory = json.loads(raw).get("directory") if raw else None
+    return directory if isinstance(directory, str) else None
 
 
 def _clone(m: Manifest) -> Any:

@@ -86,7 +86,7 @@ def _unknown_field(
     where = ".".join((kind.singular, *path))
     if step in parent.get("x-system-fields", []):
         return (
-            f'field "{step}" of {where} is system-managed: manifests cannot set it, '
+            f'field "{step}" of {where} is system-managed: apply ignores it in manifests, '
             "so it has no documentation here"
         )
     names = list(parent.get("properties", {}))
@@ -179,7 +179,7 @@ def _rules(node: dict[str, Any]) -> list[str]:
     if (names := node.get("required")) and node.get("type") == "object":
         rules.append("required fields: " + ", ".join(names))
     if system := node.get("x-system-fields"):
-        rules.append("system-managed, refused in manifests: " + ", ".join(system))
+        rules.append("system-managed, ignored on apply: " + ", ".join(system))
     return rules
 
 

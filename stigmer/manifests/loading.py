@@ -21,6 +21,8 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 STDIN = "<stdin>"
 # UTF-32 LE starts like UTF-16 LE; both are text a YAML editor may save, but not ours.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+LIST_KIND = "List"
+_LIST_FIELDS = ("apiVersion", "kind", "metadata", "items")
 # A document boundary: "---" or "..." at the start of a line, as libyaml sees it.
 _BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
@@ -31,6 +33,9 @@ class Document:
 
     Positions inside the document come from ``node`` when it is given, else
     from ``span``, which composes the document's node tree again on demand.
+    An item of a ``kind: List`` is a document of its own whose ``base`` is
+    its path in the List (``("items", 2)``): paths are relative to the item,
+    positions are found through the List's tree.
     """
 
     source: str  # the file as the user named it, or "<stdin>"
@@ -40,9 +45,11 @@ class Document:
     data: Any
     node: yamlio.Node | None = field(default=None, repr=False, compare=False)
     span: yamlio.Span | None = field(default=None, repr=False, compare=False)
+    base: tuple[str | int, ...] = ()
 
     def position(self, path: tuple[str | int, ...] = ()) -> tuple[int, int]:
         """The 1-based (line, column) of the field at ``path``, or its nearest parent."""
+        path = self.base + path
         if self.node is not None:
             return yamlio.locate(self.node, path)
         if self.span is not None and (found := self.span.locate(path)) is not None:
@@ -52,7 +59,7 @@ class Document:
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A Problem located at ``path`` in this document."""
         line, column = self.position(path)
-        return Problem(self.source, line, column, format_path(path), message)
+        return Problem(self.source, line, column, format_path(self.base + path), message)
 
 
 @dataclass(slots=True)
@@ -167,11 +174,45 @@ def iter_documents(text: Text) -> Iterator[Document | Problem]:
             continue
         doc = Document(text.source, index, raw.line, raw.column, raw.data, span=raw.span)
         index += 1
-        if isinstance(raw.data, dict):
+        if is_list(raw.data):
+            items = raw.data.get("items")
+            index += (len(items) if isinstance(items, list) else 0) - 1  # an item is a document
+            yield from list_items(doc)
+        elif isinstance(raw.data, dict):
             yield doc
         else:
             kind = "a list" if isinstance(raw.data, list) else "a scalar"
             yield doc.problem((), f"document is {kind}, not a mapping")
+
+
+def is_list(data: Any) -> bool:
+    """True for a ``kind: List`` document, as ``get -o yaml|json`` prints several objects."""
+    return isinstance(data, dict) and data.get("kind") == LIST_KIND
+
+
+def list_items(doc: Document) -> Iterator[Document | Problem]:
+    """The items of a List document, each a document of its own, as kubectl applies them."""
+    for key in doc.data:
+        if key not in _LIST_FIELDS:
+            yield doc.problem((key,), "unknown field of a List (expected apiVersion, kind, items)")
+    items = doc.data.get("items")
+    if items is None:
+        return  # an empty List, as ``get -o yaml`` prints when nothing matches
+    if not isinstance(items, list):
+        yield doc.problem(("items",), "must be a list of manifests")
+        return
+    found: list[Document | Problem] = []
+    for i, data in enumerate(items):
+        item = Document(doc.source, doc.index + i, 0, 0, data, span=doc.span, base=("items", i))
+        item.line, item.column = item.position()
+        if isinstance(data, dict) and not is_list(data):
+            found.append(item)
+        else:
+            what = "a List" if is_list(data) else "a list" if isinstance(data, list) else "a scalar"
+            found.append(item.problem((), f"item is {what}, not a manifest"))
+    if doc.span is not None:
+        doc.span.tree = None  # the items share it: a problem composes it again (see yamlio.Span)
+    yield from found
 
 
 def parse_texts(read: Loaded) -> Loaded:

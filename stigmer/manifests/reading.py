@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -66,9 +67,53 @@ def _kind_names() -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
+@cache
+def system_fields(kind: Kind) -> tuple[frozenset[str], frozenset[str]]:
+    """The system-managed fields the schema lists: top-level ones, then metadata's."""
+    root = validation.schema(kind)
+    metadata = root["$defs"]["ApiResourceMetadata"]
+    return frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+
+
+def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
+    """The data without what ``get`` prints but the system owns (status, id, generation...).
+
+    They are ignored on apply, so that ``get -o yaml | apply -f -`` works;
+    ``preconditions`` reads the two that must agree with the live object.
+    """
+    top, meta = system_fields(kind)
+    md = data.get("metadata")
+    strip_meta = isinstance(md, dict) and not meta.isdisjoint(md)
+    if top.isdisjoint(data) and not strip_meta:
+        return data  # the common case: a hand-written manifest, used as it is
+    out = {k: v for k, v in data.items() if k not in top}
+    if strip_meta:
+        assert isinstance(md, dict)
+        out["metadata"] = {k: v for k, v in md.items() if k not in meta}
+    return out
+
+
+def preconditions(doc: Document) -> tuple[str, int, list[Problem]]:
+    """metadata.id and metadata.resourceVersion as given (or "" and 0), and their type errors."""
+    md = doc.data.get("metadata")
+    if not isinstance(md, dict):
+        return "", 0, []
+    problems = []
+    id_, version = md.get("id", ""), md.get("resourceVersion", 0)
+    if not isinstance(id_, str):
+        problems.append(doc.problem(("metadata", "id"), "must be a string"))
+    if isinstance(version, str) and version.isdigit():
+        version = int(version)  # kubectl prints it quoted
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        problems.append(doc.problem(("metadata", "resourceVersion"), "must be a whole number"))
+    if problems:
+        return "", 0, problems
+    return id_, version, []
+
+
 def valid_data(kind: Kind, doc: Document) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The document's data with JSON field names if it is valid, else its problems."""
-    data = doc.data
+    data = without_system_fields(kind, doc.data)
     if validation.is_valid(kind, data):
         return data, []
     normalized = conversion.normalize(kind.message.DESCRIPTOR, data)
@@ -100,12 +145,17 @@ def parse_document(doc: Document) -> tuple[Manifest | None, list[Problem]]:
         problems.append(problem)
     if data is not None:
         problems += [doc.problem(path, message) for path, message in constraints.problems(data)]
+    id_, version, wrong = preconditions(doc)
+    problems += wrong
     if data is None or problems:
         return None, sorted(problems, key=_order)
     try:
         resource = conversion.to_message(kind, data)
     except (ValueError, TypeError) as e:  # the schema should have caught it; report, never crash
         return None, [doc.problem((), f"cannot convert: {e}")]
+    # The preconditions travel in the resource (see pipeline.apply_request), which is
+    # what a worker process sends back.
+    resource.metadata.id, resource.metadata.resource_version = id_, version
     return Manifest(doc, kind, resource), []
 
 
@@ -144,6 +194,26 @@ def _add(parsed: Parsed, doc: Document, identities: _Identities) -> None:
         parsed.problems.append(problem)
     else:
         parsed.manifests.append(manifest)
+
+
+def org_problem(m: Manifest, org: str) -> Problem | None:
+    """A manifest naming another org than the one the user chose (kubectl's namespace rule)."""
+    named = m.resource.metadata.org
+    if not named or named == org:
+        return None
+    message = f'the org from the manifest "{named}" does not match --org "{org}"'
+    return m.document.problem(("metadata", "org"), message)
+
+
+def enforce_org(parsed: Parsed, org: str) -> None:
+    """Moves the manifests that name another org than ``org`` to the problems."""
+    kept = []
+    for m in parsed.manifests:
+        if (problem := org_problem(m, org)) is None:
+            kept.append(m)
+        else:
+            parsed.problems.append(problem)
+    parsed.manifests = kept
 
 
 def parse_documents(docs: Iterable[Document], *, default_org: str = naming.DEFAULT_ORG) -> Parsed:
@@ -197,10 +267,11 @@ def stream(
             yield from _parse_parts(texts, default_org)
         return
     index = {id(t.text): i for i, t in enumerate(texts)}
+    spans: dict[tuple[int, int], yamlio.Span] = {}  # one per document: a List's items share it
     yield from worker.produce_in_worker(
         lambda: _parse_parts(texts, default_org),
         lambda part: _pack(part, index),
-        lambda packed: _unpack(packed, texts),
+        lambda packed: _unpack(packed, texts, spans),
     )
 
 
@@ -221,8 +292,9 @@ def _parse_parts(texts: list[loading.Text], default_org: str) -> Iterator[Parsed
         yield part
 
 
-# A packed manifest: (text, kind, resource bytes, index, line, column, span start, end, line)
-_Packed = tuple[int, str, bytes, int, int, int, int, int, int]
+# A packed manifest: (text, kind, resource bytes, index, line, column, span start, end, line,
+# item of a List or -1)
+_Packed = tuple[int, str, bytes, int, int, int, int, int, int, int]
 
 
 def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list[Problem]]:
@@ -242,20 +314,31 @@ def _pack(part: Parsed, text_index: dict[int, int]) -> tuple[list[_Packed], list
                 span.start,
                 span.end,
                 span.line,
+                int(doc.base[1]) if doc.base else -1,
             )
         )
     return packed, part.problems
 
 
-def _unpack(packed: tuple[list[_Packed], list[Problem]], texts: list[loading.Text]) -> Parsed:
-    """A part again; its documents keep no data (it was converted), only where they are."""
+def _unpack(
+    packed: tuple[list[_Packed], list[Problem]],
+    texts: list[loading.Text],
+    spans: dict[tuple[int, int], yamlio.Span],
+) -> Parsed:
+    """A part again; its documents keep no data (it was converted), only where they are.
+
+    ``spans`` holds the Span of each document seen, by (text, start), across parts.
+    """
     manifests, problems = packed
     parsed = Parsed(problems=problems)
-    for t, key, blob, index, line, column, start, end, span_line in manifests:
+    for t, key, blob, index, line, column, start, end, span_line, item in manifests:
         text = texts[t]
-        span = yamlio.Span(text.text, start, end, span_line)
+        span = spans.get((t, start))
+        if span is None:
+            span = spans[(t, start)] = yamlio.Span(text.text, start, end, span_line)
         kind = kinds.by_key(key)
-        doc = Document(text.source, index, line, column, None, span=span)
+        base = ("items", item) if item >= 0 else ()
+        doc = Document(text.source, index, line, column, None, span=span, base=base)
         parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
 

@@ -14,7 +14,7 @@ from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.reconcilers import audits, conditions
-from stigmer.reconcilers.pipeline import Context, TerminalError
+from stigmer.reconcilers.pipeline import CONFIGURED, UNCHANGED, Context, TerminalError
 from stigmer.store import WriteTxn
 
 DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"
@@ -128,6 +128,13 @@ def update_agent_status(ctx: Context) -> None:
     assert inst is None or isinstance(inst, AgentInstance)
     # What is stored is ctx.new as it was before this step (Persist wrote it,
     # or it equals the live object), so only a status change needs a write.
+    _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns)
+    if ctx.outcome == UNCHANGED and len(ctx.txn.events) > ctx.event_mark:
+        ctx.outcome = CONFIGURED  # the apply repaired something: it did write
+
+
+def _write_status(txn: WriteTxn, agent: Agent, inst: AgentInstance | None, *, now_ns: int) -> None:
+    """Converges the agent's status to ``inst`` and writes the agent if that changed it."""
     changed = converge_status(
         agent,
         inst,
@@ -135,7 +142,26 @@ def update_agent_status(ctx: Context) -> None:
         message=f"default instance {inst.metadata.slug} is ready"
         if inst
         else "no default instance",
-        now_ns=ctx.now_ns,
+        now_ns=now_ns,
     )
     if changed:
-        ctx.txn.put(agent, expected_version=agent.metadata.resource_version)
+        txn.put(agent, expected_version=agent.metadata.resource_version)
+
+
+def repair_owner(ctx: Context) -> None:
+    """After a delete: the agent whose default instance it was gets a new one at once.
+
+    As a Deployment replaces a deleted pod. The agent's status then never
+    names an instance that is gone, and no controller needs to run for that.
+    """
+    gone = ctx.live
+    if not isinstance(gone, AgentInstance):
+        return
+    owner = next((r for r in gone.metadata.owner_references if r.controller), None)
+    agent = ctx.txn.find(kinds.AGENT.key, owner.id) if owner is not None else None
+    if not isinstance(agent, Agent) or default_slug(agent) != gone.metadata.slug:
+        return
+    inst = ensure_default_instance(ctx.txn, agent, actor=ctx.actor, now_ns=ctx.now_ns)
+    ctx.authorizer.record(ctx.txn, inst, ctx.actor)
+    _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns)
+    ctx.recreated.append(inst)

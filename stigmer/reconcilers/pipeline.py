@@ -61,6 +61,10 @@ class Request:
     validated: bool = False
     source: str = ""  # FILE:LINE:COL of the manifest, for messages
     document: Any = None  # the manifest's loading.Document, to locate field errors
+    # A manifest's metadata.id and resourceVersion (from ``get -o yaml``): the live
+    # object must still have them, or the apply is a Conflict. 0 and "" check nothing.
+    expected_id: str = ""
+    expected_version: int = 0
 
 
 @dataclass(slots=True)
@@ -80,6 +84,7 @@ class Context:
     default_instance: Resource | None = None  # the Agent pipeline's child
     parent: Resource | None = None  # the AgentInstance pipeline's agent
     deleted: list[Resource] = field(default_factory=list)
+    recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
     outbox: list[Change] = field(default_factory=list)  # for the bus, after commit
     response: Resource | None = None
     result: Result | None = None
@@ -102,6 +107,7 @@ class Result:
     error: StigmerError | None = None
     source: str = ""
     deleted: list[Resource] = field(default_factory=list)  # a delete's target, then what it owned
+    recreated: list[Resource] = field(default_factory=list)  # a default instance put back
 
     @property
     def ok(self) -> bool:
@@ -137,6 +143,10 @@ def apply_request(item: Resource | Manifest) -> Request:
     doc = getattr(item, "document", None)  # a Manifest; a message has no such field
     if doc is not None:
         assert not isinstance(item, Resource)
+        md = item.resource.metadata
+        expected_id, expected_version = md.id, md.resource_version
+        md.ClearField("id")  # a manifest's system fields are preconditions, never values
+        md.ClearField("resource_version")
         return Request(
             "apply",
             item.kind,
@@ -144,6 +154,8 @@ def apply_request(item: Resource | Manifest) -> Request:
             validated=True,
             source=f"{doc.source}:{doc.line}:{doc.column}",
             document=doc,
+            expected_id=expected_id,
+            expected_version=expected_version,
         )
     resource = cast("Resource", item)
     return Request("apply", kinds.of(resource), desired=resource)

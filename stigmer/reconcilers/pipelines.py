@@ -54,6 +54,7 @@ DELETE = Pipeline(
         ("DeleteOwned", steps.delete_owned),
         ("DeleteObject", steps.delete_object),
         ("DeleteIamPolicies", steps.delete_iam_policies),
+        ("RepairOwner", agents.repair_owner),
         *_TAIL,
     ),
 )

@@ -11,7 +11,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
 from stigmer.api.v1.event_pb2 import EventType
-from stigmer.errors import AlreadyExists, InvalidResource, NotFound
+from stigmer.errors import AlreadyExists, Conflict, InvalidResource, NotFound
 from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
 from stigmer.reconcilers import audits, masking
@@ -111,7 +111,32 @@ def check_duplicate(ctx: Context) -> None:
         return
     if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):
         raise taken
+    if holder is not None:
+        check_preconditions(ctx, holder)
     ctx.live = holder
+
+
+def check_preconditions(ctx: Context, live: Resource) -> None:
+    """The manifest's id and resourceVersion, when given, must be the live object's.
+
+    Optimistic concurrency, as kubectl's: a manifest read from ``get -o yaml``
+    fails as a Conflict if the object was re-created or changed since.
+    """
+    request, md = ctx.request, live.metadata
+    what = f'{request.kind.singular} "{md.slug}" in org "{md.org}"'
+    if request.expected_id and request.expected_id != md.id:
+        raise Conflict(
+            f'conflict: {what} has id "{md.id}", not "{request.expected_id}": '
+            "it was deleted and created again since the manifest was read",
+            path="metadata.id",
+        )
+    if request.expected_version and request.expected_version != md.resource_version:
+        raise Conflict(
+            f"conflict: {what} has changed since the manifest was read (resourceVersion "
+            f"{md.resource_version}, not {request.expected_version}); get it again, or remove "
+            "resourceVersion to overwrite",
+            path="metadata.resourceVersion",
+        )
 
 
 def _user_view(obj: Resource) -> tuple[object, ...]:
@@ -119,6 +144,20 @@ def _user_view(obj: Resource) -> tuple[object, ...]:
     md = obj.metadata
     scope = md.owner_scope or ORGANIZATION
     return (md.name, dict(md.labels), dict(md.annotations), list(md.tags), scope, obj.spec)
+
+
+def keep_sync_annotations(want: Resource, live: Resource) -> None:
+    """The ``stigmer.ai/sync-*`` annotations belong to sync: a manifest without them keeps them.
+
+    So a manual apply of a synced file neither takes the object away from its
+    directory (a later ``sync --prune`` still finds it) nor counts as a change.
+    """
+    wanted = want.metadata.annotations
+    if any(key.startswith(naming.SYNC_ANNOTATION_PREFIX) for key in wanted):
+        return  # sync itself, or a manifest that says whose it is
+    for key, value in live.metadata.annotations.items():
+        if key.startswith(naming.SYNC_ANNOTATION_PREFIX):
+            wanted[key] = value
 
 
 def set_defaults(ctx: Context) -> None:
@@ -129,6 +168,7 @@ def set_defaults(ctx: Context) -> None:
         ctx.new = _fresh(ctx, want)
         ctx.outcome = CREATED
         return
+    keep_sync_annotations(want, ctx.live)
     new = ctx.new = kinds.clone(ctx.live)
     if _user_view(want) == _user_view(ctx.live):
         ctx.outcome = UNCHANGED
@@ -240,6 +280,7 @@ def send_response(ctx: Context) -> None:
         object=obj,
         source=ctx.request.source,
         deleted=list(ctx.deleted),
+        recreated=list(ctx.recreated),
     )
 
 

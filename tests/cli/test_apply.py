@@ -7,11 +7,11 @@ from pathlib import Path
 
 from tests.cli.conftest import EXAMPLES, Run
 
-EXPECTED = [
-    "agent/data-analyst",
-    "agent/code-reviewer",
-    "agentinstance/support-agent-eu",
-    "agent/support-agent",
+EXPECTED = [  # (object, where it is when not in the default org)
+    ("agent/data-analyst", ' in org "acme"'),
+    ("agent/code-reviewer", ""),
+    ("agentinstance/support-agent-eu", ""),
+    ("agent/support-agent", ""),
 ]
 BAD = """apiVersion: agentic.stigmer.ai/v1
 kind: Agent
@@ -33,9 +33,9 @@ GOOD = BAD.split("---", maxsplit=1)[0]
 def test_apply_prints_one_line_per_object(run: Run) -> None:
     result = run("apply", "-f", str(EXAMPLES))
     assert result.exit_code == 0
-    assert result.stdout.splitlines() == [f"{name} created" for name in EXPECTED]
+    assert result.stdout.splitlines() == [f"{name} created{org}" for name, org in EXPECTED]
     again = run("apply", "-f", str(EXAMPLES))
-    assert again.stdout.splitlines() == [f"{name} unchanged" for name in EXPECTED]
+    assert again.stdout.splitlines() == [f"{name} unchanged{org}" for name, org in EXPECTED]
 
 
 def test_a_changed_manifest_is_configured(run: Run, tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_a_changed_manifest_is_configured(run: Run, tmp_path: Path) -> None:
 
 def test_dry_run_commits_nothing(run: Run) -> None:
     result = run("apply", "-f", str(EXAMPLES), "--dry-run")
-    assert result.stdout.splitlines()[0] == "agent/data-analyst created (dry run)"
+    assert result.stdout.splitlines()[0] == 'agent/data-analyst created in org "acme" (dry run)'
     assert run("get", "agents", "-A").stderr == "No resources found\n"
 
 
@@ -84,7 +84,7 @@ def test_stdin_repeated_files_and_recursive_directories(run: Run, tmp_path: Path
     deep = run("apply", "-R", "-f", str(tmp_path))
     assert deep.stdout == "agent/deep created\nagent/top unchanged\n"
     piped = run("apply", "-f", "-", "-f", str(EXAMPLES / "acme-analyst.yaml"), input=GOOD)
-    assert piped.stdout == "agent/good created\nagent/data-analyst created\n"
+    assert piped.stdout == 'agent/good created\nagent/data-analyst created in org "acme"\n'
 
 
 def test_output_name_yaml_and_json(run: Run) -> None:

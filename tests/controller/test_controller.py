@@ -129,7 +129,10 @@ def test_serve_restores_a_deleted_default_instance_and_stops_on_sigterm(data_dir
     try:
         wait_until((data_dir / "controller.lock").exists, what="the lock")
         done = stigmer("delete", "ai", "support-agent-default", data_dir=data_dir)
-        assert done.stdout == "agentinstance/support-agent-default deleted\n"
+        assert done.stdout == (
+            "agentinstance/support-agent-default deleted\n"
+            "agentinstance/support-agent-default recreated by agent/support-agent\n"
+        )
         wait_until(
             lambda: (
                 stigmer("get", "ai", "support-agent-default", data_dir=data_dir).returncode == 0

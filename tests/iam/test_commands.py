@@ -49,7 +49,7 @@ def test_the_os_user_owns_a_fresh_store_with_zero_setup(tmp_path: Path) -> None:
     manifest = agent_yaml(tmp_path / "bot.yaml", org="anywhere")
     done = run(data, "apply", "-f", str(manifest))  # no --user, no STIGMER_USER
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "agent/bot created\n"
+    assert done.stdout == 'agent/bot created in org "anywhere"\n'
     listed = run(data, "iam", "list")
     assert ("*", "admin", getpass.getuser(), "owner") in rows(listed.stdout)
     assert run(data, "--org", "anywhere", "get", "agents", "--show-secrets").returncode == 0

@@ -143,7 +143,9 @@ def test_reapplying_masked_output_keeps_the_secret_and_is_unchanged(
     masked.write_text(json.dumps(manifest))  # JSON is YAML
     assert MASK in masked.read_text()
     result = cli(world, OWNER, "apply", "-f", str(masked))
-    assert (result.exit_code, result.stdout) == (0, "agent/bot unchanged\n"), result.output
+    assert (result.exit_code, result.stdout) == (0, 'agent/bot unchanged in org "acme"\n'), (
+        result.output
+    )
     assert stored_secret(world) == SECRET
 
 
@@ -230,7 +232,8 @@ def count_events(data: Path) -> int:
 def test_the_change_feed_holds_no_secret(world: Path, tmp_path: Path) -> None:
     """Objects keep their secrets (file permissions guard them); events never have them."""
     rotated = agent_yaml(tmp_path / "bot.yaml", secret="sk-live-ROTATED-77")
-    assert cli(world, OWNER, "apply", "-f", str(rotated)).stdout == "agent/bot configured\n"
+    done = cli(world, OWNER, "apply", "-f", str(rotated))
+    assert done.stdout == 'agent/bot configured in org "acme"\n'
     assert cli(world, OWNER, *ORG, "delete", "agent", "bot").exit_code == 0
     assert count_events(world) >= 6  # two creates with instances, an update, a cascade delete
     for needle in (SECRET.encode(), b"ROTATED"):

@@ -54,7 +54,8 @@ def test_apply_records_owner_and_org_tuples_and_delete_removes_them(
 def test_a_reapply_by_another_editor_keeps_the_first_owner(data_dir: Path, tmp_path: Path) -> None:
     build_world(data_dir)
     edited = agent_yaml(tmp_path / "bot.yaml", instructions="Edited by eddie, an editor.")
-    assert cli(data_dir, "eddie", "apply", "-f", str(edited)).stdout == "agent/bot configured\n"
+    done = cli(data_dir, "eddie", "apply", "-f", str(edited))
+    assert done.stdout == 'agent/bot configured in org "acme"\n'
     owners = [t for t in object_tuples(data_dir) if "#owner@" in t]
     assert owners and all(t.endswith(f"@user:{OWNER}") for t in owners)
 

@@ -57,7 +57,7 @@ def test_a_kind_alone_lists_its_top_level_fields() -> None:
         assert "FIELD:" not in text
         assert "AgentInstance is a configured deployment of an agent." in text
         assert "  spec        <object AgentInstanceSpec> -required-" in text
-        assert "system-managed, refused in manifests: status" in text
+        assert "system-managed, ignored on apply: status" in text
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_every_field_of_the_schema_can_be_explained(kind: kinds.Kind) -> None:
             "its fields: description, iconUrl, instructions,",
         ),
         ("agent.spek", 'field "spek" does not exist in agent (did you mean "spec"?)'),
-        ("agent.status", 'field "status" of agent is system-managed: manifests cannot set it'),
+        ("agent.status", 'field "status" of agent is system-managed: apply ignores it'),
         ("agent.metadata.resourceVersion", 'field "resourceVersion" of agent.metadata is system'),
         (
             "agent.spec.instructions.length",

@@ -231,7 +231,7 @@ def test_a_deleted_default_instance_comes_back_on_reconcile(
 ) -> None:
     client.apply([new_agent("Bot")])
     old = stored_agent(lmdb_store, "bot").status.default_instance_id
-    client.delete("agentinstance", "bot-default")
+    lmdb_store.delete("agent_instance", old)  # behind the pipelines' back, as by a crash
     assert lmdb_store.count("agent_instance") == 0
     (result,) = client.reconcile("agent", "bot")
     assert result.outcome == "configured"
@@ -241,13 +241,13 @@ def test_a_deleted_default_instance_comes_back_on_reconcile(
     assert client.reconcile("agent", "bot")[0].outcome == "unchanged"
 
 
-def test_reapply_repairs_a_missing_default_instance_and_reports_unchanged(
+def test_reapply_repairs_a_missing_default_instance_and_reports_configured(
     client: Client, lmdb_store: Store
 ) -> None:
     client.apply([new_agent("Bot")])
-    client.delete("agentinstance", "bot-default")
+    lmdb_store.delete("agent_instance", stored_agent(lmdb_store, "bot").status.default_instance_id)
     (result,) = client.apply([new_agent("Bot")])
-    assert result.outcome == "unchanged"
+    assert result.outcome == "configured"  # it wrote: never "unchanged"
     assert_converged(lmdb_store)
 
 
