@@ -102,7 +102,11 @@ class StoreError(StigmerError):
 
 
 class NotFound(StoreError):
-    """No such object."""
+    """No such object. ``path`` names the manifest field that referred to it, if one did."""
+
+    def __init__(self, *args: object, path: str = "") -> None:
+        super().__init__(*args)
+        self.path = path
 
 
 class AlreadyExists(StoreError):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from stigmer.errors import StigmerError, UsageError
+from stigmer.errors import StepFailed, StigmerError, UsageError
 
 
 @dataclass
@@ -67,12 +69,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail_no_manifests(paths: list[str]) -> NoReturn:
+    """apply, diff and delete -f: input without a document is a mistake, never a success.
+
+    kubectl says "no objects passed to apply"; a directory whose YAML sits in
+    subdirectories (without -R), an empty or comment-only file and empty stdin
+    all end here.
+    """
+    named = ", ".join("stdin" if p == "-" else p for p in paths)
+    hint = " (-R reads subdirectories)" if any(Path(p).is_dir() for p in paths) else ""
+    fail(f"no manifests found in {named}{hint}")
+
+
 def _report(ctx: Any, error: BaseException) -> NoReturn:
     verbose = isinstance(ctx.find_root().obj, State) and ctx.find_root().obj.verbose
     if isinstance(error, StigmerError):
         if verbose and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
-        message = str(error)
+        cause = error.cause if isinstance(error, StepFailed) else error  # no step names
+        message = str(cause)
         fail(message, 2 if isinstance(error, UsageError) else 1)
     if isinstance(error, OSError):
         where = f": {error.filename}" if error.filename else ""
@@ -82,10 +97,23 @@ def _report(ctx: Any, error: BaseException) -> NoReturn:
     fail(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)")
 
 
+def _quiet_broken_pipe() -> NoReturn:
+    """Ends the command quietly when its reader has gone (``stigmer get | head -1``).
+
+    stdout is pointed at /dev/null first, so that flushing it at exit cannot
+    fail again; 141 is what a shell reports for a process ended by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise typer.Exit(141)
+
+
 class _Reporting:
     """Turns errors raised while invoking into one line on stderr, never a traceback.
 
-    click's own exits and usage errors pass through untouched.
+    click's own exits pass through untouched; its usage errors (an unknown
+    option, a bad value) become one ``error:`` line with exit code 2.
     """
 
     def invoke(self, ctx: Any) -> Any:
@@ -93,14 +121,45 @@ class _Reporting:
             return super().invoke(ctx)  # type: ignore[misc]
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except Exception as e:
             if type(e).__module__.startswith(("click", "typer")):
+                message = getattr(e, "format_message", None)
+                if getattr(e, "exit_code", None) == 2 and message:  # click's UsageError and kin
+                    fail(message(), 2)
                 raise
             _report(ctx, e)
 
 
 class Command(_Reporting, TyperCommand):
     """A command whose Stigmer errors become one line on stderr, never a traceback."""
+
+
+def _set_org(ctx: Any, _param: Any, value: str | None) -> str | None:
+    if value is not None:
+        state(ctx).org = value
+    return value
+
+
+class OrgCommand(Command):
+    """A command that acts in an org: it takes ``--org`` after its name too.
+
+    kubectl users put ``-n`` after the verb (``get agents --org acme``); this
+    option sets the same State.org as the global ``stigmer --org acme get``,
+    and wins over it. The client is made in the command's body, after parsing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            TyperOption(
+                param_decls=["--org"],
+                expose_value=False,
+                callback=_set_org,
+                help="The org to act in (default: the global --org, else local).",
+            )
+        )
 
 
 class Group(_Reporting, TyperGroup):
