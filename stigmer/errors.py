@@ -97,6 +97,14 @@ class StepFailed(StigmerError):
         super().__init__(f"{step}: {cause}")
 
 
+def user_message(error: BaseException) -> str:
+    """What a user is told about ``error``: a failed step's cause, never the step's name.
+
+    Step names (``ResolveAgentRef``) are for logs and conditions, not for messages.
+    """
+    return str(error.cause if isinstance(error, StepFailed) else error)
+
+
 class StoreError(StigmerError):
     """Anything that went wrong in a store backend."""
 

@@ -8,7 +8,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import fail, fail_no_manifests, state
-from stigmer.errors import Forbidden, InvalidResource, StepFailed
+from stigmer.errors import Forbidden, InvalidResource, StepFailed, user_message
 
 Files = Annotated[
     list[str],
@@ -32,7 +32,7 @@ def error_line(result: Any) -> str:
         return f"{where}{path}: {message}"
     if isinstance(cause, Forbidden):  # already a whole sentence
         return f"{where}{cause}"
-    return f"{where}{result.kind.singular}/{result.name}: {cause}"
+    return f"{where}{result.kind.singular}/{result.name}: {user_message(error)}"
 
 
 def _progress() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from stigmer.errors import StepFailed, StigmerError, UsageError
+from stigmer.errors import StigmerError, UsageError, user_message
 
 
 @dataclass
@@ -86,9 +86,7 @@ def _report(ctx: Any, error: BaseException) -> NoReturn:
     if isinstance(error, StigmerError):
         if verbose and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
-        cause = error.cause if isinstance(error, StepFailed) else error  # no step names
-        message = str(cause)
-        fail(message, 2 if isinstance(error, UsageError) else 1)
+        fail(user_message(error), 2 if isinstance(error, UsageError) else 1)
     if isinstance(error, OSError):
         where = f": {error.filename}" if error.filename else ""
         fail(f"{error.strerror or error}{where}")

@@ -96,19 +96,32 @@ def test_delete_all_with_nothing_to_delete_says_so(applied: Run) -> None:
     assert "data-analyst" in applied("get", "agents", "-A").stdout  # other orgs untouched
 
 
+ORPHAN = (
+    "apiVersion: agentic.stigmer.ai/v1\n"
+    "kind: AgentInstance\n"
+    "metadata:\n"
+    "  name: orphan\n"
+    "spec:\n"
+    "  agentId: nope\n"
+)
+
+
 def test_an_instance_of_a_missing_agent_points_at_spec_agent_id(run: Run, tmp_path: Path) -> None:
     f = tmp_path / "orphan.yaml"
-    f.write_text(
-        "apiVersion: agentic.stigmer.ai/v1\n"
-        "kind: AgentInstance\n"
-        "metadata:\n"
-        "  name: orphan\n"
-        "spec:\n"
-        "  agentId: nope\n"
-    )
+    f.write_text(ORPHAN)
     result = run("apply", "-f", str(f))
     assert result.exit_code == 1
     assert result.stderr == f'{f}:6:3: spec.agentId: agent "nope" not found in org "local"\n'
+
+
+def test_no_step_names_reach_the_user(run: Run, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "orphan.yaml").write_text(ORPHAN)
+    synced = run("sync", str(tree))
+    assert synced.stderr == 'orphan.yaml:6:3: spec.agentId: agent "nope" not found in org "local"\n'
+    status = run("sync", "status", str(tree)).stdout
+    assert 'agent "nope" not found in org "local"' in status and "ResolveAgentRef" not in status
 
 
 def test_diff_forbidden_names_the_object(applied: Run) -> None:
