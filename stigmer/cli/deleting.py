@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from stigmer.cli import printers
 from stigmer.cli.state import fail_no_manifests, state
 from stigmer.errors import NotFound, UsageError
 
@@ -79,7 +80,7 @@ def _delete_all(client: Any, wanted: list[Any], *, all_orgs: bool) -> None:
             typer.echo(f"{result.kind.singular}/{result.name} deleted")
             deleted = True
     if not deleted:
-        typer.echo("No resources found" + ("" if all_orgs else f" in org {client.org}"), err=True)
+        typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
 
 
 def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:

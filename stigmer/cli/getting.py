@@ -49,22 +49,15 @@ def get(
     client = state(ctx).client()
     revision = client.store.revision()
     found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
-    show_org = all_orgs or any(org for t in wanted for org, _ in t.names)
-    table = output in ("table", "wide")
-    if watch and table:
+    widths: list[int] = []
+    if watch and output in ("table", "wide"):  # the header even when empty: rows will come
         widths = printers.watch_widths(wanted[0].kind, found[0][1], wide=output == "wide")
         _print_watched(wanted[0].kind, found[0][1], widths, wide=output == "wide")
     else:
-        widths = []
+        show_org = all_orgs or any(org for t in wanted for org, _ in t.names)
         _print(found, output, single=named == 1, show_org=show_org)
-    if (
-        not (watch and table)
-        and not any(objs for _, objs in found)
-        and not missing
-        and output not in ("yaml", "json")
-    ):
-        where = "" if all_orgs else f" in org {client.org}"
-        typer.echo(f"No resources found{where}", err=True)
+        if not missing and not any(objs for _, objs in found) and output not in ("yaml", "json"):
+            typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
     if watch:

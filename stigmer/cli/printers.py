@@ -47,6 +47,11 @@ def name_of(obj: Resource, *, org: bool = False) -> str:
     )
 
 
+def nothing_found(org: str | None) -> str:
+    """What an empty listing says on stderr, naming the org (None: every org), as kubectl."""
+    return "No resources found" + (f" in org {org}" if org is not None else "")
+
+
 def age(obj: Resource, now: float | None = None) -> str:
     """How long ago the object was created: 42s, 5m, 3h, 12d."""
     created = obj.status.audit.spec_audit.created_at
