@@ -100,6 +100,7 @@ def build(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        epilog=epilog(""),
     )
     app.callback()(main)
     for name, (module, attr) in COMMANDS.items():

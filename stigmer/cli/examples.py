@@ -7,6 +7,11 @@ entry is two or three commands, each after a comment saying what it does.
 from __future__ import annotations
 
 EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "": (
+        ("Apply the examples", "stigmer apply -f manifests/examples/"),
+        ("List what was made, in every org", "stigmer get ag,ai -A"),
+        ("Keep a directory and the store in step", "stigmer sync manifests/ --watch --prune"),
+    ),
     "apply": (
         ("Apply every manifest in a directory tree", "stigmer apply -f manifests/ -R"),
         ("Restore a backup made with get -o yaml", "stigmer apply -f backup.yaml"),
@@ -128,6 +133,6 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def epilog(path: str) -> str:
-    """The help's closing ``Examples:`` section for the command at ``path``."""
+    """The help's closing ``Examples:`` section for the command at ``path`` ("": stigmer)."""
     blocks = [f"# {what}\n{command}" for what, command in EXAMPLES[path]]
     return "Examples:\n\n" + "\n\n".join(blocks)

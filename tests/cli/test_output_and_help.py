@@ -100,7 +100,7 @@ def test_sync_help_shows_what_users_type(run: Run) -> None:
 
 def _command_paths() -> list[tuple[str, ...]]:
     """Every command and group of the CLI, as the words that name it."""
-    paths: list[tuple[str, ...]] = []
+    paths: list[tuple[str, ...]] = [()]
     root = build()
     import typer.main
 
@@ -113,7 +113,7 @@ def _command_paths() -> list[tuple[str, ...]]:
     return paths
 
 
-@pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "stigmer")
 def test_every_help_ends_with_examples(run: Run, path: tuple[str, ...]) -> None:
     text = run(*path, "--help").stdout
     tail = text[text.rindex("Examples:") :]
