@@ -107,12 +107,29 @@ def _quiet_broken_pipe() -> NoReturn:
     raise typer.Exit(141)
 
 
-class _Reporting:
-    """Turns errors raised while invoking into one line on stderr, never a traceback.
+def _usage_error(error: Exception) -> None:
+    """click's usage errors (an unknown option, a bad value) as one ``error:`` line, exit 2.
 
-    click's own exits pass through untouched; its usage errors (an unknown
-    option, a bad value) become one ``error:`` line with exit code 2.
+    typer vendors click without exporting UsageError: it is known by its exit code.
     """
+    message = getattr(error, "format_message", None)
+    clicks = type(error).__module__.startswith(("click", "typer"))
+    if clicks and message and getattr(error, "exit_code", None) == 2:
+        fail(message(), 2)
+
+
+class _Reporting:
+    """Turns errors raised while parsing or invoking into one line on stderr.
+
+    click's own exits pass through untouched; nothing prints a traceback.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return list(super().parse_args(ctx, args))  # type: ignore[misc]
+        except Exception as e:
+            _usage_error(e)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -122,10 +139,8 @@ class _Reporting:
         except BrokenPipeError:
             _quiet_broken_pipe()
         except Exception as e:
+            _usage_error(e)
             if type(e).__module__.startswith(("click", "typer")):
-                message = getattr(e, "format_message", None)
-                if getattr(e, "exit_code", None) == 2 and message:  # click's UsageError and kin
-                    fail(message(), 2)
                 raise
             _report(ctx, e)
 

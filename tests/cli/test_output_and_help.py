@@ -23,6 +23,8 @@ from tests.processes import ROOT, env_for, read_line, start, stigmer, wait_until
             "error: --health-port must be a port from 0 to 65535, not 99999\n",
         ),
         (("get", "agents", "--bogus"), "error: No such option: --bogus"),
+        (("--bogus", "get", "agents"), "error: No such option: --bogus"),
+        (("frobnicate",), "error: No such command 'frobnicate'."),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(run: Run, args: tuple[str, ...], message: str) -> None:
