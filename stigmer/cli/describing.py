@@ -24,7 +24,7 @@ class Lines:
         width = max((len(k) + 2 * i for i, k, _ in self.items), default=0) + 2
         out = []
         for indent, key, value in self.items:
-            label = " " * (2 * indent) + (f"{key}:" if key else "")  # no key: a continuation
+            label = " " * (2 * indent) + (f"{key}:" if key else "")
             out.append(f"{label.ljust(width + 1)}{value}".rstrip() if value else label)
         return "\n".join(out) + "\n"
 
@@ -68,8 +68,8 @@ def _excerpt(lines: Lines, key: str, text: str, hint: str) -> None:
     cut = len(all_lines) > EXCERPT_LINES or any(len(s) > EXCERPT_WIDTH for s in all_lines)
     if cut:
         more = len(all_lines) - len(shown)
-        shown.append(f"({more} more lines; " if more else "(")
-        shown[-1] += f"see the whole text with {hint})"
+        counted = f"{more} more lines; " if more else ""
+        shown.append(f"({counted}see the whole text with {hint})")
     lines.add(key, shown[0], 1)
     for line in shown[1:]:
         lines.add("", line, 1)
