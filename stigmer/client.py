@@ -55,8 +55,12 @@ def resolve_kind(kind: Kind | str) -> Kind:
         return kind
     found = kinds.by_cli_name(kind) or kinds.by_name(kind)
     if found is None:
-        names = ", ".join(kinds.cli_names())
-        raise UsageError(f'unknown kind "{kind}" (expected one of: {names})')
+        import difflib
+
+        close = difflib.get_close_matches(kind.lower(), kinds.cli_names(), n=1)
+        hint = f'did you mean "{close[0]}"?' if close else "expected one of: "
+        hint += "" if close else ", ".join(kinds.cli_names())
+        raise UsageError(f'unknown kind "{kind}" ({hint})')
     return found
 
 
@@ -413,7 +417,7 @@ class Client:
         self._authorize_read(verb, k, self._org(org))
         obj = self._find(k, name, org=org)
         if obj is None:
-            raise NotFound(f'{k.singular} "{name}" not found')
+            raise NotFound(f'{k.singular} "{name}" not found in org "{self._org(org)}"')
         if obj.metadata.org != self._org(org):  # found by id in another org: that org decides
             self._authorize_read(verb, k, obj.metadata.org)
         return self._reveal([obj], show_secrets)[0]
@@ -493,9 +497,8 @@ class Client:
         kind, obj = request.kind, request.desired
         assert obj is not None
         if isinstance(outcome, StigmerError):
-            return Diff(
-                kind, obj.metadata.slug, obj.metadata.org, "", "", "", error=_cause(outcome)
-            )
+            name = obj.metadata.slug or naming.slugify(obj.metadata.name)  # failed before Slug
+            return Diff(kind, name, obj.metadata.org, "", "", "", error=_cause(outcome))
         live, new = outcome.live, outcome.new
         # Secret values are unknown to whoever may not see them: no marker, so a right
         # and a wrong guess give the same diff (otherwise diff would check guesses).

@@ -97,12 +97,24 @@ class StepFailed(StigmerError):
         super().__init__(f"{step}: {cause}")
 
 
+def user_message(error: BaseException) -> str:
+    """What a user is told about ``error``: a failed step's cause, never the step's name.
+
+    Step names (``ResolveAgentRef``) are for logs and conditions, not for messages.
+    """
+    return str(error.cause if isinstance(error, StepFailed) else error)
+
+
 class StoreError(StigmerError):
     """Anything that went wrong in a store backend."""
 
 
 class NotFound(StoreError):
-    """No such object."""
+    """No such object. ``path`` names the manifest field that referred to it, if one did."""
+
+    def __init__(self, *args: object, path: str = "") -> None:
+        super().__init__(*args)
+        self.path = path
 
 
 class AlreadyExists(StoreError):

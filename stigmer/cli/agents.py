@@ -6,14 +6,19 @@ from typing import Annotated
 import typer
 
 from stigmer.cli import printers
-from stigmer.cli.state import Command, Group, state
+from stigmer.cli.examples import epilog
+from stigmer.cli.state import Group, OrgCommand, state
 
 app = typer.Typer(
-    cls=Group, help="Imperative shortcuts for agents.", no_args_is_help=True, add_completion=False
+    cls=Group,
+    help="Imperative shortcuts for agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    epilog=epilog("agent"),
 )
 
 
-@app.command("create", cls=Command)
+@app.command("create", cls=OrgCommand, epilog=epilog("agent create"))
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The agent's name; its slug derives from it.")],
@@ -34,19 +39,25 @@ def create(
     typer.echo(f"agent/{result.name} created")
 
 
-@app.command("list", cls=Command)
-def list_(ctx: typer.Context) -> None:
+@app.command("list", cls=OrgCommand, epilog=epilog("agent list"))
+def list_(
+    ctx: typer.Context,
+    all_orgs: Annotated[
+        bool, typer.Option("-A", "--all-orgs", help="List across every org you may view.")
+    ] = False,
+) -> None:
     """List the agents of the org."""
     from stigmer.api.kinds import AGENT
 
-    objs = sorted(state(ctx).client().list(AGENT), key=lambda o: o.metadata.slug)
+    objs = state(ctx).client().list(AGENT, all_orgs=all_orgs)
+    objs.sort(key=lambda o: (o.metadata.org, o.metadata.slug))
     if not objs:
         typer.echo("No resources found", err=True)
         return
     typer.echo(printers.render(AGENT, objs, "table"), nl=False)
 
 
-@app.command("get", cls=Command)
+@app.command("get", cls=OrgCommand, epilog=epilog("agent get"))
 def get(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Name (slug) or id.")],
@@ -61,7 +72,7 @@ def get(
     typer.echo(printers.render(AGENT, [obj], output, single=True), nl=False)
 
 
-@app.command("delete", cls=Command)
+@app.command("delete", cls=OrgCommand, epilog=epilog("agent delete"))
 def delete(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="Name (slug) or id.")]
 ) -> None:
@@ -72,7 +83,7 @@ def delete(
     typer.echo(f"agent/{name} deleted")
 
 
-@app.command("delete-all", cls=Command)
+@app.command("delete-all", cls=OrgCommand, epilog=epilog("agent delete-all"))
 def delete_all(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,

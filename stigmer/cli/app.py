@@ -19,7 +19,8 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
-from stigmer.cli.state import Command, Group, State, setup_logging
+from stigmer.cli.examples import epilog
+from stigmer.cli.state import Command, Group, OrgCommand, State, setup_logging
 
 # Command name -> (module, function); group name -> (module, typer app).
 COMMANDS = {
@@ -39,6 +40,8 @@ GROUPS = {
     "iam": ("stigmer.cli.iam", "app"),
     "sync": ("stigmer.cli.serving", "sync_app"),
 }
+# The commands that act in one org take --org after their name too.
+ORG_SCOPED = {"apply", "get", "describe", "delete", "diff"}
 # Global options that take a value, to find the command word after them.
 _VALUED = {"--data-dir", "--store", "--org", "--user"}
 
@@ -99,11 +102,14 @@ def build(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        epilog=epilog(""),
     )
     app.callback()(main)
     for name, (module, attr) in COMMANDS.items():
         if only in (None, name):
-            app.command(name, cls=Command)(getattr(importlib.import_module(module), attr))
+            cls = OrgCommand if name in ORG_SCOPED else Command
+            command = app.command(name, cls=cls, epilog=epilog(name))
+            command(getattr(importlib.import_module(module), attr))
     for name, (module, attr) in GROUPS.items():
         if only in (None, name):
             app.add_typer(getattr(importlib.import_module(module), attr), name=name)

@@ -8,8 +8,8 @@ import typer
 
 from stigmer.api.naming import DEFAULT_ORG
 from stigmer.cli import printers
-from stigmer.cli.state import fail, state
-from stigmer.errors import Conflict, Forbidden, InvalidResource, StepFailed
+from stigmer.cli.state import fail, fail_no_manifests, state
+from stigmer.errors import Conflict, Forbidden, InvalidResource, StepFailed, user_message
 
 Files = Annotated[
     list[str],
@@ -20,15 +20,20 @@ PROGRESS_THRESHOLD = 500
 
 
 def error_line(result: Any) -> str:
-    """FILE:LINE:COL: path: message, or FILE:LINE:COL: kind/name: step: message."""
+    """FILE:LINE:COL: path: message, or FILE:LINE:COL: kind/name: message.
+
+    The pipeline step that failed is for logs (-v), not for users: never named.
+    """
     error = result.error
     cause = error.cause if isinstance(error, StepFailed) else error
     where = f"{result.source}: " if result.source else ""
-    if isinstance(cause, InvalidResource | Conflict) and cause.path:
-        return f"{where}{cause.path}: {cause.message}"
-    if isinstance(cause, Forbidden):  # already a whole sentence: no step needed
+    path = getattr(cause, "path", "")
+    if path:  # located at the field by the runner
+        message = cause.message if isinstance(cause, InvalidResource | Conflict) else str(cause)
+        return f"{where}{path}: {message}"
+    if isinstance(cause, Forbidden):  # already a whole sentence
         return f"{where}{cause}"
-    return f"{where}{result.kind.singular}/{result.name}: {error}"
+    return f"{where}{result.kind.singular}/{result.name}: {user_message(error)}"
 
 
 def in_org(org: str) -> str:
@@ -98,6 +103,8 @@ def apply(
         )
     finally:
         stop()
+    if not report.results and not report.problems:
+        fail_no_manifests(filename)
     suffix = " (dry run)" if dry_run else ""
     _print_report(report, output, suffix)
     _warn_synced(client, report.results)
@@ -154,6 +161,8 @@ def diff(ctx: typer.Context, *, filename: Files, recursive: Recursive = False) -
     st = state(ctx)
     client = st.client()
     parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)
+    if not parsed.manifests and not parsed.problems:
+        fail_no_manifests(filename)
     for problem in parsed.problems:
         typer.echo(str(problem), err=True)
     diffs = client.diff(parsed.manifests)

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 import typer
 
-from stigmer.cli.state import state
+from stigmer.cli import printers
+from stigmer.cli.state import fail_no_manifests, state
 from stigmer.errors import NotFound, UsageError
 
 
@@ -13,9 +14,12 @@ def delete(
     ctx: typer.Context,
     *,
     kind: Annotated[
-        str | None, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")
+        str | None,
+        typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai, or TYPE/NAME."),
     ] = None,
-    names: Annotated[list[str] | None, typer.Argument(help="Names (slugs) or ids.")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names (slugs) or ids, or more TYPE/NAMEs.")
+    ] = None,
     filename: Annotated[
         list[str] | None,
         typer.Option("-f", "--filename", help="Delete what these manifests declare."),
@@ -26,29 +30,31 @@ def delete(
     all_: Annotated[
         bool, typer.Option("--all", help="Delete every object of the kind in the org.")
     ] = False,
+    all_orgs: Annotated[
+        bool, typer.Option("-A", "--all-orgs", help="With --all: in every org you may list.")
+    ] = False,
     ignore_not_found: Annotated[
         bool, typer.Option("--ignore-not-found", help="A missing object is not an error.")
     ] = False,
 ) -> None:
     """Delete objects and what they own (an agent's instances)."""
     from stigmer.api import kinds
-    from stigmer.client import resolve_kind
+    from stigmer.cli import targets as parsing
 
     client = state(ctx).client()
     targets: list[tuple[str, str, str]] = []  # (kind, org, name)
     if filename:
         targets += _declared(client, filename, recursive)
     elif kind is None:
-        raise UsageError("say what to delete: KIND NAME..., KIND --all, or -f PATH")
+        raise UsageError("say what to delete: KIND NAME..., TYPE/NAME..., KIND --all, or -f PATH")
     elif all_:
-        for result in client.delete_all(kind):
-            _print_deleted(result.kind.singular, result.name, result.recreated)
+        _delete_all(client, parsing.parse(kind, names or []), all_orgs=all_orgs)
         return
-    elif not names:
-        raise UsageError(f"name the {kind} to delete, or use --all")
     else:
-        k = resolve_kind(kind)
-        targets += [(k.key, client.org, name) for name in names]
+        wanted = parsing.parse(kind, names or [])
+        if not any(t.names for t in wanted):
+            raise UsageError(f"name the {kind} to delete, or use --all")
+        targets += [(t.kind.key, org or client.org, n) for t in wanted for org, n in t.names]
     failed = False
     gone: set[tuple[str, str, str]] = set()  # what this command deleted, cascades included
     for key, org, name in targets:
@@ -60,7 +66,7 @@ def delete(
             result = client.delete_result(k, name, org=org)
         except NotFound:
             if not ignore_not_found:
-                typer.echo(f'error: {k.singular} "{name}" not found', err=True)
+                typer.echo(f'error: {k.singular} "{name}" not found in org "{org}"', err=True)
                 failed = True
             continue
         gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
@@ -78,6 +84,19 @@ def _print_deleted(kind: str, name: str, recreated: list[Any]) -> None:
         typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
 
 
+def _delete_all(client: Any, wanted: list[Any], *, all_orgs: bool) -> None:
+    """``delete KIND --all``: says so when there was nothing to delete, as kubectl does."""
+    if any(t.names for t in wanted):
+        raise UsageError("--all deletes every object of a kind: give no names")
+    deleted = False
+    for target in wanted:
+        for result in client.delete_all(target.kind, all_orgs=all_orgs):
+            _print_deleted(result.kind.singular, result.name, result.recreated)
+            deleted = True
+    if not deleted:
+        typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
+
+
 def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
     from stigmer.manifests import reading
 
@@ -86,4 +105,6 @@ def _declared(client: object, filename: list[str], recursive: bool) -> list[tupl
         typer.echo(str(problem), err=True)
     if parsed.problems:
         raise typer.Exit(1)
+    if not parsed.manifests:
+        fail_no_manifests(filename)
     return [reading.identity(m, client.org) for m in parsed.manifests]  # type: ignore[attr-defined]

@@ -55,12 +55,32 @@ def _metadata(lines: Lines, obj: Resource) -> None:
     lines.add("Updated", f"{_when(audit.updated_at)} by {audit.updated_by.id or NONE}")
 
 
+# Long text is cut to this many lines of this many characters; -o yaml has it whole.
+EXCERPT_LINES = 3
+EXCERPT_WIDTH = 100
+
+
+def _excerpt(lines: Lines, key: str, text: str, hint: str) -> None:
+    """``text`` under ``key``, cut to a few lines with a pointer to the whole of it."""
+    all_lines = text.strip().splitlines() or [NONE]
+    shown = [s if len(s) <= EXCERPT_WIDTH else s[: EXCERPT_WIDTH - 3] + "..." for s in all_lines]
+    shown = shown[:EXCERPT_LINES]
+    cut = len(all_lines) > EXCERPT_LINES or any(len(s) > EXCERPT_WIDTH for s in all_lines)
+    if cut:
+        more = len(all_lines) - len(shown)
+        counted = f"{more} more lines; " if more else ""
+        shown.append(f"({counted}see the whole text with {hint})")
+    lines.add(key, shown[0], 1)
+    for line in shown[1:]:
+        lines.add("", line, 1)
+
+
 def _agent_spec(lines: Lines, agent: Agent) -> None:
     spec = agent.spec
+    hint = f"stigmer get agent {agent.metadata.slug} --org {agent.metadata.org} -o yaml"
     lines.add("Spec")
-    lines.add("Description", spec.description or NONE, 1)
-    first = spec.instructions.strip().splitlines()[0] if spec.instructions.strip() else NONE
-    lines.add("Instructions", first + (" ..." if "\n" in spec.instructions.strip() else ""), 1)
+    _excerpt(lines, "Description", spec.description, hint)
+    _excerpt(lines, "Instructions", spec.instructions, hint)
     servers = [f"{s.name} ({s.WhichOneof('server_type')})" for s in spec.mcp_servers]
     lines.add("MCP Servers", ", ".join(servers) or NONE, 1)
     lines.add("Sub-agents", ", ".join(s.name for s in spec.sub_agents) or NONE, 1)
@@ -125,7 +145,8 @@ def describe_text(client: Any, obj: Resource) -> str:
     else:
         lines.add("Spec")
         lines.add("Agent ID", obj.spec.agent_id, 1)
-        lines.add("Description", obj.spec.description or NONE, 1)
+        hint = f"stigmer get ai {obj.metadata.slug} --org {obj.metadata.org} -o yaml"
+        _excerpt(lines, "Description", obj.spec.description, hint)
         lines.add("Status")
     lines.add("Observed Generation", obj.status.observed_generation, 1)
     return lines.text() + _conditions(obj) + _relatives(client, obj) + _events(client, obj)

@@ -6,7 +6,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import state
-from stigmer.errors import NotFound
+from stigmer.errors import NotFound, UsageError
 
 Kind = Annotated[str, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")]
 ShowSecrets = Annotated[
@@ -18,7 +18,9 @@ def get(
     ctx: typer.Context,
     *,
     kind: Kind,
-    names: Annotated[list[str] | None, typer.Argument(help="Names (slugs) or ids.")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names (slugs) or ids; ORG/NAME for another org.")
+    ] = None,
     output: Annotated[
         str, typer.Option("-o", "--output", help="table, wide, yaml, json or name.")
     ] = "table",
@@ -33,39 +35,88 @@ def get(
     ] = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
-    """List objects of a kind, or get some by name."""
-    from stigmer.client import resolve_kind
+    """List objects of some kinds, or get some by name (KIND NAME... or TYPE/NAME...)."""
+    from stigmer.cli import targets
 
     if output not in printers.FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
+    wanted = targets.parse(kind, names or [])
+    named = sum(len(t.names) for t in wanted)
+    if named and all_orgs:  # kubectl refuses the same with -A
+        raise UsageError("a resource cannot be retrieved by name across all orgs")
+    if watch and len(wanted) > 1:
+        raise UsageError("watch one kind at a time")
     client = state(ctx).client()
-    k = resolve_kind(kind)
     revision = client.store.revision()
-    missing: list[str] = []
-    if names:
-        objs = []
-        for name in names:
-            try:
-                objs.append(client.get(k, name, show_secrets=show_secrets))
-            except NotFound as e:
-                missing.append(str(e))
+    found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
+    widths: list[int] = []
+    if watch and output in ("table", "wide"):  # the header even when empty: rows will come
+        widths = printers.watch_widths(wanted[0].kind, found[0][1], wide=output == "wide")
+        _print_watched(wanted[0].kind, found[0][1], widths, wide=output == "wide")
     else:
-        objs = client.list(k, all_orgs=all_orgs, selector=selector, show_secrets=show_secrets)
-        objs.sort(key=lambda o: (o.metadata.org, o.metadata.slug))
-    if objs or output in ("yaml", "json"):
-        typer.echo(printers.render(k, objs, output, single=len(names or []) == 1), nl=False)
-    elif not missing:
-        typer.echo("No resources found", err=True)
+        show_org = all_orgs or any(org for t in wanted for org, _ in t.names)
+        _print(found, output, single=named == 1, show_org=show_org)
+        if not missing and not any(objs for _, objs in found) and output not in ("yaml", "json"):
+            typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
     if watch:
-        _follow(client, k, output, revision, all_orgs=all_orgs)
+        _follow(client, wanted[0].kind, output, revision, all_orgs=all_orgs, widths=widths)
     if missing:
         raise typer.Exit(1)
 
 
-def _follow(client: Any, kind: Any, output: str, revision: int, *, all_orgs: bool) -> None:
-    """Prints each change from the change feed as it happens, until Ctrl-C."""
+def _read(
+    client: Any, wanted: list[Any], selector: str | None, *, all_orgs: bool, show_secrets: bool
+) -> tuple[list[tuple[Any, list[Any]]], list[str]]:
+    """Each kind with its objects (by name, or listed), and the not-found messages."""
+    found: list[tuple[Any, list[Any]]] = []
+    missing: list[str] = []
+    for target in wanted:
+        objs = []
+        for org, name in target.names:
+            try:
+                objs.append(client.get(target.kind, name, org=org, show_secrets=show_secrets))
+            except NotFound as e:
+                missing.append(str(e))
+        if not target.names:
+            objs = client.list(
+                target.kind, all_orgs=all_orgs, selector=selector, show_secrets=show_secrets
+            )
+            objs.sort(key=lambda o: (o.metadata.org, o.metadata.slug))
+        found.append((target.kind, objs))
+    return found, missing
+
+
+def _print(
+    found: list[tuple[Any, list[Any]]], output: str, *, single: bool, show_org: bool
+) -> None:
+    """yaml and json: one document (a List unless one object was named); tables per kind."""
+    every = [o for _, objs in found for o in objs]
+    if output in ("yaml", "json"):
+        typer.echo(printers.render(found[0][0], every, output, single=single), nl=False)
+    elif output == "name":
+        typer.echo("".join(f"{printers.name_of(o, org=show_org)}\n" for o in every), nl=False)
+    else:
+        tables = [printers.render(k, objs, output) for k, objs in found if objs]
+        typer.echo("\n".join(tables), nl=False)
+
+
+def _print_watched(kind: Any, objs: list[Any], widths: list[int], *, wide: bool) -> None:
+    """The listing before ``get -w``'s changes: the header names the EVENT column too."""
+    lines = [printers.watch_header(kind, widths, wide=wide)]
+    lines += [printers.watch_row(kind, o, "", widths, wide=wide) for o in objs]
+    typer.echo("\n".join(lines))
+
+
+def _follow(
+    client: Any, kind: Any, output: str, revision: int, *, all_orgs: bool, widths: list[int]
+) -> None:
+    """Prints each change from the change feed as it happens, until Ctrl-C.
+
+    Table rows keep the columns of the listing printed before them, and say
+    what happened in its EVENT column.
+    """
     try:
         for change in client.watch(kind, since=revision, org=None if all_orgs else client.org):
             obj = change.object
@@ -73,11 +124,10 @@ def _follow(client: Any, kind: Any, output: str, revision: int, *, all_orgs: boo
                 typer.echo("---" if output == "yaml" else "", nl=output == "yaml")
                 typer.echo(printers.render(kind, [obj], output, single=True), nl=False)
             elif output == "name":
-                typer.echo(printers.name_of(obj))
+                typer.echo(printers.name_of(obj, org=all_orgs))
             else:
                 etype = printers.event_type(change.event)
-                line = printers.render_table(kind, [obj], wide=output == "wide", header=False)
-                typer.echo(f"{line.rstrip()}   {etype}")
+                typer.echo(printers.watch_row(kind, obj, etype, widths, wide=output == "wide"))
     except KeyboardInterrupt:
         return
 
@@ -86,14 +136,19 @@ def describe(
     ctx: typer.Context,
     *,
     kind: Kind,
-    name: Annotated[str, typer.Argument(help="Name (slug) or id.")],
+    name: Annotated[
+        str | None, typer.Argument(help="Name (slug) or id; none with TYPE/NAME.")
+    ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Show an object in detail: fields, conditions, instances and recent events."""
+    from stigmer.cli import targets
     from stigmer.cli.describing import describe_text
-    from stigmer.client import resolve_kind
 
+    wanted = targets.parse(kind, [name] if name else [])
+    if len(wanted) != 1 or len(wanted[0].names) != 1:
+        raise UsageError("describe one object: KIND NAME or TYPE/NAME")
     client = state(ctx).client()
-    k = resolve_kind(kind)
-    obj = client.get(k, name, show_secrets=show_secrets, verb="describe")
+    org, slug = wanted[0].names[0]
+    obj = client.get(wanted[0].kind, slug, org=org, show_secrets=show_secrets, verb="describe")
     typer.echo(describe_text(client, obj), nl=False)

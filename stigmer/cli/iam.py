@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
+from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
 
 app = typer.Typer(
@@ -11,6 +12,7 @@ app = typer.Typer(
     help="Roles: who may do what in which org (viewer, editor, admin).",
     no_args_is_help=True,
     add_completion=False,
+    epilog=epilog("iam"),
 )
 
 User = Annotated[str, typer.Argument(help="The user the role is about.")]
@@ -31,7 +33,7 @@ def _org(client: Any, org: str | None) -> str:
     return iam.check_org(org or client.org)
 
 
-@app.command("grant", cls=Command)
+@app.command("grant", cls=Command, epilog=epilog("iam grant"))
 def grant(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     """Give USER ROLE in an org (admins of the org only)."""
     from stigmer import iam
@@ -44,7 +46,7 @@ def grant(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     typer.echo(f'user "{user}" is {"now" if added else "already"} {role} in {_scope(where)}')
 
 
-@app.command("revoke", cls=Command)
+@app.command("revoke", cls=Command, epilog=epilog("iam revoke"))
 def revoke(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     """Take ROLE in an org from USER (admins of the org only)."""
     from stigmer import iam
@@ -57,7 +59,7 @@ def revoke(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     typer.echo(f'user "{user}" is no longer {role} in {_scope(where)}')
 
 
-@app.command("list", cls=Command)
+@app.command("list", cls=Command, epilog=epilog("iam list"))
 def list_(
     ctx: typer.Context,
     org: Org = None,
@@ -95,7 +97,7 @@ def list_(
         typer.echo("   ".join([*cells, r[3]]))
 
 
-@app.command("check", cls=Command)
+@app.command("check", cls=Command, epilog=epilog("iam check"))
 def check(
     ctx: typer.Context,
     user: User,

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
 
 if TYPE_CHECKING:
@@ -15,10 +16,11 @@ app = typer.Typer(
     help="Import an upstream Stigmer database; copy, back up and restore stores.",
     no_args_is_help=True,
     add_completion=False,
+    epilog=epilog("migrate"),
 )
 
 
-@app.command("from-sqlite", cls=Command)
+@app.command("from-sqlite", cls=Command, epilog=epilog("migrate from-sqlite"))
 def from_sqlite(
     ctx: typer.Context,
     path: Annotated[
@@ -81,7 +83,7 @@ def _summary(report: "Report") -> str:
     return f"{counts}; {', '.join(flags)}"
 
 
-@app.command("copy", cls=Command)
+@app.command("copy", cls=Command, epilog=epilog("migrate copy"))
 def copy(
     ctx: typer.Context,
     to: Annotated[

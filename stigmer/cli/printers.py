@@ -49,8 +49,19 @@ def render_json(objs: Sequence[Resource], *, single: bool) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def name_of(obj: Resource) -> str:
-    return f"{kinds.of(obj).singular}/{obj.metadata.slug}"
+def name_of(obj: Resource, *, org: bool = False) -> str:
+    """TYPE/NAME, or TYPE/ORG/NAME when the org must be said (listing every org)."""
+    md = obj.metadata
+    return (
+        f"{kinds.of(obj).singular}/{md.org}/{md.slug}"
+        if org
+        else f"{kinds.of(obj).singular}/{md.slug}"
+    )
+
+
+def nothing_found(org: str | None) -> str:
+    """What an empty listing says on stderr, naming the org (None: every org), as kubectl."""
+    return "No resources found" + (f" in org {org}" if org is not None else "")
 
 
 def age(obj: Resource, now: float | None = None) -> str:
@@ -109,6 +120,35 @@ def render_table(kind: Kind, objs: Sequence[Resource], *, wide: bool, header: bo
     now = time.time()
     rows = [row(kind, o, wide=wide, now=now) for o in objs]
     return table(([headers(kind, wide=wide)] if header else []) + rows)
+
+
+# Watched rows come one at a time: their columns are at least this wide, so that
+# most later rows line up with the header printed before them.
+_WATCH_FLOORS = {"NAME": 24, "ORG": 12, "AGENT": 24, "DEFAULT-INSTANCE": 32}
+
+
+def watch_widths(kind: Kind, objs: Sequence[Resource], *, wide: bool) -> list[int]:
+    """Column widths for ``get -w``: the listing's, or the floors if wider."""
+    now = time.time()
+    rows = [headers(kind, wide=wide)] + [row(kind, o, wide=wide, now=now) for o in objs]
+    return [
+        max(_WATCH_FLOORS.get(rows[0][i], 0), *(len(r[i]) for r in rows))
+        for i in range(len(rows[0]))
+    ]
+
+
+def _watch_line(cells: Sequence[str], widths: Sequence[int], event: str) -> str:
+    return "   ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + "   " + event
+
+
+def watch_header(kind: Kind, widths: Sequence[int], *, wide: bool) -> str:
+    return _watch_line(headers(kind, wide=wide), widths, "EVENT")
+
+
+def watch_row(kind: Kind, obj: Resource, event: str, widths: Sequence[int], *, wide: bool) -> str:
+    """One row of ``get -w``: the object's cells, then what happened (empty when listed)."""
+    cells = row(kind, obj, wide=wide, now=time.time())
+    return _watch_line(cells, widths, event).rstrip()
 
 
 def render(kind: Kind, objs: Sequence[Resource], output: str, *, single: bool = False) -> str:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from stigmer.cli.state import Command, Group, fail, state
+from stigmer.cli.examples import epilog
+from stigmer.cli.state import Group, OrgCommand, fail, state
 
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
@@ -31,9 +32,13 @@ def _print_report(report: Any) -> None:
             typer.echo(f"{r.kind.singular}/{r.name} pruned")
 
 
-def _syncer(ctx: typer.Context, directory: str, prune: bool) -> Any:
+def _syncer(ctx: typer.Context, directory: str, prune: bool, *, watch: bool = False) -> Any:
+    from pathlib import Path
+
     from stigmer.gitops.syncing import Syncer
 
+    if watch and not Path(directory).is_dir():  # the watcher would say only "No path was found"
+        fail(f"sync: {directory} is missing or not a directory; nothing to watch")
     client = state(ctx).client()
     client.authorize("sync")
     return Syncer(client.store, client._session(), directory, prune=prune)
@@ -55,6 +60,12 @@ class SyncGroup(Group):
             args = ["run", *args]
         return list(super().parse_args(ctx, args))
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The help of ``stigmer sync DIR`` itself: what users type, not the hidden ``run``."""
+        run = self.commands["run"]
+        own = run.make_context(ctx.info_name, [], parent=ctx.parent, resilient_parsing=True)
+        run.format_help(own, formatter)
+
 
 sync_app = typer.Typer(
     cls=SyncGroup,
@@ -64,10 +75,12 @@ sync_app = typer.Typer(
 )
 
 
-@sync_app.command("run", cls=Command, hidden=True)
+@sync_app.command("run", cls=OrgCommand, hidden=True, epilog=epilog("sync"))
 def sync(
     ctx: typer.Context,
-    directory: Annotated[str, typer.Argument(help="The directory of manifests (recursive).")],
+    directory: Annotated[
+        str, typer.Argument(metavar="DIR", help="The directory of manifests (recursive).")
+    ],
     *,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Keep going: follow changes.")
@@ -77,8 +90,11 @@ def sync(
         float, typer.Option("--resync", help="With --watch: seconds between full re-syncs.")
     ] = 300.0,
 ) -> None:
-    """Apply a directory tree once (or keep following it with --watch)."""
-    syncer = _syncer(ctx, directory, prune)
+    """Apply a directory tree once (or keep following it with --watch).
+
+    stigmer sync status DIR shows what the last sync did with each file.
+    """
+    syncer = _syncer(ctx, directory, prune, watch=watch)
     if not watch:
         report = syncer.sync()
         _print_report(report)
@@ -90,10 +106,10 @@ def sync(
     follow(syncer, _stop_on_signals(), report=_print_report, resync_seconds=resync)
 
 
-@sync_app.command("status", cls=Command)
+@sync_app.command("status", cls=OrgCommand, epilog=epilog("sync status"))
 def sync_status(
     ctx: typer.Context,
-    directory: Annotated[str, typer.Argument(help="The synced directory.")],
+    directory: Annotated[str, typer.Argument(metavar="DIR", help="The synced directory.")],
 ) -> None:
     """Show each file of a synced directory: its objects, revision and last error."""
     syncer = _syncer(ctx, directory, False)
@@ -110,6 +126,16 @@ def sync_status(
     from stigmer.cli.printers import table
 
     typer.echo(table(rows), nl=False)
+
+
+def _check_serve_options(workers: int, health_port: int | None) -> None:
+    """Usage errors (exit 2) before anything starts; port 0 picks a free port."""
+    from stigmer.errors import UsageError
+
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {workers}")
+    if health_port is not None and not 0 <= health_port <= 65535:
+        raise UsageError(f"--health-port must be a port from 0 to 65535, not {health_port}")
 
 
 def serve(
@@ -130,6 +156,7 @@ def serve(
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
     from stigmer.reconcilers import controller as ctl
 
+    _check_serve_options(workers, health_port)
     if not state(ctx).verbose:  # one line per reconcile even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
@@ -150,7 +177,7 @@ def serve(
         if watch is not None:
             from stigmer.gitops.watching import watch as follow
 
-            follow(_syncer(ctx, watch, prune), stop, report=_print_report)
+            follow(_syncer(ctx, watch, prune, watch=True), stop, report=_print_report)
         stop.wait()
     finally:
         stop.set()

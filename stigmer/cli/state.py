@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from stigmer.errors import StigmerError, UsageError
+from stigmer.errors import StigmerError, UsageError, user_message
 
 
 @dataclass
@@ -74,13 +76,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail_no_manifests(paths: list[str]) -> NoReturn:
+    """apply, diff and delete -f: input without a document is a mistake, never a success.
+
+    kubectl says "no objects passed to apply"; a directory whose YAML sits in
+    subdirectories (without -R), an empty or comment-only file and empty stdin
+    all end here.
+    """
+    named = ", ".join("stdin" if p == "-" else p for p in paths)
+    hint = " (-R reads subdirectories)" if any(Path(p).is_dir() for p in paths) else ""
+    fail(f"no manifests found in {named}{hint}")
+
+
 def _report(ctx: Any, error: BaseException) -> NoReturn:
     verbose = isinstance(ctx.find_root().obj, State) and ctx.find_root().obj.verbose
     if isinstance(error, StigmerError):
         if verbose and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
-        message = str(error)
-        fail(message, 2 if isinstance(error, UsageError) else 1)
+        fail(user_message(error), 2 if isinstance(error, UsageError) else 1)
     if isinstance(error, OSError):
         where = f": {error.filename}" if error.filename else ""
         fail(f"{error.strerror or error}{where}")
@@ -89,18 +102,51 @@ def _report(ctx: Any, error: BaseException) -> NoReturn:
     fail(f"internal error: {type(error).__name__}: {error} (run with -v for the traceback)")
 
 
-class _Reporting:
-    """Turns errors raised while invoking into one line on stderr, never a traceback.
+def _quiet_broken_pipe() -> NoReturn:
+    """Ends the command quietly when its reader has gone (``stigmer get | head -1``).
 
-    click's own exits and usage errors pass through untouched.
+    stdout is pointed at /dev/null first, so that flushing it at exit cannot
+    fail again; 141 is what a shell reports for a process ended by SIGPIPE.
     """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise typer.Exit(141)
+
+
+def _usage_error(error: Exception) -> None:
+    """click's usage errors (an unknown option, a bad value) as one ``error:`` line, exit 2.
+
+    typer vendors click without exporting UsageError: it is known by its exit code.
+    """
+    message = getattr(error, "format_message", None)
+    clicks = type(error).__module__.startswith(("click", "typer"))
+    if clicks and message and getattr(error, "exit_code", None) == 2:
+        fail(message(), 2)
+
+
+class _Reporting:
+    """Turns errors raised while parsing or invoking into one line on stderr.
+
+    click's own exits pass through untouched; nothing prints a traceback.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return list(super().parse_args(ctx, args))  # type: ignore[misc]
+        except Exception as e:
+            _usage_error(e)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except Exception as e:
+            _usage_error(e)
             if type(e).__module__.startswith(("click", "typer")):
                 raise
             _report(ctx, e)
@@ -108,6 +154,33 @@ class _Reporting:
 
 class Command(_Reporting, TyperCommand):
     """A command whose Stigmer errors become one line on stderr, never a traceback."""
+
+
+def _set_org(ctx: Any, _param: Any, value: str | None) -> str | None:
+    if value is not None:
+        st = state(ctx)
+        st.org, st.org_given = value, True  # typed on the command line: manifests must agree
+    return value
+
+
+class OrgCommand(Command):
+    """A command that acts in an org: it takes ``--org`` after its name too.
+
+    kubectl users put ``-n`` after the verb (``get agents --org acme``); this
+    option sets the same State.org as the global ``stigmer --org acme get``,
+    and wins over it. The client is made in the command's body, after parsing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            TyperOption(
+                param_decls=["--org"],
+                expose_value=False,
+                callback=_set_org,
+                help="The org to act in (default: the global --org, else local).",
+            )
+        )
 
 
 class Group(_Reporting, TyperGroup):

@@ -4,14 +4,19 @@ from typing import Annotated
 
 import typer
 
-from stigmer.cli.state import Command, Group, state
+from stigmer.cli.examples import epilog
+from stigmer.cli.state import Group, OrgCommand, state
 
 app = typer.Typer(
-    cls=Group, help="Debug tools for the store.", no_args_is_help=True, add_completion=False
+    cls=Group,
+    help="Debug tools for the store.",
+    no_args_is_help=True,
+    add_completion=False,
+    epilog=epilog("store"),
 )
 
 
-@app.command("check", cls=Command)
+@app.command("check", cls=OrgCommand, epilog=epilog("store check"))
 def check(ctx: typer.Context) -> None:
     """Verify every index entry and object; exit 1 if anything is wrong."""
     client = state(ctx).client()
@@ -25,7 +30,7 @@ def check(ctx: typer.Context) -> None:
     typer.echo(f"store {client.store.url} is consistent")
 
 
-@app.command("dump", cls=Command)
+@app.command("dump", cls=OrgCommand, epilog=epilog("store dump"))
 def dump(
     ctx: typer.Context,
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
@@ -45,9 +50,11 @@ def dump(
         typer.echo("---\n".join(emitting.dump(d) for d in docs), nl=False)
 
 
-@app.command("stats", cls=Command)
+@app.command("stats", cls=OrgCommand, epilog=epilog("store stats"))
 def stats(ctx: typer.Context) -> None:
     """Counts per kind and org, the revision and the size on disk."""
+    from stigmer.api import kinds
+
     client = state(ctx).client()
     client.authorize_store("stats")
     s = client.store.stats()
@@ -56,6 +63,6 @@ def stats(ctx: typer.Context) -> None:
     typer.echo(f"size:      {s.bytes_on_disk} bytes")
     for kind in sorted(s.counts):
         total = sum(s.counts[kind].values())
-        typer.echo(f"{kind}: {total}")
+        typer.echo(f"{kinds.by_key(kind).singular}: {total}")  # the CLI's name, as elsewhere
         for org in sorted(s.counts[kind]):
             typer.echo(f"  {org}: {s.counts[kind][org]}")

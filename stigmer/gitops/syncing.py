@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stigmer.api import kinds, naming
-from stigmer.errors import Problem, StigmerError
+from stigmer.errors import Problem, StigmerError, user_message
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
 from stigmer.reconcilers.pipeline import Result, apply_request, delete_request
@@ -193,7 +193,8 @@ class Syncer:
                 entry["objects"] = sorted(f"{r.kind.singular}/{r.name}" for r in ok)
                 versions = [r.object.metadata.resource_version for r in ok if r.object is not None]
                 entry["revision"] = max(versions, default=entry.get("revision", 0))
-            errors = [str(p) for p in fr.problems] + [str(r.error) for r in fr.results if not r.ok]
+            errors = [str(p) for p in fr.problems]
+            errors += [user_message(r.error) for r in fr.results if r.error is not None]
             entry["error"] = errors[0] if errors else ""
             files[rel] = entry
         state = {"directory": str(self.root), "files": files}

@@ -28,7 +28,8 @@ def resolve_agent_ref(ctx: Context) -> None:
     org = want.metadata.org
     agent = find_agent(ctx.txn, want.spec.agent_id, org)
     if agent is None:
-        raise NotFound(f'agent "{want.spec.agent_id}" not found in org "{org}"')
+        message = f'agent "{want.spec.agent_id}" not found in org "{org}"'
+        raise NotFound(message, path="spec.agentId")
     want.spec.agent_id = agent.metadata.id
     ctx.parent = agent
 

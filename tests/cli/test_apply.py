@@ -72,7 +72,7 @@ def test_atomic_applies_nothing_when_a_document_is_bad(run: Run, tmp_path: Path)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "nothing applied" in result.stderr
-    assert run("get", "agents").stderr == "No resources found\n"
+    assert run("get", "agents").stderr == "No resources found in org local\n"
 
 
 def test_stdin_repeated_files_and_recursive_directories(run: Run, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ def test_delete_several_and_a_missing_one(applied: Run) -> None:
     result = applied("delete", "ag", "support-agent", "nope", "code-reviewer")
     assert result.exit_code == 1
     assert result.stdout == "agent/support-agent deleted\nagent/code-reviewer deleted\n"
-    assert result.stderr == 'error: agent "nope" not found\n'
+    assert result.stderr == 'error: agent "nope" not found in org "local"\n'
     quiet = applied("delete", "agent", "nope", "--ignore-not-found")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
 
@@ -32,7 +32,7 @@ def test_delete_all_of_a_kind_in_the_org(applied: Run) -> None:
         "agent/code-reviewer deleted",
         "agent/support-agent deleted",
     ]
-    assert applied("get", "agents", "-A", "-o", "name").stdout == "agent/data-analyst\n"
+    assert applied("get", "agents", "-A", "-o", "name").stdout == "agent/acme/data-analyst\n"
 
 
 def test_delete_needs_something_to_delete(applied: Run) -> None:

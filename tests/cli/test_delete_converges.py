@@ -62,4 +62,4 @@ def test_instances_deleted_by_their_agents_cascade_count_as_deleted(run: Run) ->
     result = run("delete", "-f", "-", input=both)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == "agent/bot deleted\nagentinstance/bot-helper deleted\n"
-    assert run("get", "ai").stderr == "No resources found\n"
+    assert run("get", "ai").stderr == "No resources found in org local\n"

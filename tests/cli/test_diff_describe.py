@@ -62,4 +62,7 @@ def test_describe_an_agent(applied: Run) -> None:
 def test_describe_an_instance_names_its_agent(applied: Run) -> None:
     text = applied("describe", "ai", "support-agent-eu").stdout
     assert "Agent:\n  agent/support-agent (agt-" in text
-    assert applied("describe", "ai", "nope").stderr == 'error: agentinstance "nope" not found\n'
+    assert (
+        applied("describe", "ai", "nope").stderr
+        == 'error: agentinstance "nope" not found in org "local"\n'
+    )

@@ -69,7 +69,7 @@ def test_python_dash_m_stigmer_works(data_dir: Path) -> None:
         text=True,
         check=False,
     )
-    assert done.returncode == 0 and done.stderr == "No resources found\n"
+    assert done.returncode == 0 and done.stderr == "No resources found in org local\n"
 
 
 def test_a_user_error_never_prints_a_traceback(data_dir: Path, tmp_path: Path) -> None:

@@ -86,14 +86,18 @@ def test_org_and_all_orgs(applied: Run) -> None:
 def test_a_missing_name_is_an_error(applied: Run) -> None:
     result = applied("get", "agent", "nope")
     assert result.exit_code == 1
-    assert result.stderr == 'error: agent "nope" not found\n'
+    assert result.stderr == 'error: agent "nope" not found in org "local"\n'
     mixed = applied("get", "agent", "support-agent", "nope", "-o", "name")
     assert mixed.exit_code == 1 and mixed.stdout == "agent/support-agent\n"
 
 
 def test_an_empty_list_is_not_an_error(run: Run) -> None:
     table = run("get", "agents")
-    assert (table.exit_code, table.stdout, table.stderr) == (0, "", "No resources found\n")
+    assert (table.exit_code, table.stdout, table.stderr) == (
+        0,
+        "",
+        "No resources found in org local\n",
+    )
     assert json.loads(run("get", "agents", "-o", "json").stdout) == {
         "apiVersion": "v1",
         "kind": "List",

@@ -23,13 +23,18 @@ def test_get_yaml_piped_to_apply_and_diff_changes_nothing(applied: Run) -> None:
 
 @pytest.mark.parametrize("output", ["yaml", "json"])
 def test_a_list_from_get_is_backup_and_restore(applied: Run, output: str) -> None:
-    backup = applied("get", "agents", "-o", output).stdout
+    # A backup that restores into an empty store carries the real secrets: an admin's.
+    backup = applied("get", "agents", "-o", output, "--show-secrets").stdout
     assert applied("apply", "-f", "-", input=backup).stdout.splitlines() == [
         f"{name} unchanged" for name in AGENTS
     ]
     assert applied("diff", "-f", "-", input=backup).exit_code == 0
+    masked = applied("get", "agents", "-o", output).stdout
     deleted = applied("delete", "-f", "-", input=backup)
     assert (deleted.exit_code, deleted.stdout.splitlines()) == (0, [f"{n} deleted" for n in AGENTS])
+    refused = applied("apply", "-f", "-", input=masked)  # the mask stands for nothing now
+    assert refused.exit_code == 1
+    assert "masked value; give the real secret" in refused.stderr
     restored = applied("apply", "-f", "-", input=backup)
     assert restored.exit_code == 0, restored.stderr
     assert restored.stdout.splitlines() == [f"{name} created" for name in AGENTS]
@@ -55,7 +60,7 @@ def test_a_stale_resource_version_is_a_conflict(applied: Run, tmp_path: Path) ->
 
 
 def test_the_id_of_a_deleted_object_is_a_conflict_once_it_is_recreated(applied: Run) -> None:
-    old = applied("get", "agent", "code-reviewer", "-o", "yaml").stdout
+    old = applied("get", "agent", "code-reviewer", "-o", "yaml", "--show-secrets").stdout
     applied("delete", "agent", "code-reviewer")
     without_version = "\n".join(x for x in old.splitlines() if "resourceVersion" not in x)
     assert applied("apply", "-f", "-", input=without_version).stdout == (
@@ -99,7 +104,8 @@ def test_list_items_apply_as_documents_with_their_own_positions(run: Run) -> Non
     assert result.stdout == "agent/good created\n"
     errors = result.stderr.splitlines()
     assert errors[0] == "<stdin>:23:5: items[2].spec.instructions: must be at least 10 characters"
-    assert errors[1].startswith("<stdin>:12:3: ")  # the instance item, where it starts
+    # the instance item, at its agentId field
+    assert errors[1] == '<stdin>:17:5: spec.agentId: agent "no-such-agent" not found in org "local"'
 
 
 def test_a_large_list_keeps_each_items_position(run: Run, tmp_path: Path) -> None:

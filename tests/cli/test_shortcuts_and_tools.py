@@ -42,7 +42,7 @@ def test_store_check_dump_and_stats(applied: Run) -> None:
     only = applied("store", "dump", "--kind", "ai")
     assert "\nkind: Agent\n" not in only.stdout and "\nkind: AgentInstance\n" in only.stdout
     stats = applied("store", "stats").stdout
-    assert "agent: 3" in stats and "  acme: 1" in stats and "agent_instance: 4" in stats
+    assert "agent: 3" in stats and "  acme: 1" in stats and "agentinstance: 4" in stats
     assert "revision:" in stats and "size:" in stats
 
 

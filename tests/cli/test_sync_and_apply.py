@@ -59,4 +59,4 @@ def test_sync_prune_removes_an_adopted_object_even_after_a_manual_apply(
     (repo / "bot.yaml").unlink()
     result = run("sync", str(repo), "--prune")
     assert (result.exit_code, result.stdout) == (0, "agent/bot pruned\n")
-    assert run("get", "agents").stderr == "No resources found\n"
+    assert run("get", "agents").stderr == "No resources found in org local\n"

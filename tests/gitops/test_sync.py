@@ -41,7 +41,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def agent_slugs(data_dir: Path) -> set[str]:
-    with Client(data_dir) as c:
+    # As alice, the watcher's user: whoever opens a fresh store first becomes its owner,
+    # and a poll that won that race as the OS user would leave alice without a role.
+    with Client(data_dir, actor="alice") as c:
         return {a.metadata.slug for a in c.store.list("agent")}
 
 

@@ -93,7 +93,7 @@ def test_of_processes_opening_a_fresh_store_at_once_exactly_one_owns_it(tmp_path
     assert owner in procs
     for user, (err, code) in outcomes.items():
         if user == owner:
-            assert (code, err) == (0, "No resources found\n")
+            assert (code, err) == (0, "No resources found in org local\n")
         else:
             assert code == 1
             assert err == f'error: forbidden: user "{user}" cannot list agents in org "local"\n'

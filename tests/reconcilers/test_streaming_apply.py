@@ -57,7 +57,7 @@ def test_a_streamed_apply_runs_agents_first_and_reports_in_input_order(
     orphan = report.results[-1]
     assert not orphan.ok and "no-such-agent" in str(orphan.error)
     last_line = path.read_text().count("\n", 0, path.read_text().rindex("kind: AgentInstance"))
-    assert orphan.source == f"{path}:{last_line}:1"
+    assert orphan.source == f"{path}:{last_line + 3}:8"  # at spec: {agentId: ...}
     assert client.store.count("agent") == COUNT
     assert_converged(client.store)
 

@@ -1,0 +1,68 @@
+"""What get, describe and delete are asked about, in kubectl's argument forms.
+
+- ``KIND [NAME...]``: one kind, some or all of its objects;
+- ``KIND,KIND``: several kinds, all of their objects (``get ag,ai``);
+- ``TYPE/NAME...``: objects of any kinds (``delete agent/x agentinstance/y``),
+  which is what ``get -o name`` prints, so that ``| xargs stigmer delete`` works.
+  ``TYPE/ORG/NAME`` names the org too: ``get -o name -A`` prints that form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from stigmer.errors import UsageError
+
+if TYPE_CHECKING:
+    from stigmer.api.kinds import Kind
+
+
+@dataclass(slots=True)
+class Target:
+    """One kind, and the (org, name) pairs asked for; no names means all objects.
+
+    ``org`` is None where the command's org applies.
+    """
+
+    kind: Kind
+    names: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+def parse(kind: str, names: list[str]) -> list[Target]:
+    """The kinds and names that ``KIND NAME...`` or ``TYPE/NAME...`` arguments ask for."""
+    from stigmer.client import resolve_kind
+
+    if "/" in kind:
+        return _slashed([kind, *names])
+    found: list[Target] = []
+    for word in kind.split(","):
+        k = resolve_kind(word)
+        if all(t.kind is not k for t in found):
+            found.append(Target(k))
+    if names and len(found) > 1:
+        raise UsageError("name objects of several kinds as TYPE/NAME, e.g. agent/x agentinstance/y")
+    if names:
+        found[0].names = [_org_and_name(n) for n in names]
+    return found
+
+
+def _slashed(args: list[str]) -> list[Target]:
+    from stigmer.client import resolve_kind
+
+    found: dict[Kind, Target] = {}
+    for arg in args:
+        if "/" not in arg:
+            raise UsageError(f'"{arg}": give every object as TYPE/NAME once one is given that way')
+        word, _, rest = arg.partition("/")
+        k = resolve_kind(word)
+        found.setdefault(k, Target(k)).names.append(_org_and_name(rest))
+    return list(found.values())
+
+
+def _org_and_name(arg: str) -> tuple[str | None, str]:
+    """``ORG/NAME`` or ``NAME``."""
+    org, _, name = arg.rpartition("/")
+    if not name or "/" in org:
+        raise UsageError(f'"{arg}" is not a name: expected NAME or ORG/NAME')
+    return org or None, name
