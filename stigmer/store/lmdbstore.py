@@ -20,6 +20,7 @@ write retried outside any transaction.
 from __future__ import annotations
 
 import builtins
+import errno
 import logging
 import os
 import struct
@@ -36,8 +37,9 @@ import lmdb
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.errors import StoreClosed, StoreFull
+from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull
 from stigmer.store.records import (
+    MAX_KEY_BYTES,
     Lookups,
     Nesting,
     NothingToCommit,
@@ -46,6 +48,7 @@ from stigmer.store.records import (
     Shortcuts,
     WriteState,
     check_identity,
+    check_key_size,
     check_revision,
     check_version,
     decode,
@@ -165,6 +168,11 @@ def _prepare_dir(path: Path) -> None:
         )
 
 
+def _fits(key: bytes) -> bool:
+    """Whether LMDB can look ``key`` up; a longer key names nothing stored."""
+    return len(key) <= MAX_KEY_BYTES
+
+
 def _okey(kind: str, id: str) -> bytes:
     return f"{kind}/{id}".encode()
 
@@ -188,11 +196,13 @@ class _LmdbReader(Lookups):
         self._dbs = dbs
 
     def find(self, kind: str, id: str) -> Resource | None:
-        blob = self._txn.get(_okey(kind, id), db=self._dbs["objects"])
+        key = _okey(kind, id)
+        blob = self._txn.get(key, db=self._dbs["objects"]) if _fits(key) else None
         return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
-        id = self._txn.get(f"{kind}/{org}/{slug}".encode(), db=self._dbs["slugs"])
+        key = f"{kind}/{org}/{slug}".encode()
+        id = self._txn.get(key, db=self._dbs["slugs"]) if _fits(key) else None
         return None if id is None else self.find(kind, id.decode())
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
@@ -418,16 +428,20 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
         return len(ids)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_key_size("x:" + key, "meta key")
         self.state.touched()
         self._txn.put(b"x:" + key.encode(), value.encode(), db=self._dbs["meta"])
 
     def add_tuple(self, tuple_: str) -> bool:
+        check_key_size(tuple_, "relation")
         added = bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
         if added:
             self.state.touched()
         return added
 
     def remove_tuple(self, tuple_: str) -> bool:
+        if not _fits(tuple_.encode()):
+            return False  # add_tuple refuses such a tuple: it cannot be stored
         removed = bool(self._txn.delete(tuple_.encode(), db=self._dbs["iam"]))
         if removed:
             self.state.touched()
@@ -532,6 +546,16 @@ class LmdbStore(Shortcuts):
             raise StoreFull(f"store {self.url} is full at {size} bytes and cannot grow: {e}") from e
         log.debug("grew map of %s to %d bytes", self.url, size * 2)
 
+    def _failure(self, e: lmdb.Error) -> StoreError:
+        """Our error for an LMDB one met while writing, naming the store and what to do."""
+        # ENOSPC is DiskError; a full disk (or quota) can also surface as EIO
+        # from the msync or fsync at commit, and so does a failing disk.
+        if isinstance(e, lmdb.DiskError) or os.strerror(errno.EIO) in str(e):
+            return StoreFull(f"store {self.url}: disk full or failing ({e}); free space and retry")
+        if isinstance(e, lmdb.ReadonlyError):
+            return StoreError(f"store {self.url} is read-only: {e}")
+        return StoreError(f"store {self.url}: {e}")
+
     # -- reads ----------------------------------------------------------------
 
     @contextmanager
@@ -543,15 +567,21 @@ class LmdbStore(Shortcuts):
     # ``stigmer get NAME`` and of every reconcile.
 
     def find(self, kind: str, id: str) -> Resource | None:
+        key = _okey(kind, id)
+        if not _fits(key):
+            return None
         txn, dbs = self._txn()
         with txn:
-            blob = txn.get(_okey(kind, id), db=dbs["objects"])
+            blob = txn.get(key, db=dbs["objects"])
         return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        key = f"{kind}/{org}/{slug}".encode()
+        if not _fits(key):
+            return None
         txn, dbs = self._txn()
         with txn:
-            id = txn.get(f"{kind}/{org}/{slug}".encode(), db=dbs["slugs"])
+            id = txn.get(key, db=dbs["slugs"])
             blob = None if id is None else txn.get(kind.encode() + b"/" + id, db=dbs["objects"])
         return None if blob is None else decode(kind, blob)
 
@@ -617,8 +647,10 @@ class LmdbStore(Shortcuts):
                 return nothing.result  # type: ignore[return-value]
             except lmdb.MapFullError:
                 self._grow()  # the transaction was aborted; retry it in a bigger map
-            except lmdb.DiskError as e:
-                raise StoreFull(f"store {self.url}: disk full or failing: {e}") from e
+            except lmdb.BadValsizeError as e:  # check_identity should have refused it first
+                raise KeyTooLong(f"store {self.url}: a key is too long for LMDB: {e}") from e
+            except (lmdb.DiskError, lmdb.Error) as e:
+                raise self._failure(e) from e
         raise StoreFull(f"store {self.url} could not grow enough for one transaction")
 
     # -- maintenance ----------------------------------------------------------

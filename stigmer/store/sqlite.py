@@ -41,6 +41,7 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
 from stigmer.store.records import (
+    MAX_KEY_BYTES,
     Lookups,
     Nesting,
     Removing,
@@ -48,6 +49,7 @@ from stigmer.store.records import (
     Shortcuts,
     WriteState,
     check_identity,
+    check_key_size,
     check_version,
     decode,
     harden_files,
@@ -319,16 +321,20 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
         return len(ids)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_key_size("x:" + key, "meta key")
         self.state.touched()
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("x:" + key, value))
 
     def add_tuple(self, tuple_: str) -> bool:
+        check_key_size(tuple_, "relation")
         added = self.db.execute("INSERT OR IGNORE INTO tuples VALUES (?)", (tuple_,)).rowcount == 1
         if added:
             self.state.touched()
         return added
 
     def remove_tuple(self, tuple_: str) -> bool:
+        if len(tuple_.encode()) > MAX_KEY_BYTES:
+            return False  # add_tuple refuses such a tuple, as LMDB would
         removed = self.db.execute("DELETE FROM tuples WHERE tuple = ?", (tuple_,)).rowcount == 1
         if removed:
             self.state.touched()
