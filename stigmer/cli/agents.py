@@ -39,7 +39,7 @@ def list_(ctx: typer.Context) -> None:
     """List the agents of the org."""
     from stigmer.api.kinds import AGENT
 
-    objs = sorted(state(ctx).client().list(AGENT), key=lambda o: o.metadata.slug)
+    objs = sorted(state(ctx).client(write=False).list(AGENT), key=lambda o: o.metadata.slug)
     if not objs:
         typer.echo("No resources found", err=True)
         return
@@ -57,7 +57,7 @@ def get(
 
     if output not in printers.FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
-    obj = state(ctx).client().get(AGENT, name)
+    obj = state(ctx).client(write=False).get(AGENT, name)
     typer.echo(printers.render(AGENT, [obj], output, single=True), nl=False)
 
 

@@ -132,7 +132,7 @@ def diff(ctx: typer.Context, *, filename: Files, recursive: Recursive = False) -
     from stigmer.manifests import reading
 
     st = state(ctx)
-    client = st.client()
+    client = st.client(write=False)
     parsed = reading.read(filename, recursive=recursive, stdin=sys.stdin, default_org=client.org)
     for problem in parsed.problems:
         typer.echo(str(problem), err=True)

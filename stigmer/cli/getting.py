@@ -38,8 +38,8 @@ def get(
 
     if output not in printers.FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
-    client = state(ctx).client()
-    k = resolve_kind(kind)
+    k = resolve_kind(kind)  # a usage error, whether or not there is a store
+    client = state(ctx).client(write=False)
     revision = client.store.revision()
     missing: list[str] = []
     if names:
@@ -93,7 +93,7 @@ def describe(
     from stigmer.cli.describing import describe_text
     from stigmer.client import resolve_kind
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     k = resolve_kind(kind)
     obj = client.get(k, name, show_secrets=show_secrets, verb="describe")
     typer.echo(describe_text(client, obj), nl=False)

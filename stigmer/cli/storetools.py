@@ -12,10 +12,21 @@ app = typer.Typer(
 
 
 @app.command("check", cls=Command)
-def check(ctx: typer.Context) -> None:
-    """Verify every index entry and object; exit 1 if anything is wrong."""
-    client = state(ctx).client()
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Rebuild the indexes from the objects, then check again."),
+    ] = False,
+) -> None:
+    """Verify every key, object and index entry; exit 1 if anything is wrong."""
+    client = state(ctx).client(write=False)
     client.authorize_store("check")
+    if repair:
+        changes = client.store.repair()
+        for change in changes:
+            typer.echo(change)
+        typer.echo(f"repair: {len(changes)} changes to {client.store.url}", err=True)
     problems = client.store.check()
     for problem in problems:
         typer.echo(problem)
@@ -37,7 +48,7 @@ def dump(
     from stigmer.manifests import emitting
     from stigmer.reconcilers.masking import masked
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     client.authorize_store("dump")
     chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
     docs = [to_data(masked(o)) for k in chosen for o in client.store.list(k.key)]
@@ -48,7 +59,7 @@ def dump(
 @app.command("stats", cls=Command)
 def stats(ctx: typer.Context) -> None:
     """Counts per kind and org, the revision and the size on disk."""
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     client.authorize_store("stats")
     s = client.store.stats()
     typer.echo(f"store:     {client.store.url}")

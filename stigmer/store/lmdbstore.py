@@ -37,7 +37,7 @@ import lmdb
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull
+from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
 from stigmer.store.records import (
     MAX_KEY_BYTES,
     Lookups,
@@ -53,10 +53,10 @@ from stigmer.store.records import (
     check_version,
     decode,
     harden_files,
-    inspect_object,
     make_event,
     make_private_dir,
     matching,
+    no_store,
     schema_too_new,
     slug_taken,
 )
@@ -156,16 +156,28 @@ def _open_dbs(env: lmdb.Environment, path: Path) -> dict[str, Any]:
     return dbs
 
 
-def _prepare_dir(path: Path) -> None:
-    """Creates the data dir 0700, and warns when an existing one is looser."""
+def _prepare_dir(path: Path, *, create: bool) -> None:
+    """Creates the data dir 0700 if ``create``, and warns when an existing one is looser.
+
+    Without ``create`` (a read) a dir without a store is NoStore, and nothing is made.
+    """
+    if path.is_symlink() and not path.exists():
+        raise StoreError(
+            f"data dir {path} is a symlink to {path.readlink()}, which does not exist; "
+            "create its target or fix --data-dir"
+        )
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"data dir {path} is a file, not a directory (check --data-dir)")
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning(
+                "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
+            )
+    if not create and not (path / "data.mdb").is_file():
+        raise no_store(path)
     if not path.exists():
         make_private_dir(path)
-        return
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        log.warning(
-            "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
-        )
 
 
 def _fits(key: bytes) -> bool:
@@ -452,54 +464,22 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
             self._txn.put(b"revision", _REV.pack(self.state.revision), db=self._dbs["meta"])
 
 
-def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[str]:
-    """Cross-checks objects and every index, both ways. Returns the problems."""
-    problems: list[str] = []
-    reader = _LmdbReader(txn, dbs)
-    revision = reader.revision()
-    expected: dict[str, set[bytes]] = {"slugs": set(), "by_org": set(), "by_owner": set()}
-    with txn.cursor(db=dbs["objects"]) as cur:
-        for key, blob in cur:
-            kind, _, id = key.decode().partition("/")
-            where = f"objects/{key.decode()}"
-            obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
-            if obj is None:
-                continue
-            md = obj.metadata
-            slug_key = f"{kind}/{md.org}/{md.slug}".encode()
-            if txn.get(slug_key, db=dbs["slugs"]) != id.encode():
-                problems.append(f"objects/{key.decode()}: slug index entry missing or wrong")
-            expected["slugs"].add(slug_key)
-            org_key = f"{kind}/{md.org}/{id}".encode()
-            if txn.get(org_key, db=dbs["by_org"]) is None:
-                problems.append(f"objects/{key.decode()}: org index entry missing")
-            expected["by_org"].add(org_key)
-            for okey in _owner_keys(kind, obj):
-                if txn.get(okey, db=dbs["by_owner"]) is None:
-                    problems.append(f"objects/{key.decode()}: owner index entry missing")
-                expected["by_owner"].add(okey)
-    for db, wanted in expected.items():
-        with txn.cursor(db=dbs[db]) as cur:
-            for key in cur.iternext(keys=True, values=False):
-                if key not in wanted:
-                    shown = key.decode(errors="replace").replace("\0", " -> ")
-                    problems.append(f"{db}/{shown}: points at no live object")
-    with txn.cursor(db=dbs["events"]) as cur:
-        if cur.last() and _REV.unpack(cur.key())[0] > revision:
-            problems.append("events: an event is newer than the store revision")
-    return problems
-
-
 class LmdbStore(Shortcuts):
     """The LMDB-backed Store. Safe to share between threads and processes."""
 
-    def __init__(self, path: str | os.PathLike[str], *, map_size: int = DEFAULT_MAP_SIZE) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        map_size: int = DEFAULT_MAP_SIZE,
+        create: bool = True,
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"lmdb:{self.path}"
         self._map_size = map_size
         self._key = str(self.path)
         self._closed = False
-        _prepare_dir(self.path)
+        _prepare_dir(self.path, create=create)
         self._shared = self._attach()
 
     # -- environment handling -------------------------------------------------
@@ -656,8 +636,19 @@ class LmdbStore(Shortcuts):
     # -- maintenance ----------------------------------------------------------
 
     def check(self) -> builtins.list[str]:
+        from stigmer.store import lmdbchecks
+
         with self._begin() as (txn, dbs):
-            return _check(txn, dbs)
+            return lmdbchecks.check(txn, dbs)
+
+    def repair(self) -> builtins.list[str]:
+        from stigmer.store import lmdbchecks
+
+        try:
+            with self._begin(write=True) as (txn, dbs):
+                return lmdbchecks.repair(txn, dbs)
+        except lmdb.Error as e:
+            raise self._failure(e) from e
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats

@@ -24,6 +24,7 @@ from stigmer.errors import (
     AlreadyExists,
     Conflict,
     KeyTooLong,
+    NoStore,
     NotFound,
     StoreError,
     StoreVersionError,
@@ -63,6 +64,11 @@ def schema_too_new(path: Path, found: int, supported: int) -> StoreVersionError:
         f"store at {path} has schema version {found}, but this Stigmer "
         f"understands up to {supported}; upgrade Stigmer to open it"
     )
+
+
+def no_store(path: Path) -> NoStore:
+    """The refusal of a read to open (and so create) a store that does not exist."""
+    return NoStore(f"no store at {path} (check --data-dir; a first apply creates it)")
 
 
 def check_identity(kind: str, obj: Resource) -> None:

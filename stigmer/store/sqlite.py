@@ -40,6 +40,7 @@ from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
+from stigmer.store.checking import Indexes, compare, decode_objects
 from stigmer.store.records import (
     MAX_KEY_BYTES,
     Lookups,
@@ -53,10 +54,10 @@ from stigmer.store.records import (
     check_version,
     decode,
     harden_files,
-    inspect_object,
     make_event,
     make_private_dir,
     matching,
+    no_store,
     schema_too_new,
     slug_taken,
 )
@@ -347,40 +348,62 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
             )
 
 
+def _stored_indexes(db: sqlite3.Connection) -> Indexes:
+    return Indexes(
+        slugs={
+            (k, o, s): id for k, o, s, id in db.execute("SELECT kind, org, slug, id FROM slugs")
+        },
+        by_org=set(db.execute("SELECT kind, org, id FROM by_org")),
+        by_owner=set(db.execute("SELECT owner_id, kind, id FROM by_owner")),
+    )
+
+
 def _check(r: _SqliteReader) -> builtins.list[str]:
     """Cross-checks resources and every index, both ways. Returns the problems."""
     db, revision = r.db, r.revision()
     problems = [f"sqlite: {msg}" for (msg,) in db.execute("PRAGMA quick_check") if msg != "ok"]
-    slugs = {(k, o, s): id for k, o, s, id in db.execute("SELECT kind, org, slug, id FROM slugs")}
-    by_org = set(db.execute("SELECT kind, org, id FROM by_org"))
-    by_owner = set(db.execute("SELECT owner_id, kind, id FROM by_owner"))
-    want_slugs, want_org, want_owner = set(), set(), set()
-    for kind, id, blob in db.execute("SELECT kind, id, data FROM resources"):
-        where = f"resources/{kind}/{id}"
-        obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
-        if obj is None:
-            continue
-        md = obj.metadata
-        want_slugs.add((kind, md.org, md.slug))
-        if slugs.get((kind, md.org, md.slug)) != id:
-            problems.append(f"{where}: slug index entry missing or wrong")
-        want_org.add((kind, md.org, id))
-        if (kind, md.org, id) not in by_org:
-            problems.append(f"{where}: org index entry missing")
-        for ref in md.owner_references:
-            want_owner.add((ref.id, kind, id))
-            if (ref.id, kind, id) not in by_owner:
-                problems.append(f"{where}: owner index entry missing")
-    strays = [
-        *(f"slugs/{k}/{o}/{s}" for k, o, s in sorted(slugs.keys() - want_slugs)),
-        *(f"by_org/{k}/{o}/{id}" for k, o, id in sorted(by_org - want_org)),
-        *(f"by_owner/{owner} -> {k}/{id}" for owner, k, id in sorted(by_owner - want_owner)),
-    ]
-    problems += [f"{stray}: points at no live object" for stray in strays]
+    rows = db.execute("SELECT kind, id, data FROM resources")
+    wanted = decode_objects(rows, revision=revision, problems=problems)
+    problems += compare(wanted, _stored_indexes(db)).problems("resources")
+    for rev, blob in db.execute("SELECT revision, data FROM events"):
+        try:
+            if Event.FromString(blob).revision != rev:
+                problems.append(f"events/{rev}: holds another revision")
+        except Exception as e:  # any decode failure is a finding, not a crash
+            problems.append(f"events/{rev}: cannot decode: {e}")
     (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
     if last is not None and last > revision:
         problems.append("events: an event is newer than the store revision")
     return problems
+
+
+def _repair(w: _SqliteWriteTxn) -> builtins.list[str]:
+    """Rewrites every index row from the resources; says what changed."""
+    db, problems = w.db, builtins.list[str]()
+    rows = db.execute("SELECT kind, id, data FROM resources").fetchall()
+    wanted = decode_objects(rows, revision=1 << 63, problems=problems)
+    differences = compare(wanted, _stored_indexes(db))
+    stray, missing = differences.stray, differences.missing
+    db.executemany("DELETE FROM slugs WHERE kind = ? AND org = ? AND slug = ?", stray.slugs)
+    db.executemany("DELETE FROM by_org WHERE kind = ? AND org = ? AND id = ?", stray.by_org)
+    db.executemany(
+        "DELETE FROM by_owner WHERE owner_id = ? AND kind = ? AND id = ?", stray.by_owner
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO slugs VALUES (?, ?, ?, ?)",
+        [(*key, id) for key, id in missing.slugs.items()],
+    )
+    db.executemany("INSERT INTO by_org VALUES (?, ?, ?)", missing.by_org)
+    db.executemany("INSERT INTO by_owner VALUES (?, ?, ?)", missing.by_owner)
+    changes = differences.changes()
+    (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
+    newest = max(last or 0, wanted.newest_version)
+    if newest > w.state.start:
+        w.state.advance(newest)
+        changes.append(f"meta/revision: set from {w.state.start} to {newest}")
+    if changes:
+        w.state.touched()
+    return changes
 
 
 def _stored_version(db: sqlite3.Connection, path: Path) -> int | None:
@@ -415,12 +438,15 @@ def _create_tables(db: sqlite3.Connection, path: Path) -> None:
         raise
 
 
-def _create_file(path: Path) -> None:
+def _create_file(path: Path, *, create: bool) -> None:
     """Creates the database file 0600 (its directory 0700) before SQLite does.
 
     SQLite would create it 0644, and it gives the -wal and -shm files the mode
-    of the database file, so this also keeps those private.
+    of the database file, so this also keeps those private. Without ``create``
+    (a read) a missing file is NoStore, and nothing is made.
     """
+    if not create and not path.is_file():
+        raise no_store(path)
     if not path.parent.exists():
         make_private_dir(path.parent)
     if path.is_dir():
@@ -435,7 +461,11 @@ class SqliteStore(Shortcuts):
     """The SQLite-backed Store. Safe to share between threads and processes."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        create: bool = True,
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"sqlite:{self.path}"
@@ -443,7 +473,7 @@ class SqliteStore(Shortcuts):
         self._closed = False
         self._pid = os.getpid()
         self._idle: list[sqlite3.Connection] = []
-        _create_file(self.path)
+        _create_file(self.path, create=create)
         db = self._connect()
         try:
             self._init_schema(db)
@@ -617,6 +647,9 @@ class SqliteStore(Shortcuts):
     def check(self) -> builtins.list[str]:
         with self._snapshot() as r:
             return _check(r)
+
+    def repair(self) -> builtins.list[str]:
+        return self._transact(_repair, "")  # type: ignore[arg-type]
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats
