@@ -57,6 +57,7 @@ from stigmer.store.records import (
     make_private_dir,
     matching,
     no_store,
+    on_readonly_media,
     schema_too_new,
     slug_taken,
 )
@@ -121,6 +122,12 @@ _SHARED_LOCK = threading.Lock()
 
 
 def _open_env(path: Path, map_size: int) -> _Shared:
+    """Opens the environment; on read-only media, read-only and without the lock file.
+
+    LMDB's readers write their slot in lock.mdb, which read-only media refuse.
+    ``lock=False`` is safe there only: no process can be writing.
+    """
+    media_readonly = on_readonly_media(path)
     env = lmdb.open(
         str(path),
         map_size=map_size,
@@ -128,27 +135,34 @@ def _open_env(path: Path, map_size: int) -> _Shared:
         mode=0o600,
         max_readers=512,
         max_spare_txns=0,  # see _after_fork
+        readonly=media_readonly,
+        lock=not media_readonly,
     )
     try:
-        dbs = _open_dbs(env, path)
+        dbs = _open_dbs(env, path, readonly=media_readonly)
     except BaseException:
         env.close()
         raise
-    harden_files(path / name for name in ("data.mdb", "lock.mdb"))
+    if not media_readonly:
+        harden_files(path / name for name in ("data.mdb", "lock.mdb"))
     return _Shared(env, dbs, 0, _fork_generation)
 
 
-def _open_dbs(env: lmdb.Environment, path: Path) -> dict[str, Any]:
+def _open_dbs(env: lmdb.Environment, path: Path, *, readonly: bool) -> dict[str, Any]:
     """Opens (or creates) the sub-databases and checks the schema version.
 
     This takes a write transaction, which commits nothing for an existing
     store: py-lmdb keeps no handle opened in a read transaction, so opening
-    waits while another process is in the middle of a write.
+    waits while another process is in the middle of a write. A read-only
+    environment opens each handle in a transaction of its own, which it keeps.
     """
-    with env.begin(write=True) as txn:
-        dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
+    if readonly:
+        dbs = {name: env.open_db(name.encode(), create=False) for name in _DB_NAMES}
+    with env.begin(write=not readonly) as txn:
+        if not readonly:
+            dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
         stored = txn.get(b"schema_version", db=dbs["meta"])
-        if stored is None:
+        if stored is None and not readonly:
             txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=dbs["meta"])
             txn.put(b"revision", _REV.pack(0), db=dbs["meta"])
     if stored is not None and int(stored) > SCHEMA_VERSION:
@@ -528,12 +542,12 @@ class LmdbStore(Shortcuts):
 
     def _failure(self, e: lmdb.Error) -> StoreError:
         """Our error for an LMDB one met while writing, naming the store and what to do."""
+        if isinstance(e, lmdb.ReadonlyError) or on_readonly_media(self.path):
+            return StoreError(f"store {self.url} is on read-only media: reads work, writes cannot")
         # ENOSPC is DiskError; a full disk (or quota) can also surface as EIO
         # from the msync or fsync at commit, and so does a failing disk.
         if isinstance(e, lmdb.DiskError) or os.strerror(errno.EIO) in str(e):
             return StoreFull(f"store {self.url}: disk full or failing ({e}); free space and retry")
-        if isinstance(e, lmdb.ReadonlyError):
-            return StoreError(f"store {self.url} is read-only: {e}")
         return StoreError(f"store {self.url}: {e}")
 
     # -- reads ----------------------------------------------------------------

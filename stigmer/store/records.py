@@ -12,6 +12,7 @@ writes; and the file helpers keep a store's files private.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -461,6 +462,15 @@ def make_private_dir(path: Path) -> None:
     """Creates ``path`` (and its parents) with mode 0700 for the last part."""
     path.mkdir(parents=True, mode=0o700, exist_ok=True)  # another process may win the race
     path.chmod(0o700)  # mkdir's mode is masked by the umask
+
+
+def on_readonly_media(path: Path) -> bool:
+    """Whether ``path`` (or, for a file not yet made, its directory) is on a read-only mount."""
+    where = path if path.exists() else path.parent
+    try:
+        return bool(os.statvfs(where).f_flag & os.ST_RDONLY)
+    except OSError:  # missing: the caller's own checks say so
+        return False
 
 
 def harden_files(files: Iterable[Path]) -> None:

@@ -58,6 +58,7 @@ from stigmer.store.records import (
     make_private_dir,
     matching,
     no_store,
+    on_readonly_media,
     schema_too_new,
     slug_taken,
 )
@@ -447,6 +448,8 @@ def _create_file(path: Path, *, create: bool) -> None:
     """
     if not create and not path.is_file():
         raise no_store(path)
+    if path.is_file() and on_readonly_media(path):
+        return  # nothing to create, and nothing may be
     if not path.parent.exists():
         make_private_dir(path.parent)
     if path.is_dir():
@@ -474,13 +477,17 @@ class SqliteStore(Shortcuts):
         self._pid = os.getpid()
         self._idle: list[sqlite3.Connection] = []
         _create_file(self.path, create=create)
+        # On read-only media SQLite can neither take locks nor use the WAL's
+        # shared memory; opened immutable, it reads without them.
+        self._media_readonly = on_readonly_media(self.path)
         db = self._connect()
         try:
             self._init_schema(db)
         except BaseException:
             db.close()
             raise
-        harden_files(self._files())
+        if not self._media_readonly:
+            harden_files(self._files())
         self._idle.append(db)
 
     # -- connections ----------------------------------------------------------
@@ -496,6 +503,8 @@ class SqliteStore(Shortcuts):
         # file-size limit gives (EFBIG), and, as for LMDB, a failing disk.
         if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE):
             return StoreFull(f"store {self.url}: disk full or failing: {e}; free space and retry")
+        if code & 0xFF == sqlite3.SQLITE_READONLY and self._media_readonly:
+            return StoreError(f"store {self.url} is on read-only media: reads work, writes cannot")
         if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # & 0xFF: primary code
             return StoreError(
                 f"store {self.url} is busy: another process held it for {self._timeout_s:g} s; "
@@ -507,8 +516,13 @@ class SqliteStore(Shortcuts):
         try:
             # check_same_thread=False: the pool lends a connection to one thread
             # at a time, but not always to the same thread.
+            target = f"file:{self.path}?immutable=1" if self._media_readonly else self.path
             db = sqlite3.connect(
-                self.path, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self._timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self._media_readonly,
             )
             db.execute("PRAGMA synchronous = FULL")
             db.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
@@ -522,6 +536,8 @@ class SqliteStore(Shortcuts):
             version = _stored_version(db, self.path)
             if version is not None and version > SCHEMA_VERSION:
                 raise schema_too_new(self.path, version, SCHEMA_VERSION)
+            if self._media_readonly:
+                return
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")  # recorded in the file: set once
             if version is None:

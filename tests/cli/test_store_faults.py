@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.cli.conftest import EXAMPLES, Run
 
 Mount = Callable[..., Path]
 
@@ -25,7 +25,9 @@ def mount(tmp_path: Path) -> Iterator[Mount]:
     def _mount(*args: str) -> Path:
         point = tmp_path / f"mnt{len(points)}"
         point.mkdir()
-        done = subprocess.run(["mount", *args, str(point)], capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", *args, str(point)], check=False, capture_output=True, text=True
+        )
         if done.returncode:
             pytest.skip(f"cannot mount here (needs root): {done.stderr.strip()}")
         points.append(point)
@@ -61,3 +63,32 @@ def test_a_full_disk_is_the_stores_own_error_and_the_store_stays_consistent(
     assert "internal error" not in result.stderr
     check = run(*where, "store", "check")
     assert check.exit_code == 0, check.stdout
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
+def test_reads_work_on_read_only_media_and_a_write_fails_with_one_line(
+    run: Run, mount: Mount, tmp_path: Path, backend: str
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    at = {"lmdb": ("--data-dir", "d"), "sqlite": ("--store", "sqlite:")}[backend]
+    name = "d" if backend == "lmdb" else "s.db"
+
+    def where(root: Path) -> tuple[str, str]:
+        return (at[0], f"{at[1]}{root / name}" if backend == "sqlite" else str(root / name))
+
+    assert run(*where(source), "apply", "-f", str(EXAMPLES)).exit_code == 0
+    media = mount("--bind", "-o", "ro", str(source))
+    for args in (
+        ("get", "agents", "-A"),
+        ("describe", "agent", "support-agent"),
+        ("iam", "list"),
+        ("store", "check"),
+        ("store", "stats"),
+    ):
+        result = run(*where(media), *args)
+        assert result.exit_code == 0, (args, result.stderr)
+    wrote = run(*where(media), "apply", "-f", str(EXAMPLES / "acme-analyst.yaml"))
+    assert wrote.exit_code == 1
+    assert wrote.stderr.endswith("is on read-only media: reads work, writes cannot\n")
+    assert wrote.stderr.count("\n") == 1
