@@ -38,6 +38,7 @@ from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
+from stigmer.store.guarding import WriteGuard
 from stigmer.store.records import (
     MAX_KEY_BYTES,
     Lookups,
@@ -95,7 +96,7 @@ def _after_fork() -> None:
     _fork_generation += 1
     _SHARED_LOCK = threading.Lock()  # another thread may have held it at fork time
     for shared in _SHARED.values():
-        shared.env.close()
+        shared.close()
     _SHARED.clear()
 
 
@@ -115,6 +116,12 @@ class _Shared:
     dbs: dict[str, Any]
     refs: int
     generation: int
+    guard: WriteGuard | None  # None on read-only media, where nothing writes
+
+    def close(self) -> None:
+        self.env.close()
+        if self.guard is not None:
+            self.guard.close()
 
 
 _SHARED: dict[str, _Shared] = {}
@@ -125,9 +132,26 @@ def _open_env(path: Path, map_size: int) -> _Shared:
     """Opens the environment; on read-only media, read-only and without the lock file.
 
     LMDB's readers write their slot in lock.mdb, which read-only media refuse.
-    ``lock=False`` is safe there only: no process can be writing.
+    ``lock=False`` is safe there only: no process can be writing. Elsewhere
+    the environment is opened under the write guard (stigmer.store.guarding).
     """
-    media_readonly = on_readonly_media(path)
+    if on_readonly_media(path):
+        return _Shared(*_open_lmdb(path, map_size, readonly=True), 0, _fork_generation, None)
+    guard = WriteGuard(path)
+    try:
+        with guard.exclusive():
+            shared = _Shared(*_open_lmdb(path, map_size), 0, _fork_generation, guard)
+            guard.adopt_lock_file()
+    except BaseException:
+        guard.close()
+        raise
+    harden_files(path / name for name in ("data.mdb", "lock.mdb"))
+    return shared
+
+
+def _open_lmdb(
+    path: Path, map_size: int, *, readonly: bool = False
+) -> tuple[lmdb.Environment, dict[str, Any]]:
     env = lmdb.open(
         str(path),
         map_size=map_size,
@@ -135,17 +159,14 @@ def _open_env(path: Path, map_size: int) -> _Shared:
         mode=0o600,
         max_readers=512,
         max_spare_txns=0,  # see _after_fork
-        readonly=media_readonly,
-        lock=not media_readonly,
+        readonly=readonly,
+        lock=not readonly,
     )
     try:
-        dbs = _open_dbs(env, path, readonly=media_readonly)
+        return env, _open_dbs(env, path, readonly=readonly)
     except BaseException:
         env.close()
         raise
-    if not media_readonly:
-        harden_files(path / name for name in ("data.mdb", "lock.mdb"))
-    return _Shared(env, dbs, 0, _fork_generation)
 
 
 def _open_dbs(env: lmdb.Environment, path: Path, *, readonly: bool) -> dict[str, Any]:
@@ -627,10 +648,21 @@ class LmdbStore(Shortcuts):
         with gc.paused():  # a transaction is bounded work; see stigmer.api.gc
             return self._transact(fn, actor)
 
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[lmdb.Transaction[bytes], dict[str, Any]]]:
+        """A write transaction, under the write guard (see stigmer.store.guarding)."""
+        guard = self._live().guard
+        if guard is None:  # read-only media: begin() refuses with ReadonlyError
+            with self._begin(write=True) as pair:
+                yield pair
+            return
+        with guard.held(self.url), self._begin(write=True) as pair:
+            yield pair
+
     def _transact(self, fn: Callable[[WriteTxn], T], actor: str) -> T:
         for _ in range(_MAX_GROWTH_STEPS):
             try:
-                with self._begin(write=True) as (txn, dbs):
+                with self._writing() as (txn, dbs):
                     w = _LmdbWriteTxn(self._live().env, txn, dbs, actor)
                     result = fn(w)
                     if not w.state.dirty:
@@ -659,7 +691,7 @@ class LmdbStore(Shortcuts):
         from stigmer.store import lmdbchecks
 
         try:
-            with self._begin(write=True) as (txn, dbs):
+            with self._writing() as (txn, dbs):
                 return lmdbchecks.repair(txn, dbs)
         except lmdb.Error as e:
             raise self._failure(e) from e
@@ -690,7 +722,7 @@ class LmdbStore(Shortcuts):
             shared.refs -= 1
             if shared.refs == 0 and _SHARED.get(self._key) is shared:
                 del _SHARED[self._key]
-                shared.env.close()
+                shared.close()
 
     def __enter__(self) -> LmdbStore:
         return self
