@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from stigmer.client import Client
 from stigmer.store import open_store
-from tests.processes import ROOT, env_for, stigmer, wait_until
+from tests.processes import ROOT, env_for, start, stigmer, wait_until
 
 
 def _agents(prefix: str, n: int) -> str:
@@ -65,3 +68,23 @@ def test_an_apply_after_lock_mdb_is_deleted_loses_no_acknowledged_write(tmp_path
     assert _created(second.stdout)  # the second apply wrote
     if first.returncode:  # the first one refused, with one clear reason
         assert "lock file" in err1 and "was deleted or replaced" in err1
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
+def test_deleting_controller_lock_does_not_let_a_second_serve_run(
+    tmp_path: Path, backend: str
+) -> None:
+    data = tmp_path / "data"
+    at = ("--store", f"sqlite:{tmp_path / 's.db'}") if backend == "sqlite" else ()
+    assert stigmer(*at, "apply", "-f", "manifests/examples/", data_dir=data).returncode == 0
+    lock = data / "controller.lock" if backend == "lmdb" else tmp_path / "s.db.controller.lock"
+    serve = start(*at, "serve", data_dir=data)
+    try:
+        wait_until(lambda: lock.exists() and lock.read_text() == str(serve.pid), proc=serve)
+        lock.unlink()
+        second = stigmer(*at, "serve", data_dir=data)
+        assert second.returncode == 1
+        assert "another stigmer serve" in second.stderr, second.stderr
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=20)
