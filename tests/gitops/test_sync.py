@@ -41,7 +41,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def agent_slugs(data_dir: Path) -> set[str]:
-    with Client(data_dir) as c:
+    with Client(data_dir, create=False) as c:  # a read: it must not claim the store first
         return {a.metadata.slug for a in c.store.list("agent")}
 
 
