@@ -101,8 +101,11 @@ class Client:
     files can read them whole anyway (the file permissions are the boundary),
     and embedding code (tests, migrations, workers) acts for its own process.
     Pass ``stigmer.iam.Iam()`` to enforce the roles as the CLI does. Either
-    way the first user to open a store is recorded as its owner, so a store
-    that later turns IAM on has one.
+    way the first user to open a store for writing is recorded as its owner,
+    so a store that later turns IAM on has one.
+
+    ``create=False`` opens an existing store only, for reading: a missing one
+    raises NoStore, and nothing is created or claimed.
     """
 
     def __init__(
@@ -114,11 +117,12 @@ class Client:
         authorizer: Authorizer | None = None,
         bus: EventBus | None = None,
         strict_org: bool = False,
+        create: bool = True,
     ) -> None:
         self.actor = check_user(actor or default_actor())  # before the store sees it
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
         self.store: Store = (
-            open_store(store or default_url())
+            open_store(store or default_url(), create=create)
             if store is None or isinstance(store, str | os.PathLike)
             else store
         )
@@ -132,7 +136,8 @@ class Client:
             authorizer = AllowAll()
         self.authorizer: Authorizer = authorizer
         self._bus = bus
-        claim(self.store, self.actor)
+        if create:
+            claim(self.store, self.actor)
 
     @property
     def bus(self) -> EventBus:

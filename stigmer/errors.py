@@ -13,7 +13,9 @@ The tree::
         ├── NotFound              no such object
         ├── AlreadyExists         the (kind, org, slug) or id is taken
         ├── Conflict              compare-and-swap lost: resource_version moved on
-        ├── StoreFull             the store cannot grow any further
+        ├── StoreFull             the store cannot grow any further (or the disk is full)
+        ├── NoStore               nothing is stored at the path a read names
+        ├── KeyTooLong            a key is longer than every backend can store
         ├── StoreClosed           the store was closed
         ├── StoreLocked           another controller holds the data dir
         └── StoreVersionError     the store was written by a newer Stigmer
@@ -136,6 +138,18 @@ class Conflict(StoreError):
 
 class StoreFull(StoreError):
     """The store cannot grow any further (disk or address space is exhausted)."""
+
+
+class NoStore(StoreError):
+    """A read named a data dir or file where no store exists; reading creates none."""
+
+
+class KeyTooLong(StoreError):
+    """A key (kind, org, slug, id, or relation tuple) is too long for the store.
+
+    Validation stops such names earlier; this keeps every backend refusing the
+    same keys, with the same message, instead of failing in a library.
+    """
 
 
 class StoreClosed(StoreError):

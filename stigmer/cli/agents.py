@@ -49,7 +49,7 @@ def list_(
     """List the agents of the org."""
     from stigmer.api.kinds import AGENT
 
-    objs = state(ctx).client().list(AGENT, all_orgs=all_orgs)
+    objs = state(ctx).client(write=False).list(AGENT, all_orgs=all_orgs)
     objs.sort(key=lambda o: (o.metadata.org, o.metadata.slug))
     if not objs:
         typer.echo("No resources found", err=True)
@@ -68,7 +68,7 @@ def get(
 
     if output not in printers.FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
-    obj = state(ctx).client().get(AGENT, name)
+    obj = state(ctx).client(write=False).get(AGENT, name)
     typer.echo(printers.render(AGENT, [obj], output, single=True), nl=False)
 
 

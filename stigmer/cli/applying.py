@@ -159,7 +159,7 @@ def _print_report(report: Any, output: str | None, suffix: str) -> None:
 def diff(ctx: typer.Context, *, filename: Files, recursive: Recursive = False) -> None:
     """Show how the live objects differ from the manifests (exit 1 when they do)."""
     st = state(ctx)
-    client = st.client()
+    client = st.client(write=False)
     parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)
     if not parsed.manifests and not parsed.problems:
         fail_no_manifests(filename)

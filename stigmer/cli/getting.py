@@ -46,7 +46,7 @@ def get(
         raise UsageError("a resource cannot be retrieved by name across all orgs")
     if watch and len(wanted) > 1:
         raise UsageError("watch one kind at a time")
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     revision = client.store.revision()
     found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
     widths: list[int] = []
@@ -148,7 +148,7 @@ def describe(
     wanted = targets.parse(kind, [name] if name else [])
     if len(wanted) != 1 or len(wanted[0].names) != 1:
         raise UsageError("describe one object: KIND NAME or TYPE/NAME")
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     org, slug = wanted[0].names[0]
     obj = client.get(wanted[0].kind, slug, org=org, show_secrets=show_secrets, verb="describe")
     typer.echo(describe_text(client, obj), nl=False)

@@ -71,7 +71,7 @@ def list_(
     """List the role bindings of the orgs you may view (or of one org, with --org)."""
     from stigmer import iam
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     with client.store.read() as reader:
         if org is None:
             found = iam.bindings(reader, user=user)
@@ -110,7 +110,7 @@ def check(
     from stigmer.client import resolve_kind
     from stigmer.errors import UsageError
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     resolve_kind(kind)  # an unknown kind is a usage error, as everywhere else
     if verb not in iam.VERBS:
         raise UsageError(f'unknown verb "{verb}" (expected one of: {", ".join(iam.VERBS)})')

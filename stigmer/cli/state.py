@@ -35,23 +35,31 @@ class State:
             return self.store_url
         return f"lmdb:{self.data_dir}" if self.data_dir else default_url()
 
-    def client(self) -> Any:
+    def client(self, *, write: bool = True) -> Any:
         """The stigmer.Client for these options (opened once per command).
 
-        It enforces IAM: every command acts as ``--user`` under its roles. The
-        Client records the first user to open a store as its owner, admin of
-        every org, so a fresh store works with no setup.
+        It enforces IAM: every command acts as ``--user`` under its roles. A
+        writing command creates a missing store, and the Client records its
+        first writer as the owner, admin of every org, so a fresh store works
+        with no setup. A reading one (``write=False``) creates and claims
+        nothing: a missing store is an error.
         """
         if self._client is None:
             from stigmer.client import Client
-            from stigmer.iam import Iam
+            from stigmer.iam import CONTROLLER, Iam
 
+            if self.user == CONTROLLER:
+                raise UsageError(
+                    f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
+                    "--user and STIGMER_USER cannot name it"
+                )
             self._client = Client(
                 self.url(),
                 actor=self.user,
                 org=self.org,
                 authorizer=Iam(),
                 strict_org=self.org_given,
+                create=write,
             )
         return self._client
 

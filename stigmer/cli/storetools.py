@@ -17,10 +17,21 @@ app = typer.Typer(
 
 
 @app.command("check", cls=OrgCommand, epilog=epilog("store check"))
-def check(ctx: typer.Context) -> None:
-    """Verify every index entry and object; exit 1 if anything is wrong."""
-    client = state(ctx).client()
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Rebuild the indexes from the objects, then check again."),
+    ] = False,
+) -> None:
+    """Verify every key, object and index entry; exit 1 if anything is wrong."""
+    client = state(ctx).client(write=False)
     client.authorize_store("check")
+    if repair:
+        changes = client.store.repair()
+        for change in changes:
+            typer.echo(change)
+        typer.echo(f"repair: {len(changes)} changes to {client.store.url}", err=True)
     problems = client.store.check()
     for problem in problems:
         typer.echo(problem)
@@ -42,7 +53,7 @@ def dump(
     from stigmer.manifests import emitting
     from stigmer.reconcilers.masking import masked
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     client.authorize_store("dump")
     chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
     docs = [to_data(masked(o)) for k in chosen for o in client.store.list(k.key)]
@@ -55,7 +66,7 @@ def stats(ctx: typer.Context) -> None:
     """Counts per kind and org, the revision and the size on disk."""
     from stigmer.api import kinds
 
-    client = state(ctx).client()
+    client = state(ctx).client(write=False)
     client.authorize_store("stats")
     s = client.store.stats()
     typer.echo(f"store:     {client.store.url}")

@@ -97,25 +97,54 @@ def lock_path(store: Store) -> Path:
     )
 
 
-def acquire_lock(path: Path) -> IO[str]:
-    """Takes the controller lock (held until the returned file is closed)."""
-    handle = path.open("a+")  # held open for the controller's lifetime: the lock lives with it
-    path.chmod(0o600)
+@dataclass
+class ControllerLock:
+    """The single-controller lock: held until ``close()``.
+
+    The flock on ``controller.lock`` alone is not enough: once that file is
+    deleted, a second serve would make a new one and lock it. So the store
+    itself is locked too (the LMDB data dir, or the SQLite file), which cannot
+    be deleted while it is in use; the file only tells the holder's pid.
+    """
+
+    handle: IO[str]
+    anchor: int  # a descriptor of the store's dir or file, flocked
+
+    def close(self) -> None:
+        os.close(self.anchor)
+        self.handle.close()
+
+
+def _anchor(path: Path) -> Path:
+    """What the lock at ``path`` (see lock_path) guards: the data dir, or the SQLite file."""
+    if path.name == "controller.lock":
+        return path.parent
+    return path.with_name(path.name.removesuffix(".controller.lock"))
+
+
+def acquire_lock(path: Path) -> ControllerLock:
+    """Takes the controller lock (held until the returned lock is closed)."""
+    anchor = os.open(_anchor(path), os.O_RDONLY | os.O_CLOEXEC)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(anchor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "?"
-        handle.close()
-        raise StoreLocked(
-            f"another stigmer serve (pid {holder}) is running on {path.parent}; "
-            "only one controller may run per data dir"
-        ) from None
+        os.close(anchor)
+        holder = path.read_text().strip() if path.exists() else ""
+        raise _locked(path, holder or "?") from None
+    handle = path.open("a+")  # held open for the controller's lifetime
+    path.chmod(0o600)
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
     handle.flush()
-    return handle
+    return ControllerLock(handle, anchor)
+
+
+def _locked(path: Path, holder: str) -> StoreLocked:
+    return StoreLocked(
+        f"another stigmer serve (pid {holder}) is running on {path.parent}; "
+        "only one controller may run per data dir"
+    )
 
 
 class Controller:

@@ -43,8 +43,12 @@ def default_url() -> str:
     return f"lmdb:{data_dir}"
 
 
-def open_store(url: str | os.PathLike[str], **options: int) -> Store:
-    """Opens the store at ``url``: ``lmdb:DIR``, ``sqlite:FILE``, or a bare path for LMDB."""
+def open_store(url: str | os.PathLike[str], *, create: bool = True, **options: int) -> Store:
+    """Opens the store at ``url``: ``lmdb:DIR``, ``sqlite:FILE``, or a bare path for LMDB.
+
+    With ``create=False`` (what reads use) a missing store raises NoStore and
+    nothing is created.
+    """
     text = os.fspath(url)
     scheme, sep, rest = text.partition(":")
     if not sep or scheme not in ("lmdb", "sqlite"):
@@ -56,10 +60,10 @@ def open_store(url: str | os.PathLike[str], **options: int) -> Store:
     if scheme == "sqlite":
         from stigmer.store.sqlite import SqliteStore
 
-        return SqliteStore(rest, **options)
+        return SqliteStore(rest, create=create, **options)
     from stigmer.store.lmdbstore import LmdbStore
 
-    return LmdbStore(rest, **options)
+    return LmdbStore(rest, create=create, **options)
 
 
 def find_named(reader: Reader, kind: Kind, org: str, name: str) -> Resource | None:

@@ -20,6 +20,7 @@ write retried outside any transaction.
 from __future__ import annotations
 
 import builtins
+import errno
 import logging
 import os
 import struct
@@ -36,8 +37,10 @@ import lmdb
 from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.errors import StoreClosed, StoreFull
+from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
+from stigmer.store.guarding import WriteGuard
 from stigmer.store.records import (
+    MAX_KEY_BYTES,
     Lookups,
     Nesting,
     NothingToCommit,
@@ -46,14 +49,16 @@ from stigmer.store.records import (
     Shortcuts,
     WriteState,
     check_identity,
+    check_key_size,
     check_revision,
     check_version,
     decode,
     harden_files,
-    inspect_object,
     make_event,
     make_private_dir,
     matching,
+    no_store,
+    on_readonly_media,
     schema_too_new,
     slug_taken,
 )
@@ -91,7 +96,7 @@ def _after_fork() -> None:
     _fork_generation += 1
     _SHARED_LOCK = threading.Lock()  # another thread may have held it at fork time
     for shared in _SHARED.values():
-        shared.env.close()
+        shared.close()
     _SHARED.clear()
 
 
@@ -111,6 +116,12 @@ class _Shared:
     dbs: dict[str, Any]
     refs: int
     generation: int
+    guard: WriteGuard | None  # None on read-only media, where nothing writes
+
+    def close(self) -> None:
+        self.env.close()
+        if self.guard is not None:
+            self.guard.close()
 
 
 _SHARED: dict[str, _Shared] = {}
@@ -118,6 +129,29 @@ _SHARED_LOCK = threading.Lock()
 
 
 def _open_env(path: Path, map_size: int) -> _Shared:
+    """Opens the environment; on read-only media, read-only and without the lock file.
+
+    LMDB's readers write their slot in lock.mdb, which read-only media refuse.
+    ``lock=False`` is safe there only: no process can be writing. Elsewhere
+    the environment is opened under the write guard (stigmer.store.guarding).
+    """
+    if on_readonly_media(path):
+        return _Shared(*_open_lmdb(path, map_size, readonly=True), 0, _fork_generation, None)
+    guard = WriteGuard(path)
+    try:
+        with guard.exclusive():
+            shared = _Shared(*_open_lmdb(path, map_size), 0, _fork_generation, guard)
+            guard.adopt_lock_file()
+    except BaseException:
+        guard.close()
+        raise
+    harden_files(path / name for name in ("data.mdb", "lock.mdb"))
+    return shared
+
+
+def _open_lmdb(
+    path: Path, map_size: int, *, readonly: bool = False
+) -> tuple[lmdb.Environment, dict[str, Any]]:
     env = lmdb.open(
         str(path),
         map_size=map_size,
@@ -125,27 +159,31 @@ def _open_env(path: Path, map_size: int) -> _Shared:
         mode=0o600,
         max_readers=512,
         max_spare_txns=0,  # see _after_fork
+        readonly=readonly,
+        lock=not readonly,
     )
     try:
-        dbs = _open_dbs(env, path)
+        return env, _open_dbs(env, path, readonly=readonly)
     except BaseException:
         env.close()
         raise
-    harden_files(path / name for name in ("data.mdb", "lock.mdb"))
-    return _Shared(env, dbs, 0, _fork_generation)
 
 
-def _open_dbs(env: lmdb.Environment, path: Path) -> dict[str, Any]:
+def _open_dbs(env: lmdb.Environment, path: Path, *, readonly: bool) -> dict[str, Any]:
     """Opens (or creates) the sub-databases and checks the schema version.
 
     This takes a write transaction, which commits nothing for an existing
     store: py-lmdb keeps no handle opened in a read transaction, so opening
-    waits while another process is in the middle of a write.
+    waits while another process is in the middle of a write. A read-only
+    environment opens each handle in a transaction of its own, which it keeps.
     """
-    with env.begin(write=True) as txn:
-        dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
+    if readonly:
+        dbs = {name: env.open_db(name.encode(), create=False) for name in _DB_NAMES}
+    with env.begin(write=not readonly) as txn:
+        if not readonly:
+            dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
         stored = txn.get(b"schema_version", db=dbs["meta"])
-        if stored is None:
+        if stored is None and not readonly:
             txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=dbs["meta"])
             txn.put(b"revision", _REV.pack(0), db=dbs["meta"])
     if stored is not None and int(stored) > SCHEMA_VERSION:
@@ -153,16 +191,33 @@ def _open_dbs(env: lmdb.Environment, path: Path) -> dict[str, Any]:
     return dbs
 
 
-def _prepare_dir(path: Path) -> None:
-    """Creates the data dir 0700, and warns when an existing one is looser."""
+def _prepare_dir(path: Path, *, create: bool) -> None:
+    """Creates the data dir 0700 if ``create``, and warns when an existing one is looser.
+
+    Without ``create`` (a read) a dir without a store is NoStore, and nothing is made.
+    """
+    if path.is_symlink() and not path.exists():
+        raise StoreError(
+            f"data dir {path} is a symlink to {path.readlink()}, which does not exist; "
+            "create its target or fix --data-dir"
+        )
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"data dir {path} is a file, not a directory (check --data-dir)")
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning(
+                "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
+            )
+    if not create and not (path / "data.mdb").is_file():
+        raise no_store(path)
     if not path.exists():
         make_private_dir(path)
-        return
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        log.warning(
-            "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
-        )
+
+
+def _fits(key: bytes) -> bool:
+    """Whether LMDB can look ``key`` up; a longer key names nothing stored."""
+    return len(key) <= MAX_KEY_BYTES
 
 
 def _okey(kind: str, id: str) -> bytes:
@@ -188,11 +243,13 @@ class _LmdbReader(Lookups):
         self._dbs = dbs
 
     def find(self, kind: str, id: str) -> Resource | None:
-        blob = self._txn.get(_okey(kind, id), db=self._dbs["objects"])
+        key = _okey(kind, id)
+        blob = self._txn.get(key, db=self._dbs["objects"]) if _fits(key) else None
         return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
-        id = self._txn.get(f"{kind}/{org}/{slug}".encode(), db=self._dbs["slugs"])
+        key = f"{kind}/{org}/{slug}".encode()
+        id = self._txn.get(key, db=self._dbs["slugs"]) if _fits(key) else None
         return None if id is None else self.find(kind, id.decode())
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
@@ -418,16 +475,20 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
         return len(ids)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_key_size("x:" + key, "meta key")
         self.state.touched()
         self._txn.put(b"x:" + key.encode(), value.encode(), db=self._dbs["meta"])
 
     def add_tuple(self, tuple_: str) -> bool:
+        check_key_size(tuple_, "relation")
         added = bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
         if added:
             self.state.touched()
         return added
 
     def remove_tuple(self, tuple_: str) -> bool:
+        if not _fits(tuple_.encode()):
+            return False  # add_tuple refuses such a tuple: it cannot be stored
         removed = bool(self._txn.delete(tuple_.encode(), db=self._dbs["iam"]))
         if removed:
             self.state.touched()
@@ -438,54 +499,22 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
             self._txn.put(b"revision", _REV.pack(self.state.revision), db=self._dbs["meta"])
 
 
-def _check(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> builtins.list[str]:
-    """Cross-checks objects and every index, both ways. Returns the problems."""
-    problems: list[str] = []
-    reader = _LmdbReader(txn, dbs)
-    revision = reader.revision()
-    expected: dict[str, set[bytes]] = {"slugs": set(), "by_org": set(), "by_owner": set()}
-    with txn.cursor(db=dbs["objects"]) as cur:
-        for key, blob in cur:
-            kind, _, id = key.decode().partition("/")
-            where = f"objects/{key.decode()}"
-            obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
-            if obj is None:
-                continue
-            md = obj.metadata
-            slug_key = f"{kind}/{md.org}/{md.slug}".encode()
-            if txn.get(slug_key, db=dbs["slugs"]) != id.encode():
-                problems.append(f"objects/{key.decode()}: slug index entry missing or wrong")
-            expected["slugs"].add(slug_key)
-            org_key = f"{kind}/{md.org}/{id}".encode()
-            if txn.get(org_key, db=dbs["by_org"]) is None:
-                problems.append(f"objects/{key.decode()}: org index entry missing")
-            expected["by_org"].add(org_key)
-            for okey in _owner_keys(kind, obj):
-                if txn.get(okey, db=dbs["by_owner"]) is None:
-                    problems.append(f"objects/{key.decode()}: owner index entry missing")
-                expected["by_owner"].add(okey)
-    for db, wanted in expected.items():
-        with txn.cursor(db=dbs[db]) as cur:
-            for key in cur.iternext(keys=True, values=False):
-                if key not in wanted:
-                    shown = key.decode(errors="replace").replace("\0", " -> ")
-                    problems.append(f"{db}/{shown}: points at no live object")
-    with txn.cursor(db=dbs["events"]) as cur:
-        if cur.last() and _REV.unpack(cur.key())[0] > revision:
-            problems.append("events: an event is newer than the store revision")
-    return problems
-
-
 class LmdbStore(Shortcuts):
     """The LMDB-backed Store. Safe to share between threads and processes."""
 
-    def __init__(self, path: str | os.PathLike[str], *, map_size: int = DEFAULT_MAP_SIZE) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        map_size: int = DEFAULT_MAP_SIZE,
+        create: bool = True,
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"lmdb:{self.path}"
         self._map_size = map_size
         self._key = str(self.path)
         self._closed = False
-        _prepare_dir(self.path)
+        _prepare_dir(self.path, create=create)
         self._shared = self._attach()
 
     # -- environment handling -------------------------------------------------
@@ -532,6 +561,16 @@ class LmdbStore(Shortcuts):
             raise StoreFull(f"store {self.url} is full at {size} bytes and cannot grow: {e}") from e
         log.debug("grew map of %s to %d bytes", self.url, size * 2)
 
+    def _failure(self, e: lmdb.Error) -> StoreError:
+        """Our error for an LMDB one met while writing, naming the store and what to do."""
+        if isinstance(e, lmdb.ReadonlyError) or on_readonly_media(self.path):
+            return StoreError(f"store {self.url} is on read-only media: reads work, writes cannot")
+        # ENOSPC is DiskError; a full disk (or quota) can also surface as EIO
+        # from the msync or fsync at commit, and so does a failing disk.
+        if isinstance(e, lmdb.DiskError) or os.strerror(errno.EIO) in str(e):
+            return StoreFull(f"store {self.url}: disk full or failing ({e}); free space and retry")
+        return StoreError(f"store {self.url}: {e}")
+
     # -- reads ----------------------------------------------------------------
 
     @contextmanager
@@ -543,15 +582,21 @@ class LmdbStore(Shortcuts):
     # ``stigmer get NAME`` and of every reconcile.
 
     def find(self, kind: str, id: str) -> Resource | None:
+        key = _okey(kind, id)
+        if not _fits(key):
+            return None
         txn, dbs = self._txn()
         with txn:
-            blob = txn.get(_okey(kind, id), db=dbs["objects"])
+            blob = txn.get(key, db=dbs["objects"])
         return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
+        key = f"{kind}/{org}/{slug}".encode()
+        if not _fits(key):
+            return None
         txn, dbs = self._txn()
         with txn:
-            id = txn.get(f"{kind}/{org}/{slug}".encode(), db=dbs["slugs"])
+            id = txn.get(key, db=dbs["slugs"])
             blob = None if id is None else txn.get(kind.encode() + b"/" + id, db=dbs["objects"])
         return None if blob is None else decode(kind, blob)
 
@@ -603,10 +648,21 @@ class LmdbStore(Shortcuts):
         with gc.paused():  # a transaction is bounded work; see stigmer.api.gc
             return self._transact(fn, actor)
 
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[lmdb.Transaction[bytes], dict[str, Any]]]:
+        """A write transaction, under the write guard (see stigmer.store.guarding)."""
+        guard = self._live().guard
+        if guard is None:  # read-only media: begin() refuses with ReadonlyError
+            with self._begin(write=True) as pair:
+                yield pair
+            return
+        with guard.held(self.url), self._begin(write=True) as pair:
+            yield pair
+
     def _transact(self, fn: Callable[[WriteTxn], T], actor: str) -> T:
         for _ in range(_MAX_GROWTH_STEPS):
             try:
-                with self._begin(write=True) as (txn, dbs):
+                with self._writing() as (txn, dbs):
                     w = _LmdbWriteTxn(self._live().env, txn, dbs, actor)
                     result = fn(w)
                     if not w.state.dirty:
@@ -617,15 +673,28 @@ class LmdbStore(Shortcuts):
                 return nothing.result  # type: ignore[return-value]
             except lmdb.MapFullError:
                 self._grow()  # the transaction was aborted; retry it in a bigger map
-            except lmdb.DiskError as e:
-                raise StoreFull(f"store {self.url}: disk full or failing: {e}") from e
+            except lmdb.BadValsizeError as e:  # check_identity should have refused it first
+                raise KeyTooLong(f"store {self.url}: a key is too long for LMDB: {e}") from e
+            except (lmdb.DiskError, lmdb.Error) as e:
+                raise self._failure(e) from e
         raise StoreFull(f"store {self.url} could not grow enough for one transaction")
 
     # -- maintenance ----------------------------------------------------------
 
     def check(self) -> builtins.list[str]:
+        from stigmer.store import lmdbchecks
+
         with self._begin() as (txn, dbs):
-            return _check(txn, dbs)
+            return lmdbchecks.check(txn, dbs)
+
+    def repair(self) -> builtins.list[str]:
+        from stigmer.store import lmdbchecks
+
+        try:
+            with self._writing() as (txn, dbs):
+                return lmdbchecks.repair(txn, dbs)
+        except lmdb.Error as e:
+            raise self._failure(e) from e
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats
@@ -653,7 +722,7 @@ class LmdbStore(Shortcuts):
             shared.refs -= 1
             if shared.refs == 0 and _SHARED.get(self._key) is shared:
                 del _SHARED[self._key]
-                shared.env.close()
+                shared.close()
 
     def __enter__(self) -> LmdbStore:
         return self

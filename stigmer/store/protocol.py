@@ -268,6 +268,15 @@ class Store(Reader, Protocol):
         """Problems found by a full consistency check; empty when all is well."""
         ...
 
+    def repair(self) -> builtins.list[str]:
+        """Rebuilds every index from the objects in one transaction; what it changed.
+
+        Objects that cannot be decoded keep no index entry (``check`` goes on
+        reporting them), and a revision behind the newest event or object is
+        raised, so that no revision is used twice.
+        """
+        ...
+
     def stats(self) -> Stats:
         """Counts per kind and org, the revision and the size on disk."""
         ...

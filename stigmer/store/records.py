@@ -12,6 +12,7 @@ writes; and the file helpers keep a store's files private.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -20,7 +21,15 @@ from typing import TYPE_CHECKING, Protocol
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
-from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreError, StoreVersionError
+from stigmer.errors import (
+    AlreadyExists,
+    Conflict,
+    KeyTooLong,
+    NoStore,
+    NotFound,
+    StoreError,
+    StoreVersionError,
+)
 
 # The protocol is imported for annotations; the records where they are read,
 # so that opening a store to read it does not build them.
@@ -32,6 +41,9 @@ log = logging.getLogger("stigmer.store")
 # The event types as plain ints: the enum wrapper's attribute lookup is slow in bulk.
 _CREATED, _UPDATED = int(EventType.created), int(EventType.updated)
 _DELETED = int(EventType.deleted)
+# MAX_KEY_BYTES is LMDB's compiled-in key limit (MDB_MAXKEYSIZE). Every
+# backend refuses longer keys, so a store that takes one can be copied to any.
+MAX_KEY_BYTES = 511
 
 # -- errors and rules -----------------------------------------------------------
 
@@ -55,8 +67,13 @@ def schema_too_new(path: Path, found: int, supported: int) -> StoreVersionError:
     )
 
 
+def no_store(path: Path) -> NoStore:
+    """The refusal of a read to open (and so create) a store that does not exist."""
+    return NoStore(f"no store at {path} (check --data-dir; a first apply creates it)")
+
+
 def check_identity(kind: str, obj: Resource) -> None:
-    """Refuses identities that would make index keys ambiguous."""
+    """Refuses identities that would make index keys ambiguous, or too long to store."""
     kinds.by_key(kind)  # KeyError for an unknown kind
     md = obj.metadata
     if not md.id or "\0" in md.id:
@@ -64,6 +81,21 @@ def check_identity(kind: str, obj: Resource) -> None:
     for what, value in (("org", md.org), ("slug", md.slug)):
         if not value or "/" in value or "\0" in value:
             raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
+    check_key_size(f"{kind}/{md.org}/{md.slug}", "name and org")
+    check_key_size(f"{kind}/{md.org}/{md.id}", "id and org")
+    for ref in md.owner_references:
+        check_key_size(f"{ref.id}\0{kind}/{md.id}", "owner reference")
+
+
+def check_key_size(key: str, what: str) -> None:
+    """Raises KeyTooLong when ``key`` is longer than MAX_KEY_BYTES in UTF-8."""
+    size = len(key.encode())
+    if size > MAX_KEY_BYTES:
+        shown = key.replace("\0", " -> ")[:40]
+        raise KeyTooLong(
+            f'store key "{shown}..." ({what}) is {size} bytes, above the limit of '
+            f"{MAX_KEY_BYTES}; use a shorter {what}"
+        )
 
 
 def check_version(kind: str, id: str, old: Resource | None, expected: int) -> None:
@@ -430,6 +462,15 @@ def make_private_dir(path: Path) -> None:
     """Creates ``path`` (and its parents) with mode 0700 for the last part."""
     path.mkdir(parents=True, mode=0o700, exist_ok=True)  # another process may win the race
     path.chmod(0o700)  # mkdir's mode is masked by the umask
+
+
+def on_readonly_media(path: Path) -> bool:
+    """Whether ``path`` (or, for a file not yet made, its directory) is on a read-only mount."""
+    where = path if path.exists() else path.parent
+    try:
+        return bool(os.statvfs(where).f_flag & os.ST_RDONLY)
+    except OSError:  # missing: the caller's own checks say so
+        return False
 
 
 def harden_files(files: Iterable[Path]) -> None:

@@ -40,7 +40,9 @@ from stigmer.api import gc, kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
+from stigmer.store.checking import Indexes, compare, decode_objects
 from stigmer.store.records import (
+    MAX_KEY_BYTES,
     Lookups,
     Nesting,
     Removing,
@@ -48,13 +50,15 @@ from stigmer.store.records import (
     Shortcuts,
     WriteState,
     check_identity,
+    check_key_size,
     check_version,
     decode,
     harden_files,
-    inspect_object,
     make_event,
     make_private_dir,
     matching,
+    no_store,
+    on_readonly_media,
     schema_too_new,
     slug_taken,
 )
@@ -319,16 +323,20 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
         return len(ids)
 
     def set_meta(self, key: str, value: str) -> None:
+        check_key_size("x:" + key, "meta key")
         self.state.touched()
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("x:" + key, value))
 
     def add_tuple(self, tuple_: str) -> bool:
+        check_key_size(tuple_, "relation")
         added = self.db.execute("INSERT OR IGNORE INTO tuples VALUES (?)", (tuple_,)).rowcount == 1
         if added:
             self.state.touched()
         return added
 
     def remove_tuple(self, tuple_: str) -> bool:
+        if len(tuple_.encode()) > MAX_KEY_BYTES:
+            return False  # add_tuple refuses such a tuple, as LMDB would
         removed = self.db.execute("DELETE FROM tuples WHERE tuple = ?", (tuple_,)).rowcount == 1
         if removed:
             self.state.touched()
@@ -341,40 +349,62 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
             )
 
 
+def _stored_indexes(db: sqlite3.Connection) -> Indexes:
+    return Indexes(
+        slugs={
+            (k, o, s): id for k, o, s, id in db.execute("SELECT kind, org, slug, id FROM slugs")
+        },
+        by_org=set(db.execute("SELECT kind, org, id FROM by_org")),
+        by_owner=set(db.execute("SELECT owner_id, kind, id FROM by_owner")),
+    )
+
+
 def _check(r: _SqliteReader) -> builtins.list[str]:
     """Cross-checks resources and every index, both ways. Returns the problems."""
     db, revision = r.db, r.revision()
     problems = [f"sqlite: {msg}" for (msg,) in db.execute("PRAGMA quick_check") if msg != "ok"]
-    slugs = {(k, o, s): id for k, o, s, id in db.execute("SELECT kind, org, slug, id FROM slugs")}
-    by_org = set(db.execute("SELECT kind, org, id FROM by_org"))
-    by_owner = set(db.execute("SELECT owner_id, kind, id FROM by_owner"))
-    want_slugs, want_org, want_owner = set(), set(), set()
-    for kind, id, blob in db.execute("SELECT kind, id, data FROM resources"):
-        where = f"resources/{kind}/{id}"
-        obj = inspect_object(where, kind, id, blob, revision=revision, problems=problems)
-        if obj is None:
-            continue
-        md = obj.metadata
-        want_slugs.add((kind, md.org, md.slug))
-        if slugs.get((kind, md.org, md.slug)) != id:
-            problems.append(f"{where}: slug index entry missing or wrong")
-        want_org.add((kind, md.org, id))
-        if (kind, md.org, id) not in by_org:
-            problems.append(f"{where}: org index entry missing")
-        for ref in md.owner_references:
-            want_owner.add((ref.id, kind, id))
-            if (ref.id, kind, id) not in by_owner:
-                problems.append(f"{where}: owner index entry missing")
-    strays = [
-        *(f"slugs/{k}/{o}/{s}" for k, o, s in sorted(slugs.keys() - want_slugs)),
-        *(f"by_org/{k}/{o}/{id}" for k, o, id in sorted(by_org - want_org)),
-        *(f"by_owner/{owner} -> {k}/{id}" for owner, k, id in sorted(by_owner - want_owner)),
-    ]
-    problems += [f"{stray}: points at no live object" for stray in strays]
+    rows = db.execute("SELECT kind, id, data FROM resources")
+    wanted = decode_objects(rows, revision=revision, problems=problems)
+    problems += compare(wanted, _stored_indexes(db)).problems("resources")
+    for rev, blob in db.execute("SELECT revision, data FROM events"):
+        try:
+            if Event.FromString(blob).revision != rev:
+                problems.append(f"events/{rev}: holds another revision")
+        except Exception as e:  # any decode failure is a finding, not a crash
+            problems.append(f"events/{rev}: cannot decode: {e}")
     (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
     if last is not None and last > revision:
         problems.append("events: an event is newer than the store revision")
     return problems
+
+
+def _repair(w: _SqliteWriteTxn) -> builtins.list[str]:
+    """Rewrites every index row from the resources; says what changed."""
+    db, problems = w.db, builtins.list[str]()
+    rows = db.execute("SELECT kind, id, data FROM resources").fetchall()
+    wanted = decode_objects(rows, revision=1 << 63, problems=problems)
+    differences = compare(wanted, _stored_indexes(db))
+    stray, missing = differences.stray, differences.missing
+    db.executemany("DELETE FROM slugs WHERE kind = ? AND org = ? AND slug = ?", stray.slugs)
+    db.executemany("DELETE FROM by_org WHERE kind = ? AND org = ? AND id = ?", stray.by_org)
+    db.executemany(
+        "DELETE FROM by_owner WHERE owner_id = ? AND kind = ? AND id = ?", stray.by_owner
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO slugs VALUES (?, ?, ?, ?)",
+        [(*key, id) for key, id in missing.slugs.items()],
+    )
+    db.executemany("INSERT INTO by_org VALUES (?, ?, ?)", missing.by_org)
+    db.executemany("INSERT INTO by_owner VALUES (?, ?, ?)", missing.by_owner)
+    changes = differences.changes()
+    (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
+    newest = max(last or 0, wanted.newest_version)
+    if newest > w.state.start:
+        w.state.advance(newest)
+        changes.append(f"meta/revision: set from {w.state.start} to {newest}")
+    if changes:
+        w.state.touched()
+    return changes
 
 
 def _stored_version(db: sqlite3.Connection, path: Path) -> int | None:
@@ -409,12 +439,17 @@ def _create_tables(db: sqlite3.Connection, path: Path) -> None:
         raise
 
 
-def _create_file(path: Path) -> None:
+def _create_file(path: Path, *, create: bool) -> None:
     """Creates the database file 0600 (its directory 0700) before SQLite does.
 
     SQLite would create it 0644, and it gives the -wal and -shm files the mode
-    of the database file, so this also keeps those private.
+    of the database file, so this also keeps those private. Without ``create``
+    (a read) a missing file is NoStore, and nothing is made.
     """
+    if not create and not path.is_file():
+        raise no_store(path)
+    if path.is_file() and on_readonly_media(path):
+        return  # nothing to create, and nothing may be
     if not path.parent.exists():
         make_private_dir(path.parent)
     if path.is_dir():
@@ -429,7 +464,11 @@ class SqliteStore(Shortcuts):
     """The SQLite-backed Store. Safe to share between threads and processes."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        create: bool = True,
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"sqlite:{self.path}"
@@ -437,14 +476,18 @@ class SqliteStore(Shortcuts):
         self._closed = False
         self._pid = os.getpid()
         self._idle: list[sqlite3.Connection] = []
-        _create_file(self.path)
+        _create_file(self.path, create=create)
+        # On read-only media SQLite can neither take locks nor use the WAL's
+        # shared memory; opened immutable, it reads without them.
+        self._media_readonly = on_readonly_media(self.path)
         db = self._connect()
         try:
             self._init_schema(db)
         except BaseException:
             db.close()
             raise
-        harden_files(self._files())
+        if not self._media_readonly:
+            harden_files(self._files())
         self._idle.append(db)
 
     # -- connections ----------------------------------------------------------
@@ -460,6 +503,8 @@ class SqliteStore(Shortcuts):
         # file-size limit gives (EFBIG), and, as for LMDB, a failing disk.
         if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE):
             return StoreFull(f"store {self.url}: disk full or failing: {e}; free space and retry")
+        if code & 0xFF == sqlite3.SQLITE_READONLY and self._media_readonly:
+            return StoreError(f"store {self.url} is on read-only media: reads work, writes cannot")
         if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # & 0xFF: primary code
             return StoreError(
                 f"store {self.url} is busy: another process held it for {self._timeout_s:g} s; "
@@ -471,8 +516,13 @@ class SqliteStore(Shortcuts):
         try:
             # check_same_thread=False: the pool lends a connection to one thread
             # at a time, but not always to the same thread.
+            target = f"file:{self.path}?immutable=1" if self._media_readonly else self.path
             db = sqlite3.connect(
-                self.path, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self._timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self._media_readonly,
             )
             db.execute("PRAGMA synchronous = FULL")
             db.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
@@ -486,6 +536,8 @@ class SqliteStore(Shortcuts):
             version = _stored_version(db, self.path)
             if version is not None and version > SCHEMA_VERSION:
                 raise schema_too_new(self.path, version, SCHEMA_VERSION)
+            if self._media_readonly:
+                return
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")  # recorded in the file: set once
             if version is None:
@@ -611,6 +663,9 @@ class SqliteStore(Shortcuts):
     def check(self) -> builtins.list[str]:
         with self._snapshot() as r:
             return _check(r)
+
+    def repair(self) -> builtins.list[str]:
+        return self._transact(_repair, "")  # type: ignore[arg-type]
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from stigmer.cli.app import app
+from stigmer.client import Client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
 Run = Callable[..., Result]
@@ -28,6 +29,13 @@ def run(data_dir: Path) -> Run:
         )
 
     return invoke
+
+
+@pytest.fixture
+def fresh(run: Run, data_dir: Path) -> Run:
+    """``run`` on an empty store that alice owns (reading creates no store)."""
+    Client(data_dir, actor="alice").close()
+    return run
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ def test_diff_exit_codes_and_output(applied: Run, tmp_path: Path) -> None:
     assert applied("diff", "-f", str(broken)).exit_code == 2
 
 
-def test_diff_of_a_new_object_shows_all_of_it(run: Run) -> None:
+def test_diff_of_a_new_object_shows_all_of_it(fresh: Run) -> None:
+    run = fresh
     result = run("diff", "-f", str(EXAMPLES / "acme-analyst.yaml"))
     assert result.exit_code == 1
     assert "+  name: Data Analyst" in result.stdout

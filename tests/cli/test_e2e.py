@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stigmer.client import Client
 from tests.cli.conftest import EXAMPLES
 
 STIGMER = Path(sys.executable).parent / "stigmer"
@@ -61,6 +62,7 @@ def test_the_main_job_of_the_readme(data_dir: Path) -> None:
 
 
 def test_python_dash_m_stigmer_works(data_dir: Path) -> None:
+    Client(data_dir).close()  # an empty store, owned by this process's user
     env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
     done = subprocess.run(
         [sys.executable, "-m", "stigmer", "get", "agents"],

@@ -91,7 +91,8 @@ def test_a_missing_name_is_an_error(applied: Run) -> None:
     assert mixed.exit_code == 1 and mixed.stdout == "agent/support-agent\n"
 
 
-def test_an_empty_list_is_not_an_error(run: Run) -> None:
+def test_an_empty_list_is_not_an_error(fresh: Run) -> None:
+    run = fresh
     table = run("get", "agents")
     assert (table.exit_code, table.stdout, table.stderr) == (
         0,

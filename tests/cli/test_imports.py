@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stigmer.client import Client
 from stigmer.store import open_store
 from tests.factories import agent
 
@@ -57,6 +58,7 @@ def loaded_at_exit(*args: str, data_dir: Path) -> tuple[str, set[str]]:
 
 
 def test_get_imports_none_of_the_heavy_modules(data_dir: Path) -> None:
+    Client(data_dir).close()  # an empty store, owned by this process's user
     _, modules = loaded_at_exit("get", "agents", "-o", "yaml", data_dir=data_dir)
     assert "stigmer.store.lmdbstore" in modules  # the measurement works
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
@@ -65,6 +67,7 @@ def test_get_imports_none_of_the_heavy_modules(data_dir: Path) -> None:
 def test_get_by_name_loads_only_what_reading_needs(data_dir: Path) -> None:
     store = open_store(data_dir)
     store.put(agent("agt-1", slug="bot", labels={"team": "a"}))
+    Client(store).close()  # this process's user owns it
     store.close()
     printed, modules = loaded_at_exit("get", "agent", "bot", "-o", "yaml", data_dir=data_dir)
     assert "slug: bot" in printed

@@ -131,7 +131,8 @@ def test_diff_forbidden_names_the_object(applied: Run) -> None:
 
 
 @pytest.mark.parametrize("verb", ["apply", "diff", "delete"])
-def test_no_manifests_is_an_error(verb: str, run: Run, tmp_path: Path) -> None:
+def test_no_manifests_is_an_error(verb: str, fresh: Run, tmp_path: Path) -> None:
+    run = fresh  # a store exists: the error is about the input, not the store
     nested = tmp_path / "nested"
     (nested / "sub").mkdir(parents=True)
     (nested / "sub" / "bot.yaml").write_text((EXAMPLES / "code-reviewer.yaml").read_text())

@@ -41,9 +41,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def agent_slugs(data_dir: Path) -> set[str]:
-    # As alice, the watcher's user: whoever opens a fresh store first becomes its owner,
-    # and a poll that won that race as the OS user would leave alice without a role.
-    with Client(data_dir, actor="alice") as c:
+    with Client(data_dir, create=False) as c:  # a read: it must not claim the store first
         return {a.metadata.slug for a in c.store.list("agent")}
 
 

@@ -70,12 +70,15 @@ def test_the_owner_is_admin_of_orgs_that_did_not_exist_yet(world: Path, tmp_path
         assert granted.exit_code == 0
 
 
+CREATE = ("agent", "create", "bot", "--instructions", "Be a good bot.")
+
+
 def test_of_processes_opening_a_fresh_store_at_once_exactly_one_owns_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
     open_store(data).close()  # the files exist, no owner yet: the race is about the claim
     procs = {
         user: subprocess.Popen(
-            [sys.executable, "-m", "stigmer", "--user", user, "get", "agents"],
+            [sys.executable, "-m", "stigmer", "--user", user, *CREATE],
             env={"STIGMER_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"},
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -93,10 +96,10 @@ def test_of_processes_opening_a_fresh_store_at_once_exactly_one_owns_it(tmp_path
     assert owner in procs
     for user, (err, code) in outcomes.items():
         if user == owner:
-            assert (code, err) == (0, "No resources found in org local\n")
+            assert (code, err) == (0, "")
         else:
             assert code == 1
-            assert err == f'error: forbidden: user "{user}" cannot list agents in org "local"\n'
+            assert err == f'error: forbidden: user "{user}" cannot create agents in org "local"\n'
 
 
 def test_the_owner_cannot_be_revoked(world: Path) -> None:
