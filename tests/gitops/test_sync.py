@@ -220,3 +220,28 @@ def test_serve_watch_runs_the_controller_and_the_sync_together(repo: Path, data_
         wait_until(lambda: "second-agent" in agent_slugs(data_dir), what="the watched file")
     finally:
         stop(serve)
+
+
+def test_a_watcher_outlives_a_file_the_store_refuses(repo: Path, data_dir: Path) -> None:
+    """A name too long for an LMDB key fails that file alone; the watcher keeps applying."""
+    watcher = start("sync", str(repo), "--watch", data_dir=data_dir)
+    try:
+        wait_until(
+            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=watcher,
+        )
+        write_agent(repo / "long.yaml", "x" * 600)
+        write_agent(repo / "after.yaml", "After Agent")
+        wait_until(
+            lambda: "after-agent" in agent_slugs(data_dir), what="a later file", proc=watcher
+        )
+        write_agent(repo / "later.yaml", "Later Agent")
+        wait_until(
+            lambda: "later-agent" in agent_slugs(data_dir), what="a later sync", proc=watcher
+        )
+        assert watcher.poll() is None
+    finally:
+        out = stop(watcher)
+    assert "long.yaml" not in out  # refused: on stderr, never reported as applied
+    assert "x" * 600 not in agent_slugs(data_dir)
