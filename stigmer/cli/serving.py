@@ -12,10 +12,18 @@ from stigmer.cli.state import Command, Group, fail, state
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
 ]
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks", help="Also read files that link outside the directory (skipped)."
+    ),
+]
 
 
 def _print_report(report: Any) -> None:
-    """One line per object, per file; problems on stderr."""
+    """One line per object, per file; problems and notices on stderr."""
+    for notice in report.skipped:
+        typer.echo(notice, err=True)
     for rel, fr in sorted(report.files.items()):
         for problem in fr.problems:
             typer.echo(str(problem), err=True)
@@ -31,12 +39,13 @@ def _print_report(report: Any) -> None:
             typer.echo(f"{r.kind.singular}/{r.name} pruned")
 
 
-def _syncer(ctx: typer.Context, directory: str, prune: bool) -> Any:
+def _syncer(ctx: typer.Context, directory: str, prune: bool, follow: bool = False) -> Any:
     from stigmer.gitops.syncing import Syncer
 
     client = state(ctx).client()
     client.authorize("sync")
-    return Syncer(client.store, client._session(), directory, prune=prune)
+    session = client._session()
+    return Syncer(client.store, session, directory, prune=prune, follow_symlinks=follow)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -76,9 +85,10 @@ def sync(
     resync: Annotated[
         float, typer.Option("--resync", help="With --watch: seconds between full re-syncs.")
     ] = 300.0,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Apply a directory tree once (or keep following it with --watch)."""
-    syncer = _syncer(ctx, directory, prune)
+    syncer = _syncer(ctx, directory, prune, follow_symlinks)
     if not watch:
         report = syncer.sync()
         _print_report(report)
@@ -126,6 +136,7 @@ def serve(
     resync: Annotated[
         float, typer.Option("--resync", help="Seconds between full resyncs.")
     ] = 600.0,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
     from stigmer.reconcilers import controller as ctl
@@ -150,7 +161,8 @@ def serve(
         if watch is not None:
             from stigmer.gitops.watching import watch as follow
 
-            follow(_syncer(ctx, watch, prune), stop, report=_print_report)
+            syncer = _syncer(ctx, watch, prune, follow_symlinks)
+            follow(syncer, stop, report=_print_report)
         stop.wait()
     finally:
         stop.set()
