@@ -30,7 +30,7 @@ from stigmer import iam
 from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import NotFound, StepFailed, StoreLocked
-from stigmer.reconcilers import conditions
+from stigmer.reconcilers import conditions, trimming
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.pipeline import Request, Result
 from stigmer.reconcilers.running import Session, run_batch
@@ -137,6 +137,7 @@ class Controller:
         poll_max: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
         summary_seconds: float = 60.0,
+        trim_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.session = Session(CONTROLLER_ACTOR, authorizer or AllowAll())
@@ -148,6 +149,7 @@ class Controller:
         self.clock = clock
         self.revision = 0
         self.summary_seconds = summary_seconds
+        self.trim_seconds = trim_seconds  # how often to release the store's mapped pages
         self._summarized: dict[str, int] = {}  # the metrics' results at the last summary
 
     # -- the loop -------------------------------------------------------------
@@ -174,6 +176,7 @@ class Controller:
         self.resync()
         next_resync = self._next_resync()
         next_summary = self.clock() + self.summary_seconds
+        next_trim = self.clock() + self.trim_seconds
         delay = self.poll_min
         while not stop.is_set():
             busy = self.poll_once()
@@ -184,6 +187,9 @@ class Controller:
             if self.clock() >= next_summary:
                 self.summarize()
                 next_summary = self.clock() + self.summary_seconds
+            if self.clock() >= next_trim:
+                trimming.release(self.store)  # see stigmer.reconcilers.trimming
+                next_trim = self.clock() + self.trim_seconds
             stop.wait(delay)
 
     def summarize(self) -> None:

@@ -1,0 +1,154 @@
+"""Soak: the resident memory of `stigmer serve` over 300,000 reconciles under load.
+
+Run: .venv/bin/python -m bench.soak [--agents N] [--reconciles N] [--env K=V ...]
+- `stigmer serve --health-port P` runs as its own process, as in production;
+  this process writes: it re-applies N agents with a new label, round after
+  round, and the controller reconciles each change it sees in the feed.
+- Every few seconds it reads the reconcile count from /metrics and the
+  server's memory from /proc: VmRSS, and its anonymous (heap) and
+  file-backed (the store's memory map) parts.
+- `--env MALLOC_ARENA_MAX=2` (say) runs the server with that environment, to
+  compare allocator settings.
+Prints the samples, then one JSON object on its last line with
+rss_mb_at_100k and rss_mb_at_300k: memory once 100k and 300k reconciles are done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench._common import emit
+from stigmer.client import Client
+from stigmer.manifests import loading, reading
+
+STIGMER = Path(sys.executable).parent / "stigmer"
+AGENT = """apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata:
+  name: Agent {i}
+  labels: {{round: "{round}"}}
+spec:
+  instructions: Answer questions about topic {i} politely.
+"""
+MARKS = (100_000, 300_000)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and its RssAnon and RssFile parts, in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile"):
+            out[name] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def reconciles(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith("stigmer_reconcile_duration_seconds_count"):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_serve(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    full = dict(os.environ, STIGMER_DATA_DIR=str(data_dir), STIGMER_USER="alice", **env)
+    return subprocess.Popen(
+        [str(STIGMER), "serve", "--health-port", str(port)],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"serve exited with {proc.returncode}")
+        try:
+            reconciles(port)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("serve did not start")
+
+
+def soak(agents: int, target: int, env: dict[str, str]) -> dict[str, object]:
+    data_dir = Path(tempfile.mkdtemp(prefix="stigmer-soak-"))
+    port = free_port()
+    with Client(data_dir, actor="alice") as client:
+        client.apply(_round(agents, 0))
+        proc = start_serve(data_dir, port, env)
+        try:
+            wait_for(port, proc)
+            return _drive(client, proc, port, agents, target)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def _round(agents: int, n: int) -> list[reading.Manifest]:
+    text = "---\n".join(AGENT.format(i=i, round=n) for i in range(agents))
+    return reading.parse_documents(loading.load_text(text, "soak.yaml").documents).manifests
+
+
+def _drive(
+    client: Client, proc: subprocess.Popen[bytes], port: int, agents: int, target: int
+) -> dict[str, object]:
+    """Applies rounds until ``target`` reconciles are done; samples memory as it goes."""
+    marks = [m * target // MARKS[-1] for m in MARKS]
+    at: dict[int, dict[str, float]] = {}
+    started, n, last_sample = time.monotonic(), 0, 0.0
+    while len(at) < len(marks):
+        n += 1
+        client.apply(_round(agents, n))
+        done = reconciles(port)
+        for mark in marks:
+            if done >= mark and mark not in at:
+                at[mark] = memory_mb(proc.pid)
+        if time.monotonic() - last_sample > 10:
+            last_sample = time.monotonic()
+            print(f"reconciles={done} {memory_mb(proc.pid)}", flush=True)
+    first, second = (at[m] for m in marks)
+    return {
+        "agents": agents,
+        "reconciles": reconciles(port),
+        "seconds": round(time.monotonic() - started, 1),
+        "rss_mb_at_100k": first["VmRSS"],
+        "rss_mb_at_300k": second["VmRSS"],
+        "anon_mb_at_100k": first["RssAnon"],
+        "anon_mb_at_300k": second["RssAnon"],
+        "file_mb_at_100k": first["RssFile"],
+        "file_mb_at_300k": second["RssFile"],
+        "growth_pct": round(100 * (second["VmRSS"] / first["VmRSS"] - 1), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--reconciles", type=int, default=MARKS[-1])
+    parser.add_argument("--env", action="append", default=[], help="K=V for the server")
+    args = parser.parse_args()
+    env = dict(kv.split("=", 1) for kv in args.env)
+    emit(soak(args.agents, args.reconciles, env) | {"env": env})
+
+
+if __name__ == "__main__":
+    main()
