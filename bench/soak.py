@@ -1,22 +1,28 @@
 """Soak: the resident memory of `stigmer serve` over 300,000 reconciles under load.
 
-Run: .venv/bin/python -m bench.soak [--agents N] [--reconciles N] [--env K=V ...]
-- `stigmer serve --health-port P` runs as its own process, as in production;
-  this process writes: it re-applies N agents with a new label, round after
-  round, and the controller reconciles each change it sees in the feed.
+Run: .venv/bin/python -m bench.soak [--agents N] [--changed N] [--resync S]
+                                   [--reconciles N] [--env K=V ...]
+- `stigmer serve --health-port P --resync S` runs as its own process, as in
+  production, over N agents (2N objects, each reconciled by every resync);
+  meanwhile this process writes: it re-applies the first --changed agents
+  with a new label, round after round, and the controller reconciles each
+  change it sees in the feed. The resyncs make the count of reconciles grow
+  fast enough for a soak of a few minutes; the writes are the load.
 - Every few seconds it reads the reconcile count from /metrics and the
   server's memory from /proc: VmRSS, and its anonymous (heap) and
   file-backed (the store's memory map) parts.
 - `--env MALLOC_ARENA_MAX=2` (say) runs the server with that environment, to
   compare allocator settings.
 Prints the samples, then one JSON object on its last line with
-rss_mb_at_100k and rss_mb_at_300k: memory once 100k and 300k reconciles are done.
+rss_mb_at_100k and rss_mb_at_300k: the peak memory over the reconciles just before
+100k and 300k (see ``_drive``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,10 +72,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_serve(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_serve(
+    data_dir: Path, port: int, resync: float, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     full = dict(os.environ, STIGMER_DATA_DIR=str(data_dir), STIGMER_USER="alice", **env)
     return subprocess.Popen(
-        [str(STIGMER), "serve", "--health-port", str(port)],
+        [str(STIGMER), "serve", "--health-port", str(port), "--resync", str(resync)],
         env=full,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -89,18 +97,20 @@ def wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("serve did not start")
 
 
-def soak(agents: int, target: int, env: dict[str, str]) -> dict[str, object]:
+def soak(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="stigmer-soak-"))
     port = free_port()
     with Client(data_dir, actor="alice") as client:
-        client.apply(_round(agents, 0))
-        proc = start_serve(data_dir, port, env)
+        client.apply(_round(args.agents, 0))
+        proc = start_serve(data_dir, port, args.resync, env)
         try:
             wait_for(port, proc)
-            return _drive(client, proc, port, agents, target)
+            result = _drive(client, proc, port, args.changed, args.reconciles)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
+    shutil.rmtree(data_dir)
+    return {"agents": args.agents, "changed": args.changed, "resync": args.resync} | result
 
 
 def _round(agents: int, n: int) -> list[reading.Manifest]:
@@ -109,26 +119,37 @@ def _round(agents: int, n: int) -> list[reading.Manifest]:
 
 
 def _drive(
-    client: Client, proc: subprocess.Popen[bytes], port: int, agents: int, target: int
+    client: Client, proc: subprocess.Popen[bytes], port: int, changed: int, target: int
 ) -> dict[str, object]:
-    """Applies rounds until ``target`` reconciles are done; samples memory as it goes."""
+    """Applies rounds until ``target`` reconciles are done; samples memory after each round.
+
+    The figure at a mark is the peak of the samples over the last 10,000
+    reconciles (a tenth of the first mark) up to it: each resync allocates and frees a batch, so a
+    single sample lands anywhere in that cycle, while the peak is the level
+    a plateau is about.
+    """
     marks = [m * target // MARKS[-1] for m in MARKS]
-    at: dict[int, dict[str, float]] = {}
-    started, n, last_sample = time.monotonic(), 0, 0.0
-    while len(at) < len(marks):
+    window = marks[0] // 10
+    peaks: dict[int, dict[str, float]] = {}
+    started, n, last_print, done = time.monotonic(), 0, 0.0, 0
+    while done < marks[-1]:
         n += 1
-        client.apply(_round(agents, n))
+        client.apply(_round(changed, n))
         done = reconciles(port)
+        sample = memory_mb(proc.pid)
         for mark in marks:
-            if done >= mark and mark not in at:
-                at[mark] = memory_mb(proc.pid)
-        if time.monotonic() - last_sample > 10:
-            last_sample = time.monotonic()
-            print(f"reconciles={done} {memory_mb(proc.pid)}", flush=True)
-    first, second = (at[m] for m in marks)
+            if mark - window <= done and (mark not in peaks or peaks[mark]["at"] < mark):
+                peak = peaks.setdefault(mark, sample | {"at": done})
+                if sample["VmRSS"] > peak["VmRSS"]:
+                    peaks[mark] = sample | {"at": done}
+                peaks[mark]["at"] = done
+        if time.monotonic() - last_print > 10:
+            last_print = time.monotonic()
+            print(f"reconciles={done} {sample}", flush=True)
+    first, second = (peaks[m] for m in marks)
     return {
-        "agents": agents,
-        "reconciles": reconciles(port),
+        "rounds": n,
+        "reconciles": done,
         "seconds": round(time.monotonic() - started, 1),
         "rss_mb_at_100k": first["VmRSS"],
         "rss_mb_at_300k": second["VmRSS"],
@@ -142,12 +163,14 @@ def _drive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--changed", type=int, default=200, help="agents re-applied per round")
+    parser.add_argument("--resync", type=float, default=1.0, help="the server's --resync")
     parser.add_argument("--reconciles", type=int, default=MARKS[-1])
     parser.add_argument("--env", action="append", default=[], help="K=V for the server")
     args = parser.parse_args()
     env = dict(kv.split("=", 1) for kv in args.env)
-    emit(soak(args.agents, args.reconciles, env) | {"env": env})
+    emit(soak(args, env) | {"env": env})
 
 
 if __name__ == "__main__":
