@@ -225,6 +225,7 @@ def test_serve_watch_runs_the_controller_and_the_sync_together(repo: Path, data_
 
 def test_a_watcher_outlives_a_file_the_store_refuses(repo: Path, data_dir: Path) -> None:
     """A name too long for an LMDB key fails that file alone; the watcher keeps applying."""
+    Client(data_dir, actor="alice").close()  # alice owns the store, whoever reads it first
     watcher = start("sync", str(repo), "--watch", data_dir=data_dir)
     try:
         wait_until(
