@@ -156,6 +156,7 @@ class Controller:
 
     def run(self, stop: threading.Event) -> None:
         """Runs until ``stop`` is set; the current items finish, then it returns."""
+        trimming.limit_arenas()
         threads = [
             threading.Thread(target=self._work, args=(stop,), name=f"reconcile-{i}", daemon=True)
             for i in range(self.workers)

@@ -8,6 +8,9 @@ pages belong to the page cache, not to the process; ``release`` drops them
 from the process's page tables (``MADV_DONTNEED`` on a shared file mapping
 loses nothing: the next read faults the page back in from the cache) and
 hands the C heap's free memory back to the system (glibc's ``malloc_trim``).
+``limit_arenas`` caps glibc's heaps at two, as ``MALLOC_ARENA_MAX=2`` would:
+by default each reconcile thread gets a heap of its own, and their free
+space is kept apart.
 
 Linux only; elsewhere ``release`` does nothing.
 """
@@ -26,6 +29,7 @@ from stigmer.store import Store
 log = logging.getLogger("stigmer.controller")
 
 _MADV_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+_M_ARENA_MAX = -8  # glibc's mallopt parameter, from malloc.h
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -59,6 +63,13 @@ def mappings(path: Path, maps: str = "/proc/self/maps") -> list[tuple[int, int]]
             start, _, end = fields[0].partition("-")
             found.append((int(start, 16), int(end, 16)))
     return found
+
+
+def limit_arenas(arenas: int = 2) -> None:
+    """Caps glibc's malloc arenas; call it before the threads start. A no-op elsewhere."""
+    mallopt = getattr(_LIBC, "mallopt", None) if _LIBC is not None else None
+    if mallopt is not None and "MALLOC_ARENA_MAX" not in os.environ:  # the user's choice wins
+        mallopt(_M_ARENA_MAX, arenas)
 
 
 def release(store: Store) -> None:
