@@ -13,10 +13,18 @@ from stigmer.cli.state import Group, OrgCommand, fail, state
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
 ]
+FollowSymlinks = Annotated[
+    bool,
+    typer.Option(
+        "--follow-symlinks", help="Also read files that link outside the directory (skipped)."
+    ),
+]
 
 
 def _print_report(report: Any) -> None:
-    """One line per object, per file; problems on stderr."""
+    """One line per object, per file; problems and notices on stderr."""
+    for notice in report.skipped:
+        typer.echo(notice, err=True)
     for rel, fr in sorted(report.files.items()):
         for problem in fr.problems:
             typer.echo(str(problem), err=True)
@@ -32,7 +40,9 @@ def _print_report(report: Any) -> None:
             typer.echo(f"{r.kind.singular}/{r.name} pruned")
 
 
-def _syncer(ctx: typer.Context, directory: str, prune: bool, *, watch: bool = False) -> Any:
+def _syncer(
+    ctx: typer.Context, directory: str, prune: bool, *, watch: bool = False, follow: bool = False
+) -> Any:
     from pathlib import Path
 
     from stigmer.gitops.syncing import Syncer
@@ -41,7 +51,8 @@ def _syncer(ctx: typer.Context, directory: str, prune: bool, *, watch: bool = Fa
         fail(f"sync: {directory} is missing or not a directory; nothing to watch")
     client = state(ctx).client()
     client.authorize("sync")
-    return Syncer(client.store, client._session(), directory, prune=prune)
+    session = client._session()
+    return Syncer(client.store, session, directory, prune=prune, follow_symlinks=follow)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -89,12 +100,13 @@ def sync(
     resync: Annotated[
         float, typer.Option("--resync", help="With --watch: seconds between full re-syncs.")
     ] = 300.0,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Apply a directory tree once (or keep following it with --watch).
 
     stigmer sync status DIR shows what the last sync did with each file.
     """
-    syncer = _syncer(ctx, directory, prune, watch=watch)
+    syncer = _syncer(ctx, directory, prune, watch=watch, follow=follow_symlinks)
     if not watch:
         report = syncer.sync()
         _print_report(report)
@@ -152,15 +164,16 @@ def serve(
     resync: Annotated[
         float, typer.Option("--resync", help="Seconds between full resyncs.")
     ] = 600.0,
+    follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
     from stigmer.reconcilers import controller as ctl
 
     _check_serve_options(workers, health_port)
-    if not state(ctx).verbose:  # one line per reconcile even without -v
+    if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
-    client.authorize_store("serve")
+    client.authorize("serve", org="*")  # as a store tool: admin of every org, "cannot run serve"
     lock = ctl.acquire_lock(ctl.lock_path(client.store))
     stop = _stop_on_signals()
     controller = ctl.Controller(
@@ -177,7 +190,8 @@ def serve(
         if watch is not None:
             from stigmer.gitops.watching import watch as follow
 
-            follow(_syncer(ctx, watch, prune, watch=True), stop, report=_print_report)
+            syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
+            follow(syncer, stop, report=_print_report)
         stop.wait()
     finally:
         stop.set()

@@ -11,9 +11,12 @@ correction and pruning go by:
   never the objects of a file that exists but cannot be read or parsed.
 
 A directory that is missing or unreadable is refused before anything is
-pruned. Parsed files are cached by (size, mtime), so a resync of unchanged
-files only re-applies them, and the per-file state is kept in the store's
-metadata for ``stigmer sync status``.
+pruned. A file whose real path lies outside the directory (a symbolic link
+to ``/etc/passwd``, say) is skipped with one notice, unless
+``follow_symlinks``: a synced tree must not read, or report the contents of,
+files its author could not put in it. Parsed files are cached by (size,
+mtime), so a resync of unchanged files only re-applies them, and the
+per-file state is kept in the store's metadata for ``stigmer sync status``.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class SyncReport:
     files: dict[str, FileReport] = field(default_factory=dict)
     pruned: list[Result] = field(default_factory=list)
     revision: int = 0
+    skipped: list[str] = field(default_factory=list)  # notices: links out of the tree
 
     @property
     def ok(self) -> bool:
@@ -83,13 +87,21 @@ class Syncer:
     """Keeps the store in step with one directory."""
 
     def __init__(
-        self, store: Store, session: Session, directory: str | Path, *, prune: bool = False
+        self,
+        store: Store,
+        session: Session,
+        directory: str | Path,
+        *,
+        prune: bool = False,
+        follow_symlinks: bool = False,
     ) -> None:
         self.store, self.session = store, session
         self.root = Path(directory).absolute()
         self.source = source_id(self.root)
         self.prune = prune
+        self.follow_symlinks = follow_symlinks
         self._cache: dict[str, _Parsed] = {}
+        self._outside: dict[str, str] = {}  # relative path -> where it leads, told once each
 
     # -- reading --------------------------------------------------------------
 
@@ -102,10 +114,33 @@ class Syncer:
             raise StigmerError(f"sync: {self.root} is not readable; nothing synced or pruned")
 
     def files(self) -> list[str]:
-        """The manifest files of the directory tree, relative, sorted."""
-        return [
-            str(p.relative_to(self.root)) for p in loading.manifest_files(self.root, recursive=True)
+        """The manifest files of the directory tree, relative, sorted.
+
+        Without ``follow_symlinks``, files whose real path is outside the tree
+        are left out and remembered in ``_outside``.
+        """
+        found = loading.manifest_files(self.root, recursive=True)
+        real_root = os.path.realpath(self.root)
+        out = []
+        for path in found:
+            rel = str(path.relative_to(self.root))
+            real = os.path.realpath(path)
+            if self.follow_symlinks or os.path.commonpath([real_root, real]) == real_root:
+                out.append(rel)
+            else:
+                self._outside.setdefault(rel, real)
+        return out
+
+    def _notices(self) -> list[str]:
+        """One notice for each link out of the tree not told of before."""
+        told = [
+            f"sync: skipped {rel}: it links to {real}, outside {self.root} "
+            "(--follow-symlinks reads it)"
+            for rel, real in self._outside.items()
+            if real
         ]
+        self._outside = dict.fromkeys(self._outside, "")  # told: kept, so never told again
+        return told
 
     def _parse(self, rel: str) -> _Parsed:
         path = self.root / rel
@@ -138,7 +173,7 @@ class Syncer:
         self._check_root()
         present = set(self.files())
         wanted = sorted(present if changed is None else set(changed) & present)
-        report = SyncReport(files={rel: FileReport(rel) for rel in wanted})
+        report = SyncReport(files={rel: FileReport(rel) for rel in wanted}, skipped=self._notices())
         parsed = {rel: self._parse(rel) for rel in wanted}
         for rel, p in parsed.items():
             report.files[rel].problems = list(p.problems)

@@ -62,6 +62,9 @@ def watch(
                 next_resync = time.monotonic() + resync_seconds
         except StigmerError as e:  # a vanished directory: say so, keep watching
             log.error("%s", e)
+        except Exception as e:  # one bad file or a bug: a watcher outlives both
+            log.error("sync failed: internal error: %s: %s", type(e).__name__, e)
+            log.debug("sync failed", exc_info=e)
 
 
 def _relative(root: Path, path: str) -> str:

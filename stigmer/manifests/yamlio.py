@@ -39,6 +39,10 @@ _NODE_KINDS = {yaml.ScalarNode: "scalar", yaml.MappingNode: "mapping", yaml.Sequ
 MAX_DEPTH = 100
 # Alias expansion may visit this many nodes more than the document has characters.
 ALIAS_ALLOWANCE = 1000
+# Alias expansion may yield this many characters of text (keys and scalars)
+# more than the document has: a few anchors of 100 KB, used a few thousand
+# times, fit the node allowance and would still expand to gigabytes.
+EXPANSION_ALLOWANCE = 1 << 20
 _SHOWN_PATH_STEPS = 12  # a deeper path is cut here, so that a problem stays readable
 _PLAIN_KEY = re.compile(r"[\w-]+", re.ASCII)
 # Line breaks to Python's str.splitlines, C1 controls and bidi overrides, which JSON
@@ -226,10 +230,19 @@ class _Builder:
     it unwinds, so the common, valid case pays nothing for them.
     """
 
-    __slots__ = ("budget", "limit")
+    __slots__ = ("budget", "char_limit", "chars", "limit")
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, chars: int) -> None:
         self.budget = self.limit = budget  # node visits left; aliases re-visit shared nodes
+        self.chars = self.char_limit = chars  # characters of keys and scalars left, likewise
+
+    def too_long(self, node: Node) -> YamlProblem:
+        return _fail(
+            node,
+            f"aliases expand this document to more than {self.char_limit} characters "
+            f"(its own size plus {EXPANSION_ALLOWANCE // (1 << 20)} MiB); "
+            "refusing a possible YAML bomb",
+        )
 
     def build(self, node: Node, depth: int) -> Any:
         self.budget -= 1
@@ -244,6 +257,9 @@ class _Builder:
         cls = type(node)
         if tag in _TEXT_TAGS:
             if cls is yaml.ScalarNode:
+                self.chars -= len(node.value)
+                if self.chars < 0:
+                    raise self.too_long(node)
                 return node.value
         elif tag == _MAP:
             if cls is yaml.MappingNode:
@@ -259,6 +275,9 @@ class _Builder:
         raise _fail(node, f"tag {_show_tag(tag)} cannot be used on a {_NODE_KINDS[cls]}")
 
     def scalar(self, node: Node, tag: str) -> Any:
+        self.chars -= len(node.value)
+        if self.chars < 0:
+            raise self.too_long(node)
         if tag == _INT and len(node.value) > _MAX_INT_TEXT:
             raise _fail(node, f"{show(node.value)} is out of range (integers have at most 64 bits)")
         try:
@@ -275,8 +294,15 @@ class _Builder:
         build = self.build
         inline = depth < MAX_DEPTH  # items are within the depth bound
         for i, item in enumerate(node.value):
-            if inline and item.tag == _STR and type(item) is _ScalarNode and self.budget > 0:
+            if (
+                inline
+                and item.tag == _STR
+                and type(item) is _ScalarNode
+                and self.budget > 0
+                and len(item.value) <= self.chars
+            ):
                 self.budget -= 1  # the common case, inlined: a plain string
+                self.chars -= len(item.value)
                 out.append(item.value)
                 continue
             try:
@@ -301,13 +327,20 @@ class _Builder:
             key = str(key_node.value)
             if key in out:
                 raise self.duplicate(node, key_node, key)
+            self.chars -= len(key)
+            if self.chars < 0:
+                problem = self.too_long(key_node)
+                problem.steps.append(key)
+                raise problem
             if (
                 inline
                 and value_node.tag == _STR
                 and type(value_node) is _ScalarNode
                 and self.budget > 0
+                and len(value_node.value) <= self.chars
             ):
                 self.budget -= 1  # the common case, inlined: a plain string
+                self.chars -= len(value_node.value)
                 out[key] = value_node.value
                 continue
             try:
@@ -380,7 +413,8 @@ def iter_stream(text: str) -> Iterator[RawDocument | YamlProblem]:
             if node is None or (node.tag == _TAG + "null" and type(node) is yaml.ScalarNode):
                 continue  # an empty document
             start, end = node.start_mark, node.end_mark
-            builder = _Builder(budget=end.index - start.index + ALIAS_ALLOWANCE)
+            size = end.index - start.index
+            builder = _Builder(budget=size + ALIAS_ALLOWANCE, chars=size + EXPANSION_ALLOWANCE)
             try:
                 data = builder.build(node, 0)
             except YamlProblem as e:

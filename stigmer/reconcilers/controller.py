@@ -6,6 +6,11 @@ key with the same pipelines ``apply`` uses. Failures are retried with
 per-key exponential backoff; terminal ones set ``Ready=False`` with the
 reason and are not retried. A periodic full resync (with jitter) catches
 anything missed, such as a change made while no controller ran.
+
+A reconcile that found nothing to do logs at DEBUG: under load, most of them
+are a writer's own change echoed back, and a line each filled megabytes a
+minute. What they add up to is summarized at INFO every ``summary_seconds``
+and when the controller stops; work done and errors keep a line each.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from stigmer import iam
 from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import NotFound, StepFailed, StoreLocked
-from stigmer.reconcilers import conditions
+from stigmer.reconcilers import conditions, trimming
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.pipeline import Request, Result
 from stigmer.reconcilers.running import Session, run_batch
@@ -160,6 +165,8 @@ class Controller:
         poll_min: float = 0.01,
         poll_max: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        summary_seconds: float = 60.0,
+        trim_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.session = Session(CONTROLLER_ACTOR, authorizer or AllowAll())
@@ -170,11 +177,15 @@ class Controller:
         self.poll_min, self.poll_max = poll_min, poll_max
         self.clock = clock
         self.revision = 0
+        self.summary_seconds = summary_seconds
+        self.trim_seconds = trim_seconds  # how often to release the store's mapped pages
+        self._summarized: dict[str, int] = {}  # the metrics' results at the last summary
 
     # -- the loop -------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Runs until ``stop`` is set; the current items finish, then it returns."""
+        trimming.limit_arenas()
         threads = [
             threading.Thread(target=self._work, args=(stop,), name=f"reconcile-{i}", daemon=True)
             for i in range(self.workers)
@@ -187,12 +198,15 @@ class Controller:
             self.queue.shutdown()
             for t in threads:
                 t.join()
+        self.summarize()
         log.info("controller stopped")
 
     def _follow(self, stop: threading.Event) -> None:
         self.revision = self.store.revision()
         self.resync()
         next_resync = self._next_resync()
+        next_summary = self.clock() + self.summary_seconds
+        next_trim = self.clock() + self.trim_seconds
         delay = self.poll_min
         while not stop.is_set():
             busy = self.poll_once()
@@ -200,7 +214,23 @@ class Controller:
             if self.clock() >= next_resync:
                 self.resync()
                 next_resync = self._next_resync()
+            if self.clock() >= next_summary:
+                self.summarize()
+                next_summary = self.clock() + self.summary_seconds
+            if self.clock() >= next_trim:
+                trimming.release(self.store)  # see stigmer.reconcilers.trimming
+                next_trim = self.clock() + self.trim_seconds
             stop.wait(delay)
+
+    def summarize(self) -> None:
+        """Logs at INFO how many reconciles ended each way since the last summary, if any."""
+        with self.metrics.lock:
+            now = dict(self.metrics.results)
+        since = {r: n - self._summarized.get(r, 0) for r, n in sorted(now.items())}
+        self._summarized = now
+        counts = " ".join(f"{r}={n}" for r, n in since.items() if n)
+        if counts:
+            log.info("reconciled keys=%d %s", sum(since.values()), counts)
 
     def _next_resync(self) -> float:
         jitter = random.uniform(-0.1, 0.1) * self.resync_seconds  # spread controllers apart
@@ -269,7 +299,7 @@ class Controller:
         results = run_batch(self.store, requests, self.session).results
         each = (time.perf_counter() - started) / max(len(results), 1)
         for request, result in zip(requests, results, strict=True):
-            self._settle((request.kind.key, request.name, request.org), result, each, quiet=True)
+            self._settle((request.kind.key, request.name, request.org), result, each)
         log.info(
             "resync objects=%d duration_ms=%.1f",
             len(requests),
@@ -277,10 +307,10 @@ class Controller:
         )
         return len(requests)
 
-    def _settle(self, key: Key, result: Result, seconds: float, *, quiet: bool = False) -> str:
+    def _settle(self, key: Key, result: Result, seconds: float) -> str:
         """Logs one reconcile and decides the key's future: forget, retry, or mark failed.
 
-        ``quiet`` (a resync) logs objects that needed nothing at debug level only.
+        One that needed nothing logs at debug level only; ``summarize`` counts it.
         """
         outcome = _outcome(result)
         self.metrics.observe(outcome, seconds)
@@ -296,7 +326,7 @@ class Controller:
             log.error("reconcile key=%s/%s result=error error=%s", key[0], key[1], error)
         else:
             self.queue.forget(key)
-            level = logging.DEBUG if quiet and outcome == "unchanged" else logging.INFO
+            level = logging.DEBUG if outcome == "unchanged" else logging.INFO
             log.log(
                 level,
                 "reconcile key=%s/%s result=%s duration_ms=%.2f",

@@ -11,6 +11,12 @@ every failure comes before the first write (bad input, access, a missing
 agent). So a chunk runs its documents directly in its transaction, and only
 when one fails after writing is the chunk aborted and run again with every
 document nested.
+
+A document whose run raises something other than a Stigmer error (a store
+refusing a value, a bug) aborts its chunk's transaction as a crash would, and
+the store sees the exception first (it may grow its map and retry). When it
+still escapes, that document alone is marked failed and its chunk is run
+again without it, so one bad document never costs the others their apply.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +39,7 @@ from stigmer.reconcilers.pipelines import pipeline_for
 from stigmer.store import Store, WriteTxn
 
 CHUNK = 2000
+log = logging.getLogger("stigmer.reconcilers")
 
 
 @dataclass(slots=True)
@@ -136,10 +144,25 @@ def _run_direct(txn: WriteTxn, request: Request, session: Session, now_ns: int) 
 Progress = Callable[[int], None]  # called with the number of requests just done
 
 
+@dataclass(slots=True)
+class _Isolation:
+    """The documents of one chunk that raised an unexpected error, and the last suspect."""
+
+    failed: dict[int, StepFailed] = field(default_factory=dict)  # by id() of the request
+    suspect: Request | None = None  # the request running when an exception last escaped
+
+
+def _unexpected(error: Exception) -> StepFailed:
+    """A document's unexpected error as its own terminal failure, in one line."""
+    cause = StigmerError(f"internal error: {type(error).__name__}: {error}")
+    return StepFailed("Run", cause, terminal=True)
+
+
 def _run_chunk(
     txn: WriteTxn,
     requests: Iterable[Request],
     session: Session,
+    isolation: _Isolation,
     *,
     atomic: bool,
     dry_run: bool,
@@ -147,12 +170,22 @@ def _run_chunk(
 ) -> Batch:
     batch, now_ns = Batch(), time.time_ns()
     run_one = _run_nested if nest else _run_direct
+    isolation.suspect = None
     for request in requests:
+        known = isolation.failed.get(id(request))
+        if known is not None:
+            batch.results.append(failure(request, known))
+            continue
         try:
             ctx = run_one(txn, request, session, now_ns)
         except StepFailed as e:
             batch.results.append(failure(request, e))
             continue
+        except _Redo:
+            raise
+        except Exception:
+            isolation.suspect = request  # re-raised: the store may want it (a full map)
+            raise
         assert ctx.result is not None
         if dry_run:
             steps.hide_secret_changes(ctx)
@@ -282,9 +315,30 @@ def _transact_chunk(
             taken.append(request)
             yield request
 
-    def chunk(txn: WriteTxn, *, nest: bool) -> Batch:
-        return _run_chunk(txn, requests(), session, atomic=atomic, dry_run=dry_run, nest=nest)
+    isolation = _Isolation()
 
+    def chunk(txn: WriteTxn, *, nest: bool) -> Batch:
+        return _run_chunk(
+            txn, requests(), session, isolation, atomic=atomic, dry_run=dry_run, nest=nest
+        )
+
+    while True:
+        try:
+            return _transact(store, chunk, session, atomic=atomic, dry_run=dry_run), taken
+        except StigmerError:
+            raise
+        except Exception as e:
+            suspect = isolation.suspect
+            if suspect is None or id(suspect) in isolation.failed:
+                raise  # not one document's doing (a commit that failed)
+            log.debug("%s failed; running its chunk again without it", suspect.source, exc_info=e)
+            isolation.failed[id(suspect)] = _unexpected(e)
+
+
+def _transact(
+    store: Store, chunk: Callable[..., Batch], session: Session, *, atomic: bool, dry_run: bool
+) -> Batch:
+    """Runs ``chunk`` in one transaction: direct first, nested if a document must be undone."""
     for nest in (False, True):
         try:
             batch = store.transact(functools.partial(chunk, nest=nest), actor=session.actor)
@@ -294,7 +348,7 @@ def _transact_chunk(
             batch = rollback.batch
             if atomic and not dry_run:
                 batch.results = [_not_applied(r) for r in batch.results]
-        return batch, taken
+        return batch
     raise AssertionError("a nested run never raises _Redo")
 
 

@@ -28,6 +28,9 @@ from stigmer.store import find_named
 
 ORGANIZATION = ApiResourceOwnerScope.organization
 _DELETED = int(EventType.deleted)  # the enum wrapper's attribute lookup is slow in bulk
+# MAX_OBJECT_BYTES bounds one stored object, encoded, as etcd bounds a Kubernetes
+# request (1.5 MiB): no single write can fill memory or the store.
+MAX_OBJECT_BYTES = 1 << 20
 
 
 def desired(ctx: Context) -> Resource:
@@ -212,6 +215,12 @@ def persist(ctx: Context) -> None:
     assert new is not None
     if ctx.live is not None and new == ctx.live:
         return
+    size = new.ByteSize()
+    if size > MAX_OBJECT_BYTES:
+        raise InvalidResource(
+            f"the object is {size} bytes encoded, more than the {MAX_OBJECT_BYTES} bytes "
+            "(1 MiB) one stored object may have"
+        )
     expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
     ctx.txn.put(new, expected_version=expected)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import urllib.request
@@ -145,7 +146,8 @@ def test_serve_restores_a_deleted_default_instance_and_stops_on_sigterm(data_dir
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=20) == 0  # a bound for a loaded machine
         _, err = serve.communicate()
-        assert "reconcile key=agent_instance/" in err or "reconcile key=agent/" in err
+        # the delete repaired its owner inline, so serve found nothing left to change
+        assert "reconciled keys=" in err and "controller stopped" in err
     finally:
         if serve.poll() is None:
             serve.kill()
@@ -214,3 +216,24 @@ def test_health_and_metrics_are_served_on_localhost(data_dir: Path, unused_port:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=20)
         serve.communicate()
+
+
+def test_reconciles_that_change_nothing_log_at_debug_and_are_summarized(
+    client: Client, lmdb_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.apply([new_agent(f"Quiet {i}") for i in range(5)])
+    caplog.set_level(logging.DEBUG, logger="stigmer.controller")
+    controller = Controller(lmdb_store, poll_max=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: controller.metrics.count >= 10, what="the first resync")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert not [line for line in info if line.startswith("reconcile key=")]
+    assert len([line for line in debug if "result=unchanged" in line]) >= 10
+    assert f"reconciled keys={controller.metrics.count} unchanged=" in "\n".join(info)

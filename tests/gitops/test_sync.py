@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stigmer.client import Client
-from stigmer.gitops.syncing import SOURCE, SOURCE_PATH, source_id
+from stigmer.gitops.syncing import SOURCE, SOURCE_PATH, Syncer, source_id
 from tests.processes import ROOT, start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged
 
@@ -220,3 +221,69 @@ def test_serve_watch_runs_the_controller_and_the_sync_together(repo: Path, data_
         wait_until(lambda: "second-agent" in agent_slugs(data_dir), what="the watched file")
     finally:
         stop(serve)
+
+
+def test_a_watcher_outlives_a_file_the_store_refuses(repo: Path, data_dir: Path) -> None:
+    """A name too long for an LMDB key fails that file alone; the watcher keeps applying."""
+    Client(data_dir, actor="alice").close()  # alice owns the store, whoever reads it first
+    watcher = start("sync", str(repo), "--watch", data_dir=data_dir)
+    try:
+        wait_until(
+            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=watcher,
+        )
+        write_agent(repo / "long.yaml", "x" * 600)
+        write_agent(repo / "after.yaml", "After Agent")
+        wait_until(
+            lambda: "after-agent" in agent_slugs(data_dir), what="a later file", proc=watcher
+        )
+        write_agent(repo / "later.yaml", "Later Agent")
+        wait_until(
+            lambda: "later-agent" in agent_slugs(data_dir), what="a later sync", proc=watcher
+        )
+        assert watcher.poll() is None
+    finally:
+        out = stop(watcher)
+    assert "long.yaml" not in out  # refused: on stderr, never reported as applied
+    assert "x" * 600 not in agent_slugs(data_dir)
+
+
+@pytest.fixture
+def linked_repo(repo: Path, tmp_path: Path) -> Path:
+    """The repo plus links: one to /etc/passwd, one to a manifest outside, one inside."""
+    write_agent(tmp_path / "elsewhere" / "outside.yaml", "Outside Agent")
+    (repo / "passwd.yaml").symlink_to("/etc/passwd")
+    (repo / "outside.yaml").symlink_to(tmp_path / "elsewhere" / "outside.yaml")
+    write_agent(repo / "kept" / "inside.txt", "Inside Agent")  # not a manifest name itself
+    (repo / "alias.yaml").symlink_to(repo / "kept" / "inside.txt")
+    return repo
+
+
+def test_sync_skips_files_that_link_out_of_its_tree(linked_repo: Path, data_dir: Path) -> None:
+    done = stigmer("sync", str(linked_repo), data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"sync: skipped {rel}: it links to {os.path.realpath(linked_repo / rel)}, "
+        f"outside {linked_repo} (--follow-symlinks reads it)"
+        for rel in ("outside.yaml", "passwd.yaml")
+    ]
+    assert "root:" not in done.stdout + done.stderr
+    assert "outside-agent" not in agent_slugs(data_dir)
+    assert "alias.yaml: agent/inside-agent created" in done.stdout  # a link within the tree
+
+
+def test_follow_symlinks_reads_files_outside_the_tree(linked_repo: Path, data_dir: Path) -> None:
+    (linked_repo / "passwd.yaml").unlink()
+    done = stigmer("sync", str(linked_repo), "--follow-symlinks", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "outside.yaml: agent/outside-agent created" in done.stdout
+    assert "skipped" not in done.stderr
+
+
+def test_a_link_out_of_the_tree_is_told_once_per_syncer(linked_repo: Path, data_dir: Path) -> None:
+    with Client(data_dir, actor="alice") as c:
+        syncer = Syncer(c.store, c._session(), linked_repo)
+        assert len(syncer.sync().skipped) == 2
+        assert syncer.sync().skipped == []
+        assert syncer.sync({"outside.yaml"}).skipped == []

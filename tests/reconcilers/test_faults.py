@@ -22,7 +22,10 @@ STEPS = pipelines.AGENT_APPLY.step_names
 
 
 class Injected(Exception):
-    """The fault: not a Stigmer error, so it aborts the transaction as a crash would."""
+    """The fault: not a Stigmer error, so it aborts the transaction as a crash would.
+
+    The batch runner then fails that document alone and runs the rest again.
+    """
 
 
 def with_fault(step: str, fault: Callable[[Context], None]) -> Pipeline:
@@ -49,10 +52,10 @@ def test_an_exception_after_any_step_leaves_nothing_half_done(
     client.apply([new_agent("Existing")])
     revision = lmdb_store.revision()
     monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), raising_after(step))
-    with pytest.raises(Injected):
-        client.apply(
-            [new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")]
-        )
+    results = client.apply(
+        [new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")]
+    )
+    assert [str(r.error) for r in results] == [f"Run: internal error: Injected: after {step}"] * 2
     assert lmdb_store.revision() == revision
     assert_converged(lmdb_store)
     monkeypatch.undo()
