@@ -15,7 +15,6 @@ document nested.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import time
@@ -299,9 +298,10 @@ def plan(
     store: Store, requests: Sequence[Request], session: Session
 ) -> list[tuple[Request, Context | StigmerError]]:
     """What each request would do: its pipeline's context, or its error. Commits nothing."""
-    outcomes: list[tuple[Request, Context | StigmerError]] = []
 
     def dry(txn: WriteTxn) -> None:
+        # outcomes is made afresh on every run: the store may run dry again.
+        outcomes: list[tuple[Request, Context | StigmerError]] = []
         now_ns = time.time_ns()
         for request in _order(requests):
             try:
@@ -310,11 +310,20 @@ def plan(
                 outcomes.append((request, e))
                 continue
             outcomes.append((request, ctx))
-        raise _Rollback(Batch())
+        raise _Planned(outcomes)
 
-    with contextlib.suppress(_Rollback):
+    try:
         store.transact(dry, actor=session.actor)
-    return outcomes
+    except _Planned as planned:
+        return planned.outcomes
+    raise AssertionError("dry always raises _Planned")
+
+
+class _Planned(Exception):
+    """Aborts a plan's transaction, carrying out what its last run found."""
+
+    def __init__(self, outcomes: list[tuple[Request, Context | StigmerError]]) -> None:
+        self.outcomes = outcomes
 
 
 def _not_applied(result: Result) -> Result:

@@ -1,0 +1,46 @@
+"""A store that runs every transaction callback twice, aborting the first run.
+
+A backend may run ``transact(fn)`` again (LMDB does after growing its map;
+docs/architecture.md, "The Store contract"), so ``fn`` must have no effect
+outside its transaction. Tests in the directories of ``RERUN_DIRS`` run once
+on the stores as they are and once with ``transact`` replaced by
+``twice(transact)``, which makes every re-run happen on every call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from stigmer.store import WriteTxn
+
+T = TypeVar("T")
+
+# The tests of everything that calls transact: the pipeline and the client
+# (reconcilers), GitOps (gitops), the upstream import and the copy (migrate).
+RERUN_DIRS = ("reconcilers", "gitops", "migrate")
+
+
+class FirstRunAborted(Exception):
+    """Raised at the end of a callback's first run, so its transaction is rolled back."""
+
+
+Transact = Callable[..., Any]  # a backend's unbound transact(store, fn, *, actor)
+
+
+def twice(transact: Transact) -> Transact:
+    """``transact`` that first runs ``fn`` to its end and aborts, then runs it for real."""
+
+    def transact_twice(store: Any, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
+        def first(txn: WriteTxn) -> None:
+            fn(txn)
+            raise FirstRunAborted
+
+        # Whatever the first run raised is thrown away, as a backend's retry throws it away.
+        with contextlib.suppress(Exception):
+            transact(store, first, actor=actor)
+        result: T = transact(store, fn, actor=actor)
+        return result
+
+    return transact_twice
