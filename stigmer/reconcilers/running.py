@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from stigmer.api import gc, kinds, naming
+from stigmer.api import kinds, naming
 from stigmer.errors import StepFailed, StigmerError
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.events import Change
@@ -233,15 +233,14 @@ def _run_chunks(
     total, done = Batch(committed=True), []
     if progress is not None:
         ready = _ticking(ready, progress)
-    with gc.paused():
-        while (first := next(ready, None)) is not None:
-            batch, taken = _transact_chunk(
-                store, first, ready, session, size, atomic=atomic, dry_run=dry_run
-            )
-            done += taken
-            total.results += batch.results
-            total.changes += batch.changes if batch.committed else []
-            total.committed = total.committed and batch.committed
+    while (first := next(ready, None)) is not None:
+        batch, taken = _transact_chunk(
+            store, first, ready, session, size, atomic=atomic, dry_run=dry_run
+        )
+        done += taken
+        total.results += batch.results
+        total.changes += batch.changes if batch.committed else []
+        total.committed = total.committed and batch.committed
     position = {id(r): i for i, r in enumerate(done)}
     total.results = [total.results[position[id(r)]] for r in inputs]
     return total

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import lmdb
 
-from stigmer.api import gc, kinds
+from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreFull
@@ -600,10 +600,6 @@ class LmdbStore(Shortcuts):
     # -- writes ---------------------------------------------------------------
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
-        with gc.paused():  # a transaction is bounded work; see stigmer.api.gc
-            return self._transact(fn, actor)
-
-    def _transact(self, fn: Callable[[WriteTxn], T], actor: str) -> T:
         for _ in range(_MAX_GROWTH_STEPS):
             try:
                 with self._begin(write=True) as (txn, dbs):
