@@ -13,9 +13,7 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.store import Store, open_store
-from stigmer.store.lmdbstore import LmdbStore
-from stigmer.store.sqlite import SqliteStore
-from tests.rerunning import RERUN_DIRS, twice
+from tests.rerunning import BACKENDS, MODE, RERUN_DIRS, twice
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -29,8 +27,9 @@ def transactions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """How this test's stores run transactions: ``once``, or ``twice`` (tests.rerunning)."""
     how: str = getattr(request, "param", "once")
     if how == "twice":
-        for backend in (LmdbStore, SqliteStore):
+        for backend in BACKENDS:
             monkeypatch.setattr(backend, "transact", twice(backend.transact))
+        monkeypatch.setenv(MODE, "twice")  # for the stigmer processes it starts
     return how
 
 

@@ -4,22 +4,30 @@ A backend may run ``transact(fn)`` again (LMDB does after growing its map;
 docs/architecture.md, "The Store contract"), so ``fn`` must have no effect
 outside its transaction. Tests in the directories of ``RERUN_DIRS`` run once
 on the stores as they are and once with ``transact`` replaced by
-``twice(transact)``, which makes every re-run happen on every call.
+``twice(transact)``, which makes every re-run happen on every call: in the
+test's process, and in the stigmer processes it starts through
+tests.processes, which then run ``python -m tests.rerunning ARGS``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from stigmer.store import WriteTxn
+from stigmer.store.lmdbstore import LmdbStore
+from stigmer.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 
 # The tests of everything that calls transact: the pipeline and the client
 # (reconcilers), GitOps (gitops), the upstream import and the copy (migrate).
 RERUN_DIRS = ("reconcilers", "gitops", "migrate")
+MODE = "STIGMER_TEST_TRANSACTIONS"  # "twice" in the environment of a re-running test
+BACKENDS = (LmdbStore, SqliteStore)
 
 
 class FirstRunAborted(Exception):
@@ -44,3 +52,17 @@ def twice(transact: Transact) -> Transact:
         return result
 
     return transact_twice
+
+
+def program() -> list[str]:
+    """How tests start stigmer: ``python -m stigmer``, or through this module under twice."""
+    module = "tests.rerunning" if os.environ.get(MODE) == "twice" else "stigmer"
+    return [sys.executable, "-m", module]
+
+
+if __name__ == "__main__":
+    for backend in BACKENDS:
+        setattr(backend, "transact", twice(backend.transact))  # noqa: B010 (mypy: a method)
+    from stigmer.cli.entry import main
+
+    main()
