@@ -91,6 +91,8 @@ def test_threads_apply_through_one_client(tmp_path: Path, backend: str) -> None:
         (["serve"], True),
         (["--org", "acme", "serve", "--watch", "manifests/"], True),
         (["get", "agents", "-w"], True),
+        (["get", "agents", "-Aw"], True),
+        (["get", "agents", "-o", "wide"], False),
         (["sync", "manifests/", "--watch"], True),
     ],
 )

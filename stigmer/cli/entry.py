@@ -27,12 +27,15 @@ from __future__ import annotations
 import gc
 import sys
 
-_FOLLOWING = frozenset({"-w", "--watch"})  # the options that keep get and sync running
-
 
 def collects(args: list[str], command: str | None) -> bool:
-    """Whether ``stigmer ARGS`` needs the collector: a command that keeps running does."""
-    return command == "serve" or not _FOLLOWING.isdisjoint(args)
+    """Whether ``stigmer ARGS`` needs the collector: a command that keeps running does.
+
+    That is ``serve``, and ``get`` or ``sync`` with ``--watch``, or ``-w``
+    alone or among other short flags (``-Aw``).
+    """
+    short = (a for a in args if a.startswith("-") and not a.startswith("--"))
+    return command == "serve" or "--watch" in args or any("w" in a for a in short)
 
 
 def main() -> None:
