@@ -11,6 +11,7 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.gitops.syncing import SOURCE, SOURCE_PATH, source_id
+from stigmer.store import open_store
 from tests.processes import ROOT, start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged
 
@@ -41,8 +42,13 @@ def repo(tmp_path: Path) -> Path:
 
 
 def agent_slugs(data_dir: Path) -> set[str]:
-    with Client(data_dir) as c:
-        return {a.metadata.slug for a in c.store.list("agent")}
+    """The agents' slugs, read without a Client: a Client opened before the stigmer
+    process under test would claim the store for the OS user, and shut that process out."""
+    store = open_store(data_dir)
+    try:
+        return {a.metadata.slug for a in store.list("agent")}
+    finally:
+        store.close()
 
 
 def test_sync_applies_the_tree_once_and_records_the_source(repo: Path, data_dir: Path) -> None:
