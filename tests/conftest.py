@@ -1,4 +1,8 @@
-"""Fixtures shared by every test: real stores in tmp_path, and clients on them."""
+"""Fixtures shared by every test: real stores in tmp_path, and clients on them.
+
+The tests of ``tests.rerunning.RERUN_DIRS`` run twice: once on the stores as
+they are, and once with every transaction callback run twice.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,24 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.store import Store, open_store
+from tests.rerunning import BACKENDS, MODE, RERUN_DIRS, twice
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parts = metafunc.definition.path.relative_to(Path(__file__).parent).parts
+    if "transactions" in metafunc.fixturenames and parts[0] in RERUN_DIRS:
+        metafunc.parametrize("transactions", ["once", "twice"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def transactions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How this test's stores run transactions: ``once``, or ``twice`` (tests.rerunning)."""
+    how: str = getattr(request, "param", "once")
+    if how == "twice":
+        for backend in BACKENDS:
+            monkeypatch.setattr(backend, "transact", twice(backend.transact))
+        monkeypatch.setenv(MODE, "twice")  # for the stigmer processes it starts
+    return how
 
 
 @pytest.fixture

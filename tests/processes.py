@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.rerunning import program
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,9 +23,9 @@ def env_for(data_dir: Path, user: str = "alice") -> dict[str, str]:
 def stigmer(
     *args: str, data_dir: Path, user: str = "alice", timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Runs ``python -m stigmer ARGS`` to completion."""
+    """Runs ``python -m stigmer ARGS`` to completion (see tests.rerunning.program)."""
     return subprocess.run(
-        [sys.executable, "-m", "stigmer", *args],
+        [*program(), *args],
         env=env_for(data_dir, user),
         cwd=ROOT,
         capture_output=True,
@@ -37,7 +38,7 @@ def stigmer(
 def start(*args: str, data_dir: Path, user: str = "alice") -> subprocess.Popen[str]:
     """Starts a long-running ``python -m stigmer ARGS`` (serve, sync --watch)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "stigmer", *args],
+        [*program(), *args],
         env=env_for(data_dir, user),
         cwd=ROOT,
         stdout=subprocess.PIPE,

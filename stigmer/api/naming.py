@@ -1,4 +1,4 @@
-"""Identity rules of DESIGN.md section 2: slugs, org names and ids."""
+"""Identity rules (docs/architecture.md, "Identity and IAM"): slugs, org names and ids."""
 
 from __future__ import annotations
 

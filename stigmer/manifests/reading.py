@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from stigmer.api import gc, kinds, naming
+from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Problem
 from stigmer.manifests import constraints, conversion, loading, validation, worker, yamlio
@@ -236,10 +236,9 @@ def read(
     """Loads, validates and converts every document under ``paths``."""
     gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
     parsed = Parsed(problems=gathered.problems)
-    with gc.paused():  # see stigmer.api.gc: collections would re-walk every document
-        for part in _parse_parts(gathered.texts, default_org):
-            parsed.manifests += part.manifests
-            parsed.problems += part.problems
+    for part in _parse_parts(gathered.texts, default_org):
+        parsed.manifests += part.manifests
+        parsed.problems += part.problems
     sort_problems(parsed.problems)
     return parsed
 
@@ -263,8 +262,7 @@ def stream(
     texts = gathered.texts
     yield Parsed(problems=gathered.problems)
     if sum(len(t.text) for t in texts) < PARALLEL_MIN_CHARS or not worker.available():
-        with gc.paused():
-            yield from _parse_parts(texts, default_org)
+        yield from _parse_parts(texts, default_org)
         return
     index = {id(t.text): i for i, t in enumerate(texts)}
     spans: dict[tuple[int, int], yamlio.Span] = {}  # one per document: a List's items share it

@@ -4,7 +4,8 @@ Parsing 10,000 manifests takes about as long as applying them, and neither
 needs to wait for the whole of the other: a forked worker runs the producer
 and streams each item back over a pipe, pickled, while this process goes on
 with the ones already received. The worker shares its inputs by fork, so
-nothing is sent to it.
+nothing is sent to it; it also inherits the caller's garbage-collector
+setting, which only the CLI entry point changes (stigmer.cli.entry).
 
 The producer must be deterministic: if the worker dies, the producer runs
 again here and the items already received are skipped, so the caller sees
@@ -14,7 +15,6 @@ the same items either way.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import signal
@@ -104,7 +104,6 @@ def _serve(produce: Callable[[], Iterator[T]], pack: Callable[[T], Any], fd: int
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it quietly; the parent cleans up
-        gc.disable()  # a short-lived process: collections would only re-walk the items
         with os.fdopen(fd, "wb") as out:
             for item in produce():
                 pickle.dump(pack(item), out, protocol=pickle.HIGHEST_PROTOCOL)

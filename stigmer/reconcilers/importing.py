@@ -3,7 +3,7 @@
 Upstream Stigmer keeps every resource in one SQLite table,
 ``resources(kind, id, data, updated_at)``. Its ``data`` column holds the
 binary protobuf of the resource, with the field numbers we share
-(DESIGN.md section 1). ``import_upstream`` works in four steps:
+(docs/architecture.md, "Resources"). ``import_upstream`` works in four steps:
 
 1. It reads that file read-only (``mode=ro``) and never writes to it.
 2. It plans what each ``agent`` and ``agent_instance`` row becomes here.

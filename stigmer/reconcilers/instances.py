@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from stigmer.api import kinds
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
@@ -22,7 +24,12 @@ def find_agent(reader: Reader, ref: str, org: str) -> Agent | None:
 
 
 def resolve_agent_ref(ctx: Context) -> None:
-    """spec.agentId must name an Agent in the same org; it is stored as the agent's id."""
+    """spec.agentId must name an Agent in the same org; it is stored as the agent's id.
+
+    The id goes into a copy of the request's object, never the caller's: a
+    re-run of the transaction may find another id (an agent made by the
+    aborted run is gone), and must read the reference as it was written.
+    """
     want = ctx.request.desired
     assert isinstance(want, AgentInstance)
     org = want.metadata.org
@@ -30,7 +37,10 @@ def resolve_agent_ref(ctx: Context) -> None:
     if agent is None:
         message = f'agent "{want.spec.agent_id}" not found in org "{org}"'
         raise NotFound(message, path="spec.agentId")
-    want.spec.agent_id = agent.metadata.id
+    if want.spec.agent_id != agent.metadata.id:
+        want = AgentInstance.FromString(want.SerializeToString())
+        want.spec.agent_id = agent.metadata.id
+        ctx.request = replace(ctx.request, desired=want)
     ctx.parent = agent
 
 

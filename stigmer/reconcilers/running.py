@@ -21,7 +21,6 @@ again without it, so one bad document never costs the others their apply.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import logging
@@ -29,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from stigmer.api import gc, kinds, naming
+from stigmer.api import kinds, naming
 from stigmer.errors import StepFailed, StigmerError
 from stigmer.reconcilers import steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
@@ -270,15 +269,14 @@ def _run_chunks(
     total, done = Batch(committed=True), []
     if progress is not None:
         ready = _ticking(ready, progress)
-    with gc.paused():
-        while (first := next(ready, None)) is not None:
-            batch, taken = _transact_chunk(
-                store, first, ready, session, size, atomic=atomic, dry_run=dry_run
-            )
-            done += taken
-            total.results += batch.results
-            total.changes += batch.changes if batch.committed else []
-            total.committed = total.committed and batch.committed
+    while (first := next(ready, None)) is not None:
+        batch, taken = _transact_chunk(
+            store, first, ready, session, size, atomic=atomic, dry_run=dry_run
+        )
+        done += taken
+        total.results += batch.results
+        total.changes += batch.changes if batch.committed else []
+        total.committed = total.committed and batch.committed
     position = {id(r): i for i, r in enumerate(done)}
     total.results = [total.results[position[id(r)]] for r in inputs]
     return total
@@ -356,9 +354,10 @@ def plan(
     store: Store, requests: Sequence[Request], session: Session
 ) -> list[tuple[Request, Context | StigmerError]]:
     """What each request would do: its pipeline's context, or its error. Commits nothing."""
-    outcomes: list[tuple[Request, Context | StigmerError]] = []
 
     def dry(txn: WriteTxn) -> None:
+        # outcomes is made afresh on every run: the store may run dry again.
+        outcomes: list[tuple[Request, Context | StigmerError]] = []
         now_ns = time.time_ns()
         for request in _order(requests):
             try:
@@ -367,11 +366,20 @@ def plan(
                 outcomes.append((request, e))
                 continue
             outcomes.append((request, ctx))
-        raise _Rollback(Batch())
+        raise _Planned(outcomes)
 
-    with contextlib.suppress(_Rollback):
+    try:
         store.transact(dry, actor=session.actor)
-    return outcomes
+    except _Planned as planned:
+        return planned.outcomes
+    raise AssertionError("dry always raises _Planned")
+
+
+class _Planned(Exception):
+    """Aborts a plan's transaction, carrying out what its last run found."""
+
+    def __init__(self, outcomes: list[tuple[Request, Context | StigmerError]]) -> None:
+        self.outcomes = outcomes
 
 
 def _not_applied(result: Result) -> Result:

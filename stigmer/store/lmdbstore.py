@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import lmdb
 
-from stigmer.api import gc, kinds
+from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
@@ -644,10 +644,6 @@ class LmdbStore(Shortcuts):
 
     # -- writes ---------------------------------------------------------------
 
-    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
-        with gc.paused():  # a transaction is bounded work; see stigmer.api.gc
-            return self._transact(fn, actor)
-
     @contextmanager
     def _writing(self) -> Iterator[tuple[lmdb.Transaction[bytes], dict[str, Any]]]:
         """A write transaction, under the write guard (see stigmer.store.guarding)."""
@@ -659,7 +655,7 @@ class LmdbStore(Shortcuts):
         with guard.held(self.url), self._begin(write=True) as pair:
             yield pair
 
-    def _transact(self, fn: Callable[[WriteTxn], T], actor: str) -> T:
+    def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         for _ in range(_MAX_GROWTH_STEPS):
             try:
                 with self._writing() as (txn, dbs):

@@ -233,8 +233,10 @@ class Store(Reader, Protocol):
         committed: no fsync, no new revision.
 
         ``fn`` may be run again if the backend had to grow (LMDB's map), so it
-        must not have effects outside the transaction. An exception from ``fn``
-        aborts the transaction. ``actor`` is recorded in the events.
+        must not have effects outside the transaction: what it finds goes
+        into its result, and it leaves its inputs as a second run would read
+        them (docs/architecture.md, "The Store contract"). An exception from
+        ``fn`` aborts the transaction. ``actor`` is recorded in the events.
         """
         ...
 

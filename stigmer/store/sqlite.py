@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stigmer.api import gc, kinds
+from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
@@ -631,10 +631,6 @@ class SqliteStore(Shortcuts):
     # -- writes ---------------------------------------------------------------
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
-        with gc.paused():  # a transaction is bounded work; see stigmer.api.gc
-            return self._transact(fn, actor)
-
-    def _transact(self, fn: Callable[[WriteTxn], T], actor: str) -> T:
         db = self._checkout()
         try:
             # IMMEDIATE takes the write lock before the first read, so what fn
@@ -665,7 +661,7 @@ class SqliteStore(Shortcuts):
             return _check(r)
 
     def repair(self) -> builtins.list[str]:
-        return self._transact(_repair, "")  # type: ignore[arg-type]
+        return self.transact(_repair)  # type: ignore[arg-type]
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats

@@ -84,7 +84,7 @@ VERBS = [
     Verb("get", "viewer", lambda tmp, org: ["--org", org, "get", "agent", "bot"]),
     Verb("list", "viewer", lambda tmp, org: ["--org", org, "get", "agents"]),
     Verb("describe", "viewer", lambda tmp, org: ["--org", org, "describe", "agent", "bot"]),
-    # diff exits 1 for "there is a difference", so its errors exit 2 (DESIGN.md section 8).
+    # diff exits 1 for "there is a difference", so its errors exit 2 (README's command reference).
     Verb(
         "diff",
         "viewer",

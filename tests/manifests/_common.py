@@ -26,7 +26,7 @@ def agent_yaml(name: str = "Bot", **extra_metadata: str) -> str:
     )
 
 
-# Every user-settable field of DESIGN.md section 1, each with a value that is not
+# Every user-settable field (docs/architecture.md, "Resources"), each with a value that is not
 # the proto default (a default would vanish on the way through protobuf).
 EVERY_FIELD_AGENT = """\
 apiVersion: agentic.stigmer.ai/v1

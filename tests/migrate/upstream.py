@@ -11,6 +11,7 @@ import does not depend on our own encoder.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -58,7 +59,9 @@ class UpstreamDb:
 
     def __init__(self, path: Path, *, wal: bool = False) -> None:
         self.path = path
-        with self._connect() as db:
+        # Closed here, not left to the garbage collector: a connection's last close
+        # checkpoints the WAL, which would touch the file in the middle of a test.
+        with contextlib.closing(self._connect()) as db:
             if wal:
                 db.execute("PRAGMA journal_mode = WAL")
             for ddl in UPSTREAM_DDL:
