@@ -25,8 +25,8 @@ import urllib.request
 from pathlib import Path
 
 from bench._common import emit
+from stigmer.controller.controller import Controller
 from stigmer.gitops.syncing import Syncer
-from stigmer.reconcilers.controller import Controller
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store, open_store
 

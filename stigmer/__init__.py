@@ -16,7 +16,7 @@ _EXPORTS = {
     "Client": "stigmer.client",
     "ApplyReport": "stigmer.client",
     "Diff": "stigmer.client",
-    "Result": "stigmer.reconcilers.pipeline",
+    "Result": "stigmer.reconcilers.framework",
     "Change": "stigmer.reconcilers.events",
     "Iam": "stigmer.iam",
     "Store": "stigmer.store",

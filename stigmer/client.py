@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
-    from stigmer.reconcilers.pipeline import Request, Result
+    from stigmer.reconcilers.framework import Request, Result
     from stigmer.reconcilers.running import Batch
     from stigmer.store import Reader, Store
     from stigmer.store.protocol import ResourceList
@@ -177,7 +177,7 @@ class Client:
         show_secrets: bool = False,
     ) -> builtins.list[Result]:
         """Creates or updates each resource, reconciling it; one Result per item."""
-        from stigmer.reconcilers.pipeline import apply_request
+        from stigmer.reconcilers.framework import apply_request
 
         requests = [apply_request(item) for item in items]
         return self._run(
@@ -200,7 +200,7 @@ class Client:
         counts the documents read so far, as applying starts before reading ends.
         """
         from stigmer.manifests import reading
-        from stigmer.reconcilers.pipeline import apply_request
+        from stigmer.reconcilers.framework import apply_request
 
         report = ApplyReport()
         if atomic:  # all or nothing: every document must be read before any is applied
@@ -249,13 +249,13 @@ class Client:
 
     def create(self, resource: Resource) -> Result:
         """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""
-        from stigmer.reconcilers.pipeline import Request
+        from stigmer.reconcilers.framework import Request
 
         return self._one(Request("create", kinds.of(resource), desired=resource))
 
     def update(self, resource: Resource) -> Result:
         """Updates the resource with ``metadata.id``; NotFound if there is none."""
-        from stigmer.reconcilers.pipeline import Request
+        from stigmer.reconcilers.framework import Request
 
         return self._one(Request("update", kinds.of(resource), desired=resource))
 
@@ -265,7 +265,7 @@ class Client:
 
     def delete_result(self, kind: Kind | str, name: str, *, org: str | None = None) -> Result:
         """``delete``, with the whole Result: also the default instance an agent put back."""
-        from stigmer.reconcilers.pipeline import Request
+        from stigmer.reconcilers.framework import Request
 
         result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
         result.deleted = [masking.masked(o) for o in result.deleted]
@@ -274,7 +274,7 @@ class Client:
 
     def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""
-        from stigmer.reconcilers.pipeline import delete_request
+        from stigmer.reconcilers.framework import delete_request
 
         return self._run([delete_request(o) for o in objs]).results
 
@@ -298,7 +298,7 @@ class Client:
 
         Instances an agent controls are left to their agent's cascade.
         """
-        from stigmer.reconcilers.pipeline import Request
+        from stigmer.reconcilers.framework import Request
         from stigmer.store.selectors import parse
 
         sel = parse(selector) if isinstance(selector, str) else selector
@@ -319,7 +319,7 @@ class Client:
         self, kind: Kind | str | None = None, name: str | None = None, *, org: str | None = None
     ) -> builtins.list[Result]:
         """Reconciles one object, every object of a kind, or everything (all orgs)."""
-        from stigmer.reconcilers.pipeline import Request
+        from stigmer.reconcilers.framework import Request
 
         if name is not None:
             if kind is None:
@@ -485,7 +485,7 @@ class Client:
     def diff(self, manifests: Iterable[Manifest | Resource]) -> builtins.list[Diff]:
         """Live vs desired for each item, over user-owned fields; writes nothing."""
         from stigmer.reconcilers import running
-        from stigmer.reconcilers.pipeline import apply_request
+        from stigmer.reconcilers.framework import apply_request
 
         requests = [apply_request(m) for m in manifests]
         for r in requests:

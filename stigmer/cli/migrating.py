@@ -8,8 +8,8 @@ from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
 
 if TYPE_CHECKING:
-    from stigmer.reconcilers.importing import Entry, Report
-    from stigmer.store.copying import CopyReport
+    from stigmer.migrate.copying import CopyReport
+    from stigmer.migrate.importing import Entry, Report
 
 app = typer.Typer(
     cls=Group,
@@ -35,7 +35,7 @@ def from_sqlite(
     Safe to run again: rows that did not change upstream are left alone.
     Exits 1 when a row could not be imported.
     """
-    from stigmer.reconcilers.importing import import_upstream, row_count
+    from stigmer.migrate.importing import import_upstream, row_count
     from stigmer.reconcilers.running import Session
 
     client = state(ctx).client()
@@ -72,7 +72,7 @@ def _print_import(report: "Report") -> None:
 
 
 def _summary(report: "Report") -> str:
-    from stigmer.reconcilers import importing as im
+    from stigmer.migrate import importing as im
 
     outcomes = (im.IMPORTED, im.UPDATED, im.UNCHANGED, im.SKIPPED, im.FAILED, im.CREATED)
     counts = ", ".join(f"{o} {report.count(o)}" for o in outcomes)
@@ -101,8 +101,8 @@ def copy(
     """
     from stigmer.client import Client
     from stigmer.iam import Iam
+    from stigmer.migrate.copying import copy_store, open_existing
     from stigmer.store import open_store
-    from stigmer.store.copying import copy_store, open_existing
 
     st = state(ctx)
     source = open_existing(from_ or st.url())

@@ -167,7 +167,7 @@ def serve(
     follow_symlinks: FollowSymlinks = False,
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
-    from stigmer.reconcilers import controller as ctl
+    from stigmer.controller import controller as ctl
 
     _check_serve_options(workers, health_port)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
@@ -181,7 +181,7 @@ def serve(
     )
     server = None
     if health_port is not None:
-        from stigmer.reconcilers import health
+        from stigmer.controller import health
 
         server = health.serve(controller, health_port)
     thread = threading.Thread(target=controller.run, args=(stop,), name="controller")

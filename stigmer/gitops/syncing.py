@@ -33,7 +33,7 @@ from stigmer.api import kinds, naming
 from stigmer.errors import Problem, StigmerError, user_message
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
-from stigmer.reconcilers.pipeline import Result, apply_request, delete_request
+from stigmer.reconcilers.framework import Result, apply_request, delete_request
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
 

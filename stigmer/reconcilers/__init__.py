@@ -1,1 +1,1 @@
-"""The pipeline framework, its steps, the Agent/AgentInstance reconcilers and the controller."""
+"""The pipeline framework, its steps, the per-kind pipelines and batch running."""

@@ -14,7 +14,7 @@ from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.reconcilers import audits, conditions
-from stigmer.reconcilers.pipeline import CONFIGURED, UNCHANGED, Context, TerminalError
+from stigmer.reconcilers.framework import CONFIGURED, UNCHANGED, Context, TerminalError
 from stigmer.store import WriteTxn
 
 DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"

@@ -10,7 +10,7 @@ from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.errors import NotFound
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.agents import default_slug, instance_ready, link_owner
-from stigmer.reconcilers.pipeline import Context
+from stigmer.reconcilers.framework import Context
 from stigmer.store import Reader
 
 

@@ -32,9 +32,9 @@ from stigmer.api import kinds, naming
 from stigmer.errors import StepFailed, StigmerError
 from stigmer.reconcilers import steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
+from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
-from stigmer.reconcilers.pipeline import Context, Request, Result
-from stigmer.reconcilers.pipelines import pipeline_for
+from stigmer.reconcilers.framework import Context, Request, Result
 from stigmer.store import Store, WriteTxn
 
 CHUNK = 2000

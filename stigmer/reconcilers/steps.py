@@ -16,7 +16,7 @@ from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
 from stigmer.reconcilers import audits, masking
 from stigmer.reconcilers.events import Change
-from stigmer.reconcilers.pipeline import (
+from stigmer.reconcilers.framework import (
     CONFIGURED,
     CREATED,
     DELETED,

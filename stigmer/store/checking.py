@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
-from stigmer.store.records import inspect_object
+from stigmer.store.objects import inspect_object
 
 SlugKey = tuple[str, str, str]  # kind, org, slug
 OrgKey = tuple[str, str, str]  # kind, org, id

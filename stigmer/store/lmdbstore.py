@@ -38,30 +38,21 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
+from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.guarding import WriteGuard
-from stigmer.store.records import (
+from stigmer.store.objects import decode, make_event, matching
+from stigmer.store.rules import (
     MAX_KEY_BYTES,
-    Lookups,
-    Nesting,
-    NothingToCommit,
-    Removing,
-    Restoring,
-    Shortcuts,
-    WriteState,
     check_identity,
     check_key_size,
     check_revision,
     check_version,
-    decode,
-    harden_files,
-    make_event,
-    make_private_dir,
-    matching,
     no_store,
-    on_readonly_media,
     schema_too_new,
     slug_taken,
 )
+from stigmer.store.shortcuts import Lookups, Shortcuts
+from stigmer.store.writing import Nesting, NothingToCommit, Removing, Restoring, WriteState
 
 # The protocol is imported for annotations; the records and Stats where they
 # are made, so that opening a store to read it does not build them.

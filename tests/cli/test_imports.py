@@ -23,7 +23,7 @@ HEAVY = (
 # What only writes, watches, label selectors or store copies need: reading
 # one object by name and printing it loads none of these.
 NOT_FOR_GET_ONE = (
-    "stigmer.reconcilers.pipeline",
+    "stigmer.reconcilers.framework",
     "stigmer.reconcilers.events",
     "stigmer.reconcilers.authz",
     "stigmer.store.protocol",

@@ -13,9 +13,9 @@ import pytest
 
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
-from stigmer.reconcilers import pipelines
-from stigmer.reconcilers.controller import Controller
-from stigmer.reconcilers.pipeline import Context, Pipeline, RetryableError
+from stigmer.controller.controller import Controller
+from stigmer.reconcilers import catalog
+from stigmer.reconcilers.framework import Context, Pipeline, RetryableError
 from stigmer.store import Store
 from tests.processes import start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged, new_agent, new_instance
@@ -105,9 +105,9 @@ def test_a_retryable_error_is_retried_with_backoff(
         if calls["n"] <= 2:
             raise RetryableError("the world is not ready yet")
 
-    original = pipelines.AGENT_RECONCILE
+    original = catalog.AGENT_RECONCILE
     monkeypatch.setitem(
-        pipelines._PIPELINES,
+        catalog._PIPELINES,
         ("agent", "reconcile"),
         Pipeline("flaky", (("Flaky", flaky), *original.steps)),
     )

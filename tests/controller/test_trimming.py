@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stigmer.client import Client
-from stigmer.reconcilers import trimming
+from stigmer.controller import trimming
 from stigmer.store import Store, open_store
 from tests.reconcilers.helpers import new_agent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from stigmer.reconcilers.workqueue import BASE_DELAY, MAX_DELAY, WorkQueue
+from stigmer.controller.workqueue import BASE_DELAY, MAX_DELAY, WorkQueue
 
 
 class Clock:

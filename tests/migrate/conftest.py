@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from stigmer.cli.app import app
-from stigmer.reconcilers.importing import CHUNK, Report, import_upstream
+from stigmer.migrate.importing import CHUNK, Report, import_upstream
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store
 from tests.migrate.upstream import UpstreamDb

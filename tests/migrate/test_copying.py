@@ -1,4 +1,4 @@
-"""Copying a whole store between backends (stigmer.store.copying): backup and restore."""
+"""Copying a whole store between backends (stigmer.migrate.copying): backup and restore."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.errors import StoreError, UsageError
-from stigmer.reconcilers.importing import import_upstream
+from stigmer.migrate.copying import copy_store, open_existing
+from stigmer.migrate.importing import import_upstream
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store, open_store
-from stigmer.store.copying import copy_store, open_existing
 from stigmer.store.protocol import ObjectRecord, RevisionRecord
 from tests.factories import agent
 from tests.migrate.upstream import UpstreamDb, agent_with_default, upstream_agent

@@ -1,4 +1,4 @@
-"""Importing an upstream Stigmer database, through the library (stigmer.reconcilers.importing)."""
+"""Importing an upstream Stigmer database, through the library (stigmer.migrate.importing)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
 from stigmer.errors import StoreError
-from stigmer.reconcilers import importing
+from stigmer.migrate import importing
+from stigmer.migrate.importing import Entry, Report
 from stigmer.reconcilers.conditions import get_condition
-from stigmer.reconcilers.importing import Entry, Report
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store, open_store
 from stigmer.store.protocol import RevisionRecord

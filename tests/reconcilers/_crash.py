@@ -10,8 +10,8 @@ import signal
 import sys
 
 from stigmer.client import Client
-from stigmer.reconcilers import pipelines, running
-from stigmer.reconcilers.pipeline import Context, Pipeline
+from stigmer.reconcilers import catalog, running
+from stigmer.reconcilers.framework import Context, Pipeline
 from tests.reconcilers.helpers import new_agent
 
 
@@ -33,7 +33,7 @@ def with_kill_after(pipeline: Pipeline, step: str, after_documents: int) -> Pipe
 
 def main() -> None:
     data_dir, step, count, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    pipelines._PIPELINES[("agent", "apply")] = with_kill_after(pipelines.AGENT_APPLY, step, chunk)
+    catalog._PIPELINES[("agent", "apply")] = with_kill_after(catalog.AGENT_APPLY, step, chunk)
     running.CHUNK = chunk
     with Client(data_dir, actor="crash") as client:
         client.apply([new_agent(f"Agent {i}") for i in range(count)])

@@ -12,13 +12,13 @@ import pytest
 
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
-from stigmer.reconcilers import pipelines
-from stigmer.reconcilers.pipeline import Context, Pipeline, TerminalError
+from stigmer.reconcilers import catalog
+from stigmer.reconcilers.framework import Context, Pipeline, TerminalError
 from stigmer.store import Store, open_store
 from tests.reconcilers.helpers import assert_converged, new_agent
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = pipelines.AGENT_APPLY.step_names
+STEPS = catalog.AGENT_APPLY.step_names
 
 
 class Injected(Exception):
@@ -31,7 +31,7 @@ class Injected(Exception):
 def with_fault(step: str, fault: Callable[[Context], None]) -> Pipeline:
     """The agent apply pipeline with ``fault`` run right after ``step``."""
     out = []
-    for name, fn in pipelines.AGENT_APPLY.steps:
+    for name, fn in catalog.AGENT_APPLY.steps:
         out.append((name, fn))
         if name == step:
             out.append(("Fault", fault))
@@ -51,7 +51,7 @@ def test_an_exception_after_any_step_leaves_nothing_half_done(
 ) -> None:
     client.apply([new_agent("Existing")])
     revision = lmdb_store.revision()
-    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), raising_after(step))
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "apply"), raising_after(step))
     results = client.apply(
         [new_agent("Alpha"), new_agent("Existing", instructions="Changed instructions.")]
     )
@@ -81,7 +81,7 @@ def test_a_document_failing_after_any_step_is_undone_alone_and_the_rest_applied(
     client.apply([new_agent("Existing")])
     tuples = set(lmdb_store.tuples())
     revision = lmdb_store.revision()
-    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), failing_for("Bad", step))
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "apply"), failing_for("Bad", step))
     results = client.apply(
         [
             new_agent("One"),
@@ -136,16 +136,16 @@ def test_a_process_killed_after_any_step_leaves_a_convergent_store(
 
 def test_two_pass_resume_from_a_state_persisted_without_its_children(data_dir: Path) -> None:
     """Pass 1 stops right after Persist and commits; pass 2 reconciles the rest."""
-    head = pipelines.AGENT_APPLY.steps[: STEPS.index("Persist") + 1]
-    truncated = Pipeline("pass 1", (*head, *pipelines.AGENT_APPLY.steps[-3:]))
+    head = catalog.AGENT_APPLY.steps[: STEPS.index("Persist") + 1]
+    truncated = Pipeline("pass 1", (*head, *catalog.AGENT_APPLY.steps[-3:]))
     store = open_store(data_dir)
     with Client(store, actor="alice") as client:
-        original = pipelines._PIPELINES[("agent", "apply")]
-        pipelines._PIPELINES[("agent", "apply")] = truncated
+        original = catalog._PIPELINES[("agent", "apply")]
+        catalog._PIPELINES[("agent", "apply")] = truncated
         try:
             client.apply([new_agent("Alpha"), new_agent("Beta")])
         finally:
-            pipelines._PIPELINES[("agent", "apply")] = original
+            catalog._PIPELINES[("agent", "apply")] = original
         # What pass 1 saved: the agents, consistent, but without children or status.
         assert store.check() == []
         assert store.count("agent") == 2 and store.count("agent_instance") == 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from stigmer.client import Client
-from stigmer.reconcilers import pipelines
-from stigmer.reconcilers.pipeline import Context
+from stigmer.reconcilers import catalog
+from stigmer.reconcilers.framework import Context
 from stigmer.store import Store
 from tests.reconcilers.helpers import assert_converged, new_agent
 from tests.reconcilers.test_faults import STEPS, Injected, with_fault
 
 
-def raising_for(name: str, step: str) -> pipelines.Pipeline:
+def raising_for(name: str, step: str) -> catalog.Pipeline:
     """The agent pipeline, raising a non-Stigmer error after ``step`` for one agent."""
 
     def fail(ctx: Context) -> None:
@@ -26,7 +26,7 @@ def raising_for(name: str, step: str) -> pipelines.Pipeline:
 def test_an_unexpected_error_fails_its_document_alone(
     step: str, client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), raising_for("Bad", step))
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "apply"), raising_for("Bad", step))
     names = ["One", "Bad", "Two", "Three"]
     results = client.apply([new_agent(n) for n in names])
     assert [r.outcome for r in results] == ["created", "error", "created", "created"]
@@ -39,7 +39,7 @@ def test_an_unexpected_error_fails_its_document_alone(
 def test_with_atomic_an_unexpected_error_applies_nothing(
     client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), raising_for("Bad", "Persist"))
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "apply"), raising_for("Bad", "Persist"))
     results = client.apply([new_agent(n) for n in ("One", "Bad", "Two")], atomic=True)
     assert [r.ok for r in results] == [False, False, False]
     assert "not applied" in str(results[0].error)
@@ -53,7 +53,7 @@ def test_several_bad_documents_in_one_chunk_each_fail_alone(
         if ctx.request.desired is not None and ctx.request.desired.metadata.name.startswith("Bad"):
             raise Injected("refused")
 
-    monkeypatch.setitem(pipelines._PIPELINES, ("agent", "apply"), with_fault("Persist", fail))
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "apply"), with_fault("Persist", fail))
     names = [f"Bad {i}" if i % 3 == 0 else f"Good {i}" for i in range(12)]
     results = client.apply([new_agent(n) for n in names])
     assert [r.ok for r in results] == [not n.startswith("Bad") for n in names]

@@ -6,7 +6,8 @@ import pytest
 
 from stigmer.api.kinds import AGENT
 from stigmer.errors import Conflict, Forbidden, InvalidResource, NotFound, StepFailed
-from stigmer.reconcilers.pipeline import (
+from stigmer.reconcilers.catalog import AGENT_APPLY, DELETE, INSTANCE_APPLY, pipeline_for
+from stigmer.reconcilers.framework import (
     Context,
     Pipeline,
     Request,
@@ -14,7 +15,6 @@ from stigmer.reconcilers.pipeline import (
     TerminalError,
     is_terminal,
 )
-from stigmer.reconcilers.pipelines import AGENT_APPLY, DELETE, INSTANCE_APPLY, pipeline_for
 
 
 def test_the_agent_apply_pipeline_runs_the_twelve_steps_in_order() -> None:

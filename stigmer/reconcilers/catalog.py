@@ -6,7 +6,7 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Kind
 from stigmer.errors import UsageError
 from stigmer.reconcilers import agents, instances, steps
-from stigmer.reconcilers.pipeline import Pipeline, Step
+from stigmer.reconcilers.framework import Pipeline, Step
 
 _HEAD: tuple[tuple[str, Step], ...] = (
     ("ValidateFieldConstraints", steps.validate_field_constraints),

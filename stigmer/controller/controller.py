@@ -29,12 +29,13 @@ from typing import IO
 from stigmer import iam
 from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
+from stigmer.controller import trimming
+from stigmer.controller.workqueue import WorkQueue
 from stigmer.errors import NotFound, StepFailed, StoreLocked
-from stigmer.reconcilers import conditions, trimming
+from stigmer.reconcilers import conditions
 from stigmer.reconcilers.authz import AllowAll, Authorizer
-from stigmer.reconcilers.pipeline import Request, Result
+from stigmer.reconcilers.framework import Request, Result
 from stigmer.reconcilers.running import Session, run_batch
-from stigmer.reconcilers.workqueue import WorkQueue
 from stigmer.store import Store
 
 log = logging.getLogger("stigmer.controller")
@@ -218,7 +219,7 @@ class Controller:
                 self.summarize()
                 next_summary = self.clock() + self.summary_seconds
             if self.clock() >= next_trim:
-                trimming.release(self.store)  # see stigmer.reconcilers.trimming
+                trimming.release(self.store)  # see stigmer.controller.trimming
                 next_trim = self.clock() + self.trim_seconds
             stop.wait(delay)
 

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from stigmer.reconcilers.controller import Controller
+from stigmer.controller.controller import Controller
 
 
 def serve(controller: Controller, port: int) -> ThreadingHTTPServer:

@@ -50,8 +50,8 @@ from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import StepFailed, StoreError
 from stigmer.manifests import resources
 from stigmer.reconcilers import masking
+from stigmer.reconcilers.framework import Request
 from stigmer.reconcilers.instances import find_agent
-from stigmer.reconcilers.pipeline import Request
 from stigmer.reconcilers.running import Batch, Session, run_batch
 from stigmer.store import Reader, Store, WriteTxn
 

@@ -1,0 +1,93 @@
+"""The rules every backend's writes follow, and the errors that say a rule was broken.
+
+Both backends raise these, so a user sees the same message whichever one holds the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.errors import (
+    AlreadyExists,
+    Conflict,
+    KeyTooLong,
+    NoStore,
+    NotFound,
+    StoreError,
+    StoreVersionError,
+)
+
+# MAX_KEY_BYTES is LMDB's compiled-in key limit (MDB_MAXKEYSIZE). Every
+# backend refuses longer keys, so a store that takes one can be copied to any.
+MAX_KEY_BYTES = 511
+
+
+def missing(kind: str, name: str, org: str | None = None) -> NotFound:
+    """The NotFound for an id (or, with ``org``, a slug) that names nothing."""
+    where = "" if org is None else f' in org "{org}"'
+    return NotFound(f'{kinds.by_key(kind).singular} "{name}" not found{where}')
+
+
+def slug_taken(kind: str, slug: str, org: str) -> AlreadyExists:
+    """The AlreadyExists for a put whose (kind, org, slug) another object holds."""
+    return AlreadyExists(f'{kinds.by_key(kind).singular} "{slug}" already exists in org "{org}"')
+
+
+def schema_too_new(path: Path, found: int, supported: int) -> StoreVersionError:
+    """The refusal to open a store that a newer Stigmer wrote."""
+    return StoreVersionError(
+        f"store at {path} has schema version {found}, but this Stigmer "
+        f"understands up to {supported}; upgrade Stigmer to open it"
+    )
+
+
+def no_store(path: Path) -> NoStore:
+    """The refusal of a read to open (and so create) a store that does not exist."""
+    return NoStore(f"no store at {path} (check --data-dir; a first apply creates it)")
+
+
+def check_identity(kind: str, obj: Resource) -> None:
+    """Refuses identities that would make index keys ambiguous, or too long to store."""
+    kinds.by_key(kind)  # KeyError for an unknown kind
+    md = obj.metadata
+    if not md.id or "\0" in md.id:
+        raise StoreError(f"{kind} id {md.id!r} is empty or contains NUL")
+    for what, value in (("org", md.org), ("slug", md.slug)):
+        if not value or "/" in value or "\0" in value:
+            raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
+    check_key_size(f"{kind}/{md.org}/{md.slug}", "name and org")
+    check_key_size(f"{kind}/{md.org}/{md.id}", "id and org")
+    for ref in md.owner_references:
+        check_key_size(f"{ref.id}\0{kind}/{md.id}", "owner reference")
+
+
+def check_key_size(key: str, what: str) -> None:
+    """Raises KeyTooLong when ``key`` is longer than MAX_KEY_BYTES in UTF-8."""
+    size = len(key.encode())
+    if size > MAX_KEY_BYTES:
+        shown = key.replace("\0", " -> ")[:40]
+        raise KeyTooLong(
+            f'store key "{shown}..." ({what}) is {size} bytes, above the limit of '
+            f"{MAX_KEY_BYTES}; use a shorter {what}"
+        )
+
+
+def check_version(kind: str, id: str, old: Resource | None, expected: int) -> None:
+    """Raises Conflict unless the stored resource_version is ``expected`` (0: absent)."""
+    check_revision(
+        kind, id, old is not None, 0 if old is None else old.metadata.resource_version, expected
+    )
+
+
+def check_revision(kind: str, id: str, exists: bool, actual: int, expected: int) -> None:
+    """Raises Conflict unless ``actual`` is ``expected``; ``exists`` words the message."""
+    if actual != expected:
+        what = f"is at resource_version {actual}" if exists else "does not exist"
+        if expected == 0:
+            what = "already exists"
+        raise Conflict(
+            f"{kinds.by_key(kind).singular} {id} {what}, expected {expected}; "
+            "re-read it and try again"
+        )
