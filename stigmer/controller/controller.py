@@ -31,10 +31,10 @@ from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.controller import trimming
 from stigmer.controller.workqueue import WorkQueue
-from stigmer.errors import NotFound, StepFailed, StoreLocked
+from stigmer.errors import NotFound, StepFailed, StigmerError, StoreLocked
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.authz import AllowAll, Authorizer
-from stigmer.reconcilers.framework import Request, Result
+from stigmer.reconcilers.framework import Outcome, Request, Result
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
 
@@ -43,6 +43,32 @@ log = logging.getLogger("stigmer.controller")
 Key = tuple[str, str, str]  # (store kind, id, org)
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 CONTROLLER_ACTOR = iam.CONTROLLER  # a built-in editor of every org
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """How one reconcile of a key ended, and what happens to the key next.
+
+    Like controller-runtime's ``Result``: ``requeue_after`` is the backoff
+    before the key is tried again, None when it is not (until something
+    changes). ``outcome`` is what the pipeline did, ``Outcome.ERROR`` when it
+    failed; ``error`` says why; ``gone`` says the object was deleted meanwhile,
+    which is nothing to do rather than a failure.
+    """
+
+    outcome: Outcome
+    requeue_after: float | None = None
+    error: StigmerError | None = None
+    gone: bool = False
+
+    @property
+    def requeue(self) -> bool:
+        return self.requeue_after is not None
+
+    @property
+    def label(self) -> str:
+        """What the log lines and /metrics call it: the outcome, gone or retry."""
+        return "gone" if self.gone else "retry" if self.requeue else str(self.outcome)
 
 
 @dataclass
@@ -282,7 +308,7 @@ class Controller:
 
     # -- reconciling ----------------------------------------------------------
 
-    def reconcile(self, key: Key) -> str:
+    def reconcile(self, key: Key) -> ReconcileResult:
         """Reconciles one key and decides what happens to it next."""
         kind, id, org = key
         started = time.perf_counter()
@@ -308,35 +334,44 @@ class Controller:
         )
         return len(requests)
 
-    def _settle(self, key: Key, result: Result, seconds: float) -> str:
+    def _settle(self, key: Key, result: Result, seconds: float) -> ReconcileResult:
         """Logs one reconcile and decides the key's future: forget, retry, or mark failed.
 
         One that needed nothing logs at debug level only; ``summarize`` counts it.
         """
-        outcome = _outcome(result)
-        self.metrics.observe(outcome, seconds)
-        error = result.error
-        if outcome == "retry":
-            delay = self.queue.retry(key)
+        done = self._decide(key, result)
+        self.metrics.observe(done.label, seconds)
+        if done.requeue:
             log.warning(
-                "reconcile key=%s/%s result=retry in_s=%.3f error=%s", key[0], key[1], delay, error
+                "reconcile key=%s/%s result=retry in_s=%.3f error=%s",
+                key[0],
+                key[1],
+                done.requeue_after,
+                done.error,
             )
-        elif outcome == "error":
-            self.queue.forget(key)
-            self._mark_not_ready(key, error)
-            log.error("reconcile key=%s/%s result=error error=%s", key[0], key[1], error)
+        elif done.outcome is Outcome.ERROR and not done.gone:
+            self._mark_not_ready(key, done.error)
+            log.error("reconcile key=%s/%s result=error error=%s", key[0], key[1], done.error)
         else:
-            self.queue.forget(key)
-            level = logging.DEBUG if outcome == "unchanged" else logging.INFO
+            level = logging.DEBUG if done.label == Outcome.UNCHANGED else logging.INFO
             log.log(
                 level,
                 "reconcile key=%s/%s result=%s duration_ms=%.2f",
                 key[0],
                 key[1],
-                outcome,
+                done.label,
                 seconds * 1000,
             )
-        return outcome
+        return done
+
+    def _decide(self, key: Key, result: Result) -> ReconcileResult:
+        """The typed result of a pipeline's Result; schedules the key's retry, or forgets it."""
+        error = result.error
+        if error is not None and not _gone(error) and not _terminal(error):
+            return ReconcileResult(result.outcome, self.queue.retry(key), error)
+        self.queue.forget(key)
+        gone = error is not None and _gone(error)
+        return ReconcileResult(result.outcome, None, error, gone=gone)
 
     def _mark_not_ready(self, key: Key, error: object) -> None:
         """Ready=False with the failing step as the reason, written on this exit path too."""
@@ -368,13 +403,15 @@ def _request(kind: str, id: str, org: str) -> Request:
     return Request("reconcile", kinds.by_key(kind), name=id, org=org)
 
 
-def _outcome(result: Result) -> str:
-    """unchanged, configured, gone (deleted meanwhile), retry or error (terminal)."""
-    error = result.error
-    if error is None:
-        return result.outcome
-    cause = error.cause if isinstance(error, StepFailed) else error
-    if isinstance(cause, NotFound) and isinstance(error, StepFailed) and error.step == "LoadLive":
-        return "gone"
-    terminal = error.terminal if isinstance(error, StepFailed) else True
-    return "error" if terminal else "retry"
+def _gone(error: StigmerError) -> bool:
+    """The object was deleted between its event and its reconcile."""
+    return (
+        isinstance(error, StepFailed)
+        and error.step == "LoadLive"
+        and isinstance(error.cause, NotFound)
+    )
+
+
+def _terminal(error: StigmerError) -> bool:
+    """No retry can fix it: a step said so, or the error came from outside any step."""
+    return error.terminal if isinstance(error, StepFailed) else True

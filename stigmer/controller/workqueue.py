@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -26,7 +27,7 @@ class WorkQueue(Generic[K]):
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._cond = threading.Condition()
-        self._queue: list[K] = []
+        self._queue: deque[K] = deque()  # popleft is O(1); a list's pop(0) moves every key
         self._queued: set[K] = set()
         self._processing: set[K] = set()
         self._dirty: set[K] = set()
@@ -82,7 +83,7 @@ class WorkQueue(Generic[K]):
             while True:
                 self._promote_due()
                 if self._queue:
-                    key = self._queue.pop(0)
+                    key = self._queue.popleft()
                     self._queued.discard(key)
                     self._processing.add(key)
                     return key

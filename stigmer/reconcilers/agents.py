@@ -14,7 +14,7 @@ from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.reconcilers import audits, conditions
-from stigmer.reconcilers.framework import CONFIGURED, UNCHANGED, Context, TerminalError
+from stigmer.reconcilers.framework import Context, Outcome, TerminalError
 from stigmer.store import WriteTxn
 
 DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"
@@ -129,8 +129,8 @@ def update_agent_status(ctx: Context) -> None:
     # What is stored is ctx.new as it was before this step (Persist wrote it,
     # or it equals the live object), so only a status change needs a write.
     _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns)
-    if ctx.outcome == UNCHANGED and len(ctx.txn.events) > ctx.event_mark:
-        ctx.outcome = CONFIGURED  # the apply repaired something: it did write
+    if ctx.outcome == Outcome.UNCHANGED and len(ctx.txn.events) > ctx.event_mark:
+        ctx.outcome = Outcome.CONFIGURED  # the apply repaired something: it did write
 
 
 def _write_status(txn: WriteTxn, agent: Agent, inst: AgentInstance | None, *, now_ns: int) -> None:

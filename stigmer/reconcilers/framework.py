@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
 from stigmer.api import kinds
@@ -24,8 +25,18 @@ from stigmer.store import WriteTxn
 if TYPE_CHECKING:
     from stigmer.manifests.reading import Manifest
 
-# Outcomes, in words that finish "agent/foo ...".
-CREATED, CONFIGURED, UNCHANGED, DELETED = "created", "configured", "unchanged", "deleted"
+
+class Outcome(StrEnum):
+    """What one request did to its object, in words that finish "agent/foo ...".
+
+    A StrEnum, so it prints as the word and a caller may compare it with one.
+    """
+
+    CREATED = "created"
+    CONFIGURED = "configured"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    ERROR = "error"  # the request failed; Result.error says why
 
 
 class TerminalError(StigmerError):
@@ -80,7 +91,7 @@ class Context:
     event_mark: int = 0  # len(txn.events) when the pipeline started
     live: Resource | None = None  # the stored object before this request
     new: Resource | None = None  # the state this request leads to
-    outcome: str = ""
+    outcome: Outcome = Outcome.UNCHANGED
     default_instance: Resource | None = None  # the Agent pipeline's child
     parent: Resource | None = None  # the AgentInstance pipeline's agent
     deleted: list[Resource] = field(default_factory=list)
@@ -95,14 +106,14 @@ class Result:
     """What happened to one object: a value for the CLI to print.
 
     ``outcome`` is created, configured, unchanged or deleted; on failure it is
-    "error" and ``error`` says why. ``object`` has its secrets masked unless
+    ``Outcome.ERROR`` and ``error`` says why. ``object`` has its secrets masked unless
     they were asked for and allowed.
     """
 
     kind: Kind
     name: str  # the slug
     org: str
-    outcome: str
+    outcome: Outcome
     object: Resource | None = None
     error: StigmerError | None = None
     source: str = ""

@@ -34,7 +34,7 @@ from stigmer.reconcilers import steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
-from stigmer.reconcilers.framework import Context, Request, Result
+from stigmer.reconcilers.framework import Context, Outcome, Request, Result
 from stigmer.store import Store, WriteTxn
 
 CHUNK = 2000
@@ -93,7 +93,9 @@ def failure(request: Request, error: StigmerError) -> Result:
     obj = request.desired
     name = request.name or (obj.metadata.slug or naming.slugify(obj.metadata.name) if obj else "")
     org = (obj.metadata.org if obj else "") or request.org
-    return Result(request.kind, name, org, "error", error=error, source=_locate(request, error))
+    return Result(
+        request.kind, name, org, Outcome.ERROR, error=error, source=_locate(request, error)
+    )
 
 
 def _locate(request: Request, error: StigmerError) -> str:
@@ -386,4 +388,6 @@ def _not_applied(result: Result) -> Result:
     if not result.ok:
         return result
     error = NotApplied("not applied: another document failed and --atomic is set")
-    return Result(result.kind, result.name, result.org, "error", error=error, source=result.source)
+    return Result(
+        result.kind, result.name, result.org, Outcome.ERROR, error=error, source=result.source
+    )

@@ -16,14 +16,7 @@ from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
 from stigmer.reconcilers import audits, masking
 from stigmer.reconcilers.events import Change
-from stigmer.reconcilers.framework import (
-    CONFIGURED,
-    CREATED,
-    DELETED,
-    UNCHANGED,
-    Context,
-    Result,
-)
+from stigmer.reconcilers.framework import Context, Outcome, Result
 from stigmer.store import find_named
 
 ORGANIZATION = ApiResourceOwnerScope.organization
@@ -169,12 +162,12 @@ def set_defaults(ctx: Context) -> None:
     masking.restore(want, ctx.live)
     if ctx.live is None:
         ctx.new = _fresh(ctx, want)
-        ctx.outcome = CREATED
+        ctx.outcome = Outcome.CREATED
         return
     keep_sync_annotations(want, ctx.live)
     new = ctx.new = kinds.clone(ctx.live)
     if _user_view(want) == _user_view(ctx.live):
-        ctx.outcome = UNCHANGED
+        ctx.outcome = Outcome.UNCHANGED
         return
     md, wmd = new.metadata, want.metadata
     md.name, md.owner_scope = wmd.name, wmd.owner_scope or ORGANIZATION
@@ -187,7 +180,7 @@ def set_defaults(ctx: Context) -> None:
         kinds.replace_spec(new, want)
         md.generation += 1
     audits.updated(new.status, ctx.actor, ctx.now_ns)
-    ctx.outcome = CONFIGURED
+    ctx.outcome = Outcome.CONFIGURED
 
 
 def _fresh(ctx: Context, want: Resource) -> Resource:
@@ -269,12 +262,12 @@ def hide_secret_changes(ctx: Context) -> None:
     for such a caller secret values are unknown, and compare as equal.
     """
     new, live, result = ctx.new, ctx.live, ctx.result
-    if ctx.outcome != CONFIGURED or new is None or live is None or result is None:
+    if ctx.outcome != Outcome.CONFIGURED or new is None or live is None or result is None:
         return
     if ctx.authorizer.may_reveal_secrets(ctx.txn, ctx.actor, new.metadata.org):
         return
     if _user_view(masking.masked(new)) == _user_view(masking.masked(live)):
-        result.outcome, result.object = UNCHANGED, masking.masked(live)
+        result.outcome, result.object = Outcome.UNCHANGED, masking.masked(live)
 
 
 def send_response(ctx: Context) -> None:
@@ -309,7 +302,7 @@ def load_live(ctx: Context) -> None:
         org = ctx.request.org or naming.DEFAULT_ORG
         raise NotFound(f'{ctx.request.kind.singular} "{ctx.request.name}" not found in org "{org}"')
     ctx.new = kinds.clone(ctx.live)
-    ctx.outcome = UNCHANGED
+    ctx.outcome = Outcome.UNCHANGED
 
 
 def delete_owned(ctx: Context) -> None:
@@ -330,7 +323,7 @@ def delete_object(ctx: Context) -> None:
     )
     ctx.deleted.insert(0, live)
     ctx.new = None
-    ctx.outcome = DELETED
+    ctx.outcome = Outcome.DELETED
 
 
 def delete_iam_policies(ctx: Context) -> None:
@@ -342,4 +335,4 @@ def delete_iam_policies(ctx: Context) -> None:
 def mark_changed(ctx: Context) -> None:
     """For reconcile: "configured" when the reconcile wrote anything, else "unchanged"."""
     if len(ctx.txn.events) > ctx.event_mark:
-        ctx.outcome = CONFIGURED
+        ctx.outcome = Outcome.CONFIGURED

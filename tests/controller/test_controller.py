@@ -14,8 +14,9 @@ import pytest
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
 from stigmer.controller.controller import Controller
+from stigmer.controller.workqueue import BASE_DELAY
 from stigmer.reconcilers import catalog
-from stigmer.reconcilers.framework import Context, Pipeline, RetryableError
+from stigmer.reconcilers.framework import Context, Outcome, Pipeline, RetryableError
 from stigmer.store import Store
 from tests.processes import start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged, new_agent, new_instance
@@ -122,6 +123,32 @@ def test_a_retryable_error_is_retried_with_backoff(
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_a_reconcile_returns_a_typed_result_that_says_what_happens_to_the_key(
+    client: Client, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.apply([new_agent("Bot")])
+    agent = client.get("agent", "bot")
+    key = ("agent", agent.metadata.id, agent.metadata.org)
+    controller = Controller(lmdb_store)
+    done = controller.reconcile(key)
+    assert (done.outcome, done.requeue, done.error) == (Outcome.UNCHANGED, False, None)
+
+    def flaky(ctx: Context) -> None:
+        raise RetryableError("the world is not ready yet")
+
+    monkeypatch.setitem(catalog._PIPELINES, ("agent", "reconcile"), Pipeline("f", (("F", flaky),)))
+    first, second = controller.reconcile(key), controller.reconcile(key)
+    assert first.outcome is Outcome.ERROR and first.error is not None
+    assert (first.requeue_after, second.requeue_after) == (BASE_DELAY, 2 * BASE_DELAY)
+    assert second.label == "retry"
+
+    monkeypatch.undo()
+    client.delete("agent", "bot")
+    gone = controller.reconcile(key)
+    assert (gone.gone, gone.requeue, gone.label) == (True, False, "gone")
+    assert controller.queue.failures(key) == 0  # forgotten: nothing left to retry
 
 
 def test_serve_restores_a_deleted_default_instance_and_stops_on_sigterm(data_dir: Path) -> None:

@@ -11,6 +11,7 @@ from stigmer.api.v1.event_pb2 import EventType
 from stigmer.client import Client
 from stigmer.errors import AlreadyExists, InvalidResource, NotFound
 from stigmer.reconcilers.events import Change
+from stigmer.reconcilers.framework import Outcome
 from stigmer.reconcilers.masking import MASK
 from stigmer.store import Store
 from tests.reconcilers.helpers import assert_converged, default_instances, new_agent, new_instance
@@ -37,6 +38,17 @@ def stored_agent(store: Store, slug: str, org: str = "local") -> Agent:
 )
 def test_the_slug_rule(name: str, slug: str) -> None:
     assert slugify(name) == slug
+
+
+def test_every_outcome_is_a_typed_outcome_that_still_reads_as_its_word(client: Client) -> None:
+    (created,) = client.apply([new_agent("Bot")])
+    (unchanged,) = client.apply([new_agent("Bot")])
+    (failed,) = client.apply([new_instance("Eu", "no-such-agent")])
+    (deleted,) = client.delete_objects([client.get("agent", "bot")])
+    outcomes = [r.outcome for r in (created, unchanged, failed, deleted)]
+    assert outcomes == [Outcome.CREATED, Outcome.UNCHANGED, Outcome.ERROR, Outcome.DELETED]
+    assert all(isinstance(o, Outcome) for o in outcomes)
+    assert f"agent/bot {created.outcome}" == "agent/bot created"  # how the CLI prints it
 
 
 def test_apply_creates_agent_default_instance_and_status(client: Client, lmdb_store: Store) -> None:
