@@ -25,6 +25,8 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 
 if TYPE_CHECKING:
+    from stigmer.store.leading import Leader
+    from stigmer.store.registry import Limits
     from stigmer.store.selectors import Selector
 
 T = TypeVar("T")
@@ -225,6 +227,14 @@ class Store(Reader, Protocol):
     """A store backend. Every method raises StoreClosed after close()."""
 
     url: str
+
+    # -- what the backend declares (stigmer.store.registry) ---------------------
+
+    limits: Limits  # its chunk size, its largest transaction, its feed's delivery
+
+    def leader(self) -> Leader:
+        """The leadership of this store (stigmer.store.leading), not yet acquired."""
+        ...
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         """Runs ``fn`` in one write transaction and commits it, returning fn's result.
