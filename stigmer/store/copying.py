@@ -1,6 +1,6 @@
 """Copying a whole store to another, of either backend: ``stigmer migrate copy``.
 
-This is also the backup and restore tool: ``--to lmdb:/backup/dir`` writes a
+This is also the backup and restore tool: ``--to URL`` of a new store writes a
 backup, and copying it back restores it. The copy is exact. Every object
 keeps its bytes, and with them its resource_version. The change feed keeps
 its events and their revisions, and the global revision is the same. Meta
