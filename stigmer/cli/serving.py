@@ -174,10 +174,14 @@ def serve(
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
     client.authorize("serve", org="*")  # as a store tool: admin of every org, "cannot run serve"
-    lock = ctl.acquire_lock(ctl.lock_path(client.store))
+    leader = ctl.elect(client.store)
     stop = _stop_on_signals()
     controller = ctl.Controller(
-        client.store, authorizer=client.authorizer, workers=workers, resync_seconds=resync
+        client.store,
+        authorizer=client.authorizer,
+        workers=workers,
+        resync_seconds=resync,
+        leader=leader,
     )
     server = None
     if health_port is not None:
@@ -198,4 +202,4 @@ def serve(
         thread.join()
         if server is not None:
             server.shutdown()
-        lock.close()
+        leader.resign()

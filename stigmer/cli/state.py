@@ -31,9 +31,7 @@ class State:
     def url(self) -> str:
         from stigmer.store import default_url
 
-        if self.store_url:
-            return self.store_url
-        return f"lmdb:{self.data_dir}" if self.data_dir else default_url()
+        return self.store_url or default_url(self.data_dir)
 
     def client(self, *, write: bool = True) -> Any:
         """The stigmer.Client for these options (opened once per command).

@@ -15,28 +15,25 @@ and when the controller stops; work done and errors keep a line each.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
 
 from stigmer import iam
 from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.controller import trimming
 from stigmer.controller.workqueue import WorkQueue
-from stigmer.errors import NotFound, StepFailed, StigmerError, StoreLocked
+from stigmer.errors import NotFound, StepFailed, StigmerError
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.framework import Outcome, Request, Result
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
+from stigmer.store.leading import Leader
 
 log = logging.getLogger("stigmer.controller")
 
@@ -118,65 +115,15 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def lock_path(store: Store) -> Path:
-    """Where the single-controller lock of a store lives: beside its data."""
-    scheme, _, rest = store.url.partition(":")
-    path = Path(rest)
-    return (
-        path / "controller.lock"
-        if scheme == "lmdb"
-        else path.with_name(path.name + ".controller.lock")
-    )
+def elect(store: Store) -> Leader:
+    """Makes this process the store's one controller, or raises StoreLocked naming the other.
 
-
-@dataclass
-class ControllerLock:
-    """The single-controller lock: held until ``close()``.
-
-    The flock on ``controller.lock`` alone is not enough: once that file is
-    deleted, a second serve would make a new one and lock it. So the store
-    itself is locked too (the LMDB data dir, or the SQLite file), which cannot
-    be deleted while it is in use; the file only tells the holder's pid.
+    The store's backend decides how (stigmer.store.leading): a file lock for
+    LMDB and SQLite. The caller resigns when the controller stops.
     """
-
-    handle: IO[str]
-    anchor: int  # a descriptor of the store's dir or file, flocked
-
-    def close(self) -> None:
-        os.close(self.anchor)
-        self.handle.close()
-
-
-def _anchor(path: Path) -> Path:
-    """What the lock at ``path`` (see lock_path) guards: the data dir, or the SQLite file."""
-    if path.name == "controller.lock":
-        return path.parent
-    return path.with_name(path.name.removesuffix(".controller.lock"))
-
-
-def acquire_lock(path: Path) -> ControllerLock:
-    """Takes the controller lock (held until the returned lock is closed)."""
-    anchor = os.open(_anchor(path), os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        fcntl.flock(anchor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(anchor)
-        holder = path.read_text().strip() if path.exists() else ""
-        raise _locked(path, holder or "?") from None
-    handle = path.open("a+")  # held open for the controller's lifetime
-    path.chmod(0o600)
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return ControllerLock(handle, anchor)
-
-
-def _locked(path: Path, holder: str) -> StoreLocked:
-    return StoreLocked(
-        f"another stigmer serve (pid {holder}) is running on {path.parent}; "
-        "only one controller may run per data dir"
-    )
+    leader = store.leader()
+    leader.acquire()
+    return leader
 
 
 class Controller:
@@ -194,8 +141,10 @@ class Controller:
         clock: Callable[[], float] = time.monotonic,
         summary_seconds: float = 60.0,
         trim_seconds: float = 5.0,
+        leader: Leader | None = None,
     ) -> None:
         self.store = store
+        self.leader = leader  # when given, work stops once it no longer leads
         self.session = Session(CONTROLLER_ACTOR, authorizer or AllowAll())
         self.queue: WorkQueue[Key] = WorkQueue(clock=clock)
         self.metrics = Metrics()
@@ -298,6 +247,11 @@ class Controller:
                 if stop.is_set():
                     return
                 continue
+            if self.leader is not None and not self.leader.is_leader():
+                log.error("leadership of %s lost; the controller stops", self.store.url)
+                stop.set()  # the key stays for the next leader, which resyncs everything
+                self.queue.done(key)
+                return
             try:
                 self.reconcile(key)
             except Exception:  # a bug must not kill the worker; retry the key later

@@ -24,7 +24,7 @@ import mmap
 import os
 from pathlib import Path
 
-from stigmer.store import Store
+from stigmer.store import Store, registry
 
 log = logging.getLogger("stigmer.controller")
 
@@ -44,9 +44,8 @@ _LIBC = _libc()
 
 
 def mapped_file(store: Store) -> Path | None:
-    """The file a store maps into memory (LMDB's data.mdb), if it maps one."""
-    scheme, _, rest = store.url.partition(":")
-    return Path(rest) / "data.mdb" if scheme == "lmdb" else None
+    """The file a store maps into memory (LMDB's data.mdb), if its backend maps one."""
+    return registry.mapped_file(store.url)
 
 
 def mappings(path: Path, maps: str = "/proc/self/maps") -> list[tuple[int, int]]:

@@ -1,6 +1,6 @@
 """Copying a whole store to another, of either backend: ``stigmer migrate copy``.
 
-This is also the backup and restore tool: ``--to lmdb:/backup/dir`` writes a
+This is also the backup and restore tool: ``--to URL`` of a new store writes a
 backup, and copying it back restores it. The copy is exact. Every object
 keeps its bytes, and with them its resource_version. The change feed keeps
 its events and their revisions, and the global revision is the same. Meta
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stigmer.errors import StoreError, UsageError
-from stigmer.store import Store, open_store
+from stigmer.store import Store, open_store, registry
 from stigmer.store.protocol import (
     EventRecord,
     MetaRecord,
@@ -50,14 +50,6 @@ class CopyReport:
         return not self.problems
 
 
-def _store_path(url: str) -> tuple[str, Path]:
-    """(backend, path) of a store URL, as ``open_store`` reads it."""
-    scheme, sep, rest = url.partition(":")
-    if sep and scheme in ("lmdb", "sqlite"):
-        return scheme, Path(rest).expanduser()
-    return "lmdb", Path(url).expanduser()
-
-
 def open_existing(url: str | os.PathLike[str]) -> Store:
     """Opens the store at ``url``, refusing to create one where there is none.
 
@@ -65,10 +57,10 @@ def open_existing(url: str | os.PathLike[str]) -> Store:
     path would then copy an empty store without a word.
     """
     text = os.fspath(url)
-    backend, path = _store_path(text)
-    marker = path / "data.mdb" if backend == "lmdb" else path
-    if not marker.is_file():
-        raise StoreError(f'no {backend} store at {path}; check the --from URL "{text}"')
+    backend, rest = registry.resolve(text)
+    if not backend.data_path(rest).is_file():
+        path = Path(rest).expanduser()
+        raise StoreError(f'no {backend.scheme} store at {path}; check the --from URL "{text}"')
     return open_store(text)
 
 

@@ -53,10 +53,10 @@ from stigmer.reconcilers import masking
 from stigmer.reconcilers.framework import Request
 from stigmer.reconcilers.instances import find_agent
 from stigmer.reconcilers.running import Batch, Session, run_batch
-from stigmer.store import Reader, Store, WriteTxn
+from stigmer.store import Reader, Store, WriteTxn, registry
 
 DEFAULT_PATH = "~/.stigmer/stigmer.db"
-CHUNK = 1000
+CHUNK = 1000  # at most: a backend that declares a smaller chunk gets its own
 _IMPORTED_KINDS = {k.key: k for k in (AGENT, AGENT_INSTANCE)}
 _HASH_PREFIX = "migrate/upstream/"
 
@@ -140,7 +140,7 @@ def _check_layout(db: sqlite3.Connection, file: Path) -> set[str]:
     if {"meta", "slugs"} <= tables:
         raise StoreError(
             f"{file} is a Stigmer store, not an upstream database; "
-            f"copy it with: stigmer migrate copy --from sqlite:{file} --to URL"
+            f"copy it with: stigmer migrate copy --from {registry.file_url(file)} --to URL"
         )
     if "resources" not in tables:
         raise StoreError(
@@ -526,7 +526,7 @@ def import_upstream(
     *,
     session: Session,
     dry_run: bool = False,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> Report:
     """Imports an upstream database into ``store`` and reconciles it; see the module doc.
 
@@ -541,6 +541,7 @@ def import_upstream(
     )
     if dry_run:
         return report
-    _write(store, items, actor=session.actor, chunk=chunk)
-    _reconcile(store, report, session, chunk)
+    size = chunk or min(CHUNK, store.limits.chunk)
+    _write(store, items, actor=session.actor, chunk=size)
+    _reconcile(store, report, session, size)
     return report

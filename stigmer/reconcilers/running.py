@@ -37,7 +37,6 @@ from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.framework import Context, Outcome, Request, Result
 from stigmer.store import Store, WriteTxn
 
-CHUNK = 2000
 log = logging.getLogger("stigmer.reconcilers")
 
 
@@ -210,10 +209,12 @@ def run_batch(
 ) -> Batch:
     """Runs every request; one transaction per ``chunk`` (all of them when atomic).
 
+    ``chunk`` defaults to the one the store's backend declares (its limits).
+
     Requests run agents first (see ``_order``); the results come back in the
     order of ``requests``.
     """
-    size = len(requests) if atomic else (chunk or CHUNK)
+    size = len(requests) if atomic else (chunk or store.limits.chunk)
     ready = iter(_order(requests))
     return _run_chunks(
         store, ready, requests, session, size, atomic=atomic, dry_run=dry_run, progress=progress
@@ -246,7 +247,7 @@ def run_stream(
                 waiting.append(request)
         yield from _order(waiting)
 
-    size = chunk or CHUNK
+    size = chunk or store.limits.chunk
     return _run_chunks(
         store, ready(), arrived, session, size, atomic=False, dry_run=dry_run, progress=progress
     )

@@ -2,8 +2,9 @@
 
 ``open_store("lmdb:/path")`` (or a bare path) opens the embedded LMDB store,
 the default; ``open_store("sqlite:/path/file.db")`` opens the SQLite store in
-one database file. Backends are imported only when opened, so a command pays
-for the one it uses.
+one database file. The URL's scheme is looked up in stigmer.store.registry,
+which imports a backend only when it is opened, so a command pays for the one
+it uses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stigmer.api.kinds import Kind, Resource
-from stigmer.errors import UsageError
 
 # The protocol's types are re-exported, but imported on first use: reading
 # needs none of them at run time, and their module builds six dataclasses.
@@ -35,35 +35,29 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def default_url() -> str:
-    """STIGMER_STORE, else lmdb: at STIGMER_DATA_DIR, else lmdb:~/.stigmer/data."""
+def default_url(data_dir: str | os.PathLike[str] | None = None) -> str:
+    """A store at ``data_dir``, else STIGMER_STORE, else at STIGMER_DATA_DIR or ~/.stigmer/data."""
+    from stigmer.store import registry
+
+    if data_dir:
+        return registry.url_at(data_dir)
     if url := os.environ.get("STIGMER_STORE"):
         return url
     data_dir = os.environ.get("STIGMER_DATA_DIR") or str(Path.home() / ".stigmer" / "data")
-    return f"lmdb:{data_dir}"
+    return registry.url_at(data_dir)
 
 
 def open_store(url: str | os.PathLike[str], *, create: bool = True, **options: int) -> Store:
-    """Opens the store at ``url``: ``lmdb:DIR``, ``sqlite:FILE``, or a bare path for LMDB.
+    """Opens the store at ``url``, through the registry of backends (stigmer.store.registry).
 
-    With ``create=False`` (what reads use) a missing store raises NoStore and
+    ``lmdb:DIR``, ``sqlite:FILE``, or a bare path for LMDB. With
+    ``create=False`` (what reads use) a missing store raises NoStore and
     nothing is created.
     """
-    text = os.fspath(url)
-    scheme, sep, rest = text.partition(":")
-    if not sep or scheme not in ("lmdb", "sqlite"):
-        if sep and scheme.isalpha() and len(scheme) > 1:
-            raise UsageError(f'unknown store "{text}": expected lmdb:PATH or sqlite:PATH')
-        scheme, rest = "lmdb", text
-    if not rest:
-        raise UsageError(f'store URL "{text}" has no path')
-    if scheme == "sqlite":
-        from stigmer.store.sqlite import SqliteStore
+    from stigmer.store import registry
 
-        return SqliteStore(rest, create=create, **options)
-    from stigmer.store.lmdbstore import LmdbStore
-
-    return LmdbStore(rest, create=create, **options)
+    backend, path = registry.resolve(url)
+    return backend.open(path, create=create, **options)
 
 
 def find_named(reader: Reader, kind: Kind, org: str, name: str) -> Resource | None:

@@ -38,6 +38,7 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
+from stigmer.store import registry
 from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.guarding import WriteGuard
 from stigmer.store.objects import decode, make_event, matching
@@ -57,6 +58,7 @@ from stigmer.store.writing import Nesting, NothingToCommit, Removing, Restoring,
 # The protocol is imported for annotations; the records and Stats where they
 # are made, so that opening a store to read it does not build them.
 if TYPE_CHECKING:
+    from stigmer.store.leading import Leader
     from stigmer.store.protocol import EventList, Reader, Record, ResourceList, Stats, T, WriteTxn
     from stigmer.store.selectors import Selector
 
@@ -502,6 +504,7 @@ class LmdbStore(Shortcuts):
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"lmdb:{self.path}"
+        self.limits = registry.BACKENDS["lmdb"].limits
         self._map_size = map_size
         self._key = str(self.path)
         self._closed = False
@@ -682,6 +685,12 @@ class LmdbStore(Shortcuts):
                 return lmdbchecks.repair(txn, dbs)
         except lmdb.Error as e:
             raise self._failure(e) from e
+
+    def leader(self) -> Leader:
+        """The store's leadership: a file lock, ``controller.lock`` in the data dir."""
+        from stigmer.store.leading import FileLeader
+
+        return FileLeader(self.path / "controller.lock", anchor=self.path)
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats

@@ -4,9 +4,13 @@ Objects are addressed by their store key kind (``agent``, ``agent_instance``,
 see ``stigmer.api.kinds``) and id. A backend keeps three indexes besides the
 objects, so that lookups cost O(result): slug (``kind/org/slug`` -> id), org
 (``kind/org/id``) and owner (``owner id`` -> owned ``kind/id``). Every write
-appends an event to the change feed in the same transaction and takes the
-next value of one global, monotonic revision; an object's
-``metadata.resource_version`` is the revision of its last write.
+appends an event to the change feed in the same transaction and takes a
+revision of one global revision that only grows: every revision of a
+transaction is above every revision of the transactions committed before it.
+The writes of one transaction may share one revision (etcd's mod_revision),
+assigned when it commits; events are ordered by (revision, index within the
+transaction). Once committed, an object's ``metadata.resource_version`` is
+the revision of its last write (docs/architecture.md, "The Store contract").
 
 ``Reader.records`` and ``WriteTxn.restore`` copy a whole store between
 backends (``stigmer migrate copy``): what one yields, the other writes back
@@ -25,6 +29,8 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 
 if TYPE_CHECKING:
+    from stigmer.store.leading import Leader
+    from stigmer.store.registry import Limits
     from stigmer.store.selectors import Selector
 
 T = TypeVar("T")
@@ -144,6 +150,11 @@ class WriteTxn(Reader, Protocol):
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
         """Writes ``obj`` with its indexes and an event; sets its resource_version.
 
+        Within the transaction, that resource_version is one a compare-and-swap
+        later in the same transaction names; a backend that assigns revisions at
+        commit time may set the committed one only then. Read the object again
+        after the commit for the revision it has.
+
         ``expected_version`` makes the write a compare-and-swap: 0 means the
         object must not exist yet, N means its resource_version must be N.
         Raises Conflict when it does not hold, and AlreadyExists when another
@@ -205,9 +216,8 @@ class WriteTxn(Reader, Protocol):
     def events(self) -> builtins.list[Event]:
         """The events of this transaction so far, one per object written.
 
-        Writing one object several times in a transaction takes one revision
-        and gives one event: its first type (created stays created), its
-        last state.
+        Writing one object several times in a transaction gives one event:
+        its first type (created stays created), its last state.
         """
         ...
 
@@ -225,6 +235,14 @@ class Store(Reader, Protocol):
     """A store backend. Every method raises StoreClosed after close()."""
 
     url: str
+
+    # -- what the backend declares (stigmer.store.registry) ---------------------
+
+    limits: Limits  # its chunk size, its largest transaction, its feed's delivery
+
+    def leader(self) -> Leader:
+        """The leadership of this store (stigmer.store.leading), not yet acquired."""
+        ...
 
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         """Runs ``fn`` in one write transaction and commits it, returning fn's result.
@@ -259,7 +277,11 @@ class Store(Reader, Protocol):
         ...
 
     def events_since(self, revision: int, limit: int | None = None) -> EventList:
-        """Events with a revision greater than ``revision``, oldest first."""
+        """Events with a revision greater than ``revision``, by (revision, index).
+
+        ``limit`` never splits one revision's events: the last revision
+        returned comes whole, so that the next call may start after it.
+        """
         ...
 
     def iter_events(self, revision: int = 0) -> Iterator[Event]:

@@ -40,6 +40,7 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
+from stigmer.store import registry
 from stigmer.store.checking import Indexes, compare, decode_objects
 from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.objects import decode, make_event, matching
@@ -58,6 +59,7 @@ from stigmer.store.writing import Nesting, Removing, Restoring, WriteState
 # The protocol is imported for annotations; the records and Stats where they
 # are made, so that opening a store to read it does not build them.
 if TYPE_CHECKING:
+    from stigmer.store.leading import Leader
     from stigmer.store.protocol import EventList, Reader, Record, ResourceList, Stats, T, WriteTxn
     from stigmer.store.selectors import Selector
 
@@ -464,6 +466,7 @@ class SqliteStore(Shortcuts):
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.url = f"sqlite:{self.path}"
+        self.limits = registry.BACKENDS["sqlite"].limits
         self._timeout_s = busy_timeout_ms / 1000
         self._closed = False
         self._pid = os.getpid()
@@ -654,6 +657,12 @@ class SqliteStore(Shortcuts):
 
     def repair(self) -> builtins.list[str]:
         return self.transact(_repair)  # type: ignore[arg-type]
+
+    def leader(self) -> Leader:
+        """The store's leadership: a file lock, ``FILE.controller.lock`` beside the database."""
+        from stigmer.store.leading import FileLeader
+
+        return FileLeader(self.path.with_name(f"{self.path.name}.controller.lock"), self.path)
 
     def stats(self) -> Stats:
         from stigmer.store.protocol import Stats

@@ -264,3 +264,23 @@ def test_reconciles_that_change_nothing_log_at_debug_and_are_summarized(
     assert not [line for line in info if line.startswith("reconcile key=")]
     assert len([line for line in debug if "result=unchanged" in line]) >= 10
     assert f"reconciled keys={controller.metrics.count} unchanged=" in "\n".join(info)
+
+
+def test_a_controller_that_loses_leadership_stops_working(
+    client: Client, lmdb_store: Store
+) -> None:
+    leader = lmdb_store.leader()
+    leader.acquire()
+    controller = Controller(lmdb_store, poll_max=0.05, leader=leader)
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    try:
+        leader.resign()  # as a lease that expired would end it
+        client.apply([new_agent("After the term")])
+        wait_until(stop.is_set, what="the controller to stop")
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -17,7 +20,7 @@ from stigmer.migrate import importing
 from stigmer.migrate.importing import Entry, Report
 from stigmer.reconcilers.conditions import get_condition
 from stigmer.reconcilers.running import Session
-from stigmer.store import Store, open_store
+from stigmer.store import Store, WriteTxn, open_store
 from stigmer.store.protocol import RevisionRecord
 from tests.migrate.conftest import Import
 from tests.migrate.upstream import (
@@ -29,6 +32,7 @@ from tests.migrate.upstream import (
 from tests.reconcilers.helpers import assert_converged, new_agent
 from tests.test_protos import UPSTREAM_AGENT, audit_info, f_bytes, f_varint, msg
 
+T = TypeVar("T")
 SECRET = "sk-live-0123456789"
 
 
@@ -617,3 +621,26 @@ def test_instances_keep_upstream_fields_after_the_reconcile(
         (agent.metadata.id, False)
     ]
     assert ready(stored) == ("True", "AgentFound")
+
+
+def test_an_import_writes_in_chunks_no_larger_than_the_backend_declares(
+    upstream: UpstreamDb, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream.add(*[upstream_agent(f"agt-{i}", f"Agent {i}") for i in range(5)])
+    lmdb_store.limits = dataclasses.replace(lmdb_store.limits, chunk=2)
+    sizes: list[int] = []
+    transact = lmdb_store.transact
+
+    def counted(fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
+        def measured(txn: WriteTxn) -> T:
+            result = fn(txn)
+            sizes.append(len(txn.events))
+            return result
+
+        return transact(measured, actor=actor)
+
+    monkeypatch.setattr(lmdb_store, "transact", counted)
+    report = importing.import_upstream(lmdb_store, upstream.path, session=Session("alice"))
+    assert report.ok and lmdb_store.count("agent") == 5
+    writes = [n for n in sizes if n]
+    assert writes and max(writes) <= 2 * 2  # two agents a chunk, each with its default instance

@@ -5,12 +5,13 @@ python -m tests.reconcilers._crash DATA_DIR STEP COUNT CHUNK
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
 
 from stigmer.client import Client
-from stigmer.reconcilers import catalog, running
+from stigmer.reconcilers import catalog
 from stigmer.reconcilers.framework import Context, Pipeline
 from tests.reconcilers.helpers import new_agent
 
@@ -34,8 +35,8 @@ def with_kill_after(pipeline: Pipeline, step: str, after_documents: int) -> Pipe
 def main() -> None:
     data_dir, step, count, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     catalog._PIPELINES[("agent", "apply")] = with_kill_after(catalog.AGENT_APPLY, step, chunk)
-    running.CHUNK = chunk
     with Client(data_dir, actor="crash") as client:
+        client.store.limits = dataclasses.replace(client.store.limits, chunk=chunk)
         client.apply([new_agent(f"Agent {i}") for i in range(count)])
 
 

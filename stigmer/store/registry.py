@@ -1,0 +1,124 @@
+"""The registry of store backends: a store URL's scheme names one of them.
+
+Each backend declares what the code above the store needs to know of it
+(docs/architecture.md, "The Store contract": backends and limits): how many requests
+a batch puts in one transaction, the largest transaction it takes, in
+operations and bytes, and how its change feed is delivered. Nothing outside
+``stigmer/store/`` names a backend: it asks this registry, or the store.
+
+A backend's module is imported only when a store of it is opened, so a
+command pays for the one it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from stigmer.errors import UsageError
+
+if TYPE_CHECKING:
+    from stigmer.store.protocol import Store
+
+# "poll": watching reads the feed again from time to time (an embedded store,
+# written by other processes); "push": the backend sends each commit (etcd).
+FeedDelivery = Literal["poll", "push"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a backend declares of its transactions and its change feed."""
+
+    chunk: int  # requests a batch runs in one write transaction
+    max_operations: int | None  # writes one transaction may hold; None: bound by disk only
+    max_bytes: int | None  # bytes one transaction may write; None: bound by disk only
+    feed: FeedDelivery
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One backend: its URL scheme, where its class lives, and its limits."""
+
+    scheme: str
+    target: str  # "module:Class", imported when a store is opened
+    limits: Limits
+    data_file: str  # the file that exists when a store does, under the URL's path; "" = the path
+    mapped: bool  # whether the process maps data_file into memory (its pages count in RSS)
+
+    def open(self, path: str, *, create: bool, **options: int) -> Store:
+        module, _, name = self.target.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        store: Store = cls(path, create=create, **options)
+        return store
+
+    def data_path(self, path: str | os.PathLike[str]) -> Path:
+        """The file a store at ``path`` keeps its data in."""
+        root = Path(path).expanduser()
+        return root / self.data_file if self.data_file else root
+
+
+BACKENDS: dict[str, Backend] = {
+    b.scheme: b
+    for b in (
+        # One LMDB write transaction may span a whole chunk: the map grows
+        # as it fills, so only the disk bounds a transaction.
+        Backend(
+            "lmdb",
+            "stigmer.store.lmdbstore:LmdbStore",
+            Limits(chunk=2000, max_operations=None, max_bytes=None, feed="poll"),
+            data_file="data.mdb",
+            mapped=True,
+        ),
+        Backend(
+            "sqlite",
+            "stigmer.store.sqlite:SqliteStore",
+            Limits(chunk=2000, max_operations=None, max_bytes=None, feed="poll"),
+            data_file="",
+            mapped=False,
+        ),
+    )
+}
+DEFAULT = "lmdb"  # a bare path, or --data-dir, names a store of this backend
+
+
+def schemes() -> str:
+    """The URL forms, for messages: ``lmdb:PATH or sqlite:PATH``."""
+    return " or ".join(f"{s}:PATH" for s in BACKENDS)
+
+
+def resolve(url: str | os.PathLike[str]) -> tuple[Backend, str]:
+    """The backend a store URL names, and the rest of the URL (its path).
+
+    A bare path (no known scheme) names the default backend; an unknown
+    ``scheme:`` is a usage error, so that a typo does not become a directory.
+    """
+    text = os.fspath(url)
+    scheme, sep, rest = text.partition(":")
+    backend = BACKENDS.get(scheme) if sep else None
+    if backend is None:
+        if sep and scheme.isalpha() and len(scheme) > 1:
+            raise UsageError(f'unknown store "{text}": expected {schemes()}')
+        backend, rest = BACKENDS[DEFAULT], text
+    if not rest:
+        raise UsageError(f'store URL "{text}" has no path')
+    return backend, rest
+
+
+def url_at(path: str | os.PathLike[str]) -> str:
+    """The URL of a store of the default backend at ``path`` (a data dir)."""
+    return f"{DEFAULT}:{os.fspath(path)}"
+
+
+def mapped_file(url: str) -> Path | None:
+    """The file a store at ``url`` maps into memory, if its backend maps one."""
+    backend, rest = resolve(url)
+    return backend.data_path(rest) if backend.mapped else None
+
+
+def file_url(path: str | os.PathLike[str]) -> str:
+    """The URL of a store kept in one file at ``path`` (the backend whose data is its path)."""
+    backend = next(b for b in BACKENDS.values() if not b.data_file)
+    return f"{backend.scheme}:{os.fspath(path)}"
