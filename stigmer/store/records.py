@@ -6,13 +6,18 @@ the change-feed record; ``inspect_object`` is the per-object half of
 ``check()``. ``Lookups`` and ``Shortcuts`` are mixins that define the
 convenience methods of the protocol in terms of the primitive ones;
 ``Restoring`` turns the records of a copied store into the backend's raw
-writes; and the file helpers keep a store's files private.
+writes; ``Compacting`` decides which events a retention policy drops;
+``Shortcuts.watch`` follows the feed by polling a snapshot (the local
+backends' way of delivering it); and the file helpers keep a store's files
+private.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -24,6 +29,7 @@ from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import (
     AlreadyExists,
     Conflict,
+    Expired,
     KeyTooLong,
     NoStore,
     NotFound,
@@ -34,7 +40,15 @@ from stigmer.errors import (
 # The protocol is imported for annotations; the records where they are read,
 # so that opening a store to read it does not build them.
 if TYPE_CHECKING:
-    from stigmer.store.protocol import EventList, Reader, Record, ResourceList, T, WriteTxn
+    from stigmer.store.protocol import (
+        EventList,
+        Reader,
+        Record,
+        ResourceList,
+        Retention,
+        T,
+        WriteTxn,
+    )
     from stigmer.store.selectors import Selector
 
 log = logging.getLogger("stigmer.store")
@@ -390,6 +404,80 @@ class Restoring:
                 self.add_tuple(relation)
 
 
+class _Trimmable(Protocol):
+    state: WriteState
+
+    def revision(self) -> int: ...
+
+    def _oldest_events(self, limit: int) -> list[Event]: ...
+
+    def _drop_event(self, event: Event) -> None: ...
+
+    def _set_compacted(self, revision: int) -> None: ...
+
+
+class Compacting:
+    """``trim_events`` for a write transaction, given the backend's raw event removal."""
+
+    def trim_events(self: _Trimmable, retention: Retention, *, limit: int) -> int:
+        """Drops at most ``limit`` of the oldest events that ``retention`` lets go."""
+        # The count bound goes by revision: each write takes one revision and
+        # one event, so the last N revisions hold the last N events.
+        floor = 0 if retention.events is None else self.revision() - retention.events
+        cutoff = 0 if retention.seconds is None else time.time_ns() - int(retention.seconds * 1e9)
+        doomed = []
+        for event in self._oldest_events(limit):
+            if event.revision > floor and event.time.ToNanoseconds() >= cutoff:
+                break  # the feed is in revision order: every later event is kept too
+            doomed.append(event)
+        for event in doomed:
+            self._drop_event(event)
+        if doomed:
+            self._set_compacted(doomed[-1].revision)
+            self.state.touched()
+        return len(doomed)
+
+
+# How the local backends' watch polls: soon after a write, backing off while quiet.
+WATCH_POLL, WATCH_MAX_POLL, WATCH_BATCH = 0.005, 0.25, 1000
+COMPACT_BATCH = 500  # events per compaction transaction: short, so writers barely wait
+
+
+def _kept_since(reader: Reader, revision: int) -> None:
+    """Raises Expired when events after ``revision`` may have been compacted away."""
+    compacted = reader.compacted()
+    if revision < compacted:
+        raise Expired(revision, compacted)
+
+
+def _next_batch(store: _Snapshots, revision: int) -> EventList:
+    """The events after ``revision`` in one snapshot, or Expired if some are gone."""
+    with store.read() as r:
+        if r.revision() <= revision:  # the cheap check, and the usual answer
+            return []
+        _kept_since(r, revision)
+        return r.events_since(revision, limit=WATCH_BATCH)
+
+
+def _following(
+    store: _Snapshots, revision: int, stop: threading.Event, heartbeat: float | None
+) -> Iterator[EventList]:
+    delay = quiet = 0.0
+    while not stop.is_set():
+        batch = _next_batch(store, revision)
+        if batch:
+            revision, delay, quiet = batch[-1].revision, 0.0, 0.0
+            yield batch
+            continue
+        if heartbeat is not None and quiet >= heartbeat:
+            quiet = 0.0
+            yield batch
+            continue
+        delay = min(max(delay * 2, WATCH_POLL), WATCH_MAX_POLL)
+        stop.wait(delay)
+        quiet += delay
+
+
 class NothingToCommit(Exception):
     """Raised inside a backend's transaction block to abort it and return ``result``."""
 
@@ -420,7 +508,7 @@ class _Snapshots(Protocol):
     def read(self) -> AbstractContextManager[Reader]: ...
 
 
-class _Transacts(_Finds, Protocol):
+class _Transacts(_Finds, _Snapshots, Protocol):
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T: ...
 
     def events_since(self, revision: int, limit: int | None = None) -> EventList: ...
@@ -448,6 +536,31 @@ class Shortcuts(Lookups):
         while batch := self.events_since(revision, limit=1000):
             yield from batch
             revision = batch[-1].revision
+
+    def watch(
+        self: _Snapshots,
+        from_revision: int | None = None,
+        *,
+        stop: threading.Event | None = None,
+        heartbeat: float | None = None,
+    ) -> Iterator[EventList]:
+        """Batches of events as they commit, by polling a snapshot (see Store.watch)."""
+        # Not a generator itself: "now" and Expired are decided at the call,
+        # not at the first next(), so a list made after the call misses nothing.
+        with self.read() as r:
+            start = r.revision() if from_revision is None else from_revision
+            _kept_since(r, start)
+        return _following(self, start, stop or threading.Event(), heartbeat)
+
+    def compact(self: _Transacts, retention: Retention | None = None) -> int:
+        """Drops the events ``retention`` lets go, COMPACT_BATCH per transaction."""
+        from stigmer.store.protocol import Retention
+
+        policy = retention or Retention()
+        total = 0
+        while dropped := self.transact(lambda w: w.trim_events(policy, limit=COMPACT_BATCH)):
+            total += dropped
+        return total
 
     def records(self: _Snapshots) -> Generator[Record, None, None]:
         """Everything stored, from one read snapshot held until the iterator ends."""
