@@ -11,8 +11,8 @@ next value of one global, monotonic revision; an object's
 The feed is followed with ``watch`` and trimmed with ``compact`` under a
 ``Retention`` policy; a watch from a revision the policy already dropped
 raises Expired, and the watcher lists again
-(docs/architecture.md, "The Store contract"). Each object's events are also indexed by object, so ``events_of``
-costs what it returns.
+(docs/architecture.md, "The Store contract"). Each object's events are
+also indexed by object, so ``events_of`` costs what it returns.
 
 ``Reader.records`` and ``WriteTxn.restore`` copy a whole store between
 backends (``stigmer migrate copy``): what one yields, the other writes back
