@@ -399,7 +399,7 @@ class _LmdbReader(Lookups):
             TupleRecord,
         )
 
-        yield RevisionRecord(self.revision())
+        yield RevisionRecord(self.revision(), self.compacted())
         with self._txn.cursor(db=self._dbs["objects"]) as cur:
             for key, blob in cur:
                 kind, _, id = key.decode().partition("/")

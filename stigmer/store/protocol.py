@@ -48,9 +48,10 @@ EventList = list[Event]
 
 @dataclass(frozen=True, slots=True)
 class RevisionRecord:
-    """The store's global revision."""
+    """The store's global revision, and the revision its feed was compacted up to."""
 
     revision: int
+    compacted: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,7 +220,7 @@ class _SqliteReader(Lookups):
             TupleRecord,
         )
 
-        yield RevisionRecord(self.revision())
+        yield RevisionRecord(self.revision(), self.compacted())
         rows = self.db.execute("SELECT kind, id, data FROM resources ORDER BY kind, id")
         yield from (ObjectRecord(kind, id, blob) for kind, id, blob in rows)
         rows = self.db.execute("SELECT revision, data FROM events ORDER BY revision")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import Expired, UsageError
-from stigmer.store import Store
+from stigmer.store import Store, open_store
 from stigmer.store.protocol import EventRecord, Retention
 from tests.factories import agent
 
@@ -141,3 +142,14 @@ def test_retention_parses_a_count_or_an_age(text: str, retention: Retention) -> 
 def test_retention_refuses_anything_else(text: str) -> None:
     with pytest.raises(UsageError, match="retention"):
         Retention.parse(text)
+
+
+def test_a_copy_keeps_the_compacted_revision(store: Store, store_url: str, tmp_path: Path) -> None:
+    put_agents(store, 4)
+    store.compact(Retention(events=2))
+    target = open_store(f"{store_url.partition(':')[0]}:{tmp_path / 'copy.db'}")
+    target.transact(lambda w: [w.restore(r) for r in store.records()])
+    assert target.compacted() == 2 and revisions(target.events_since(0)) == [3, 4]
+    with pytest.raises(Expired):
+        target.watch(1)
+    target.close()
