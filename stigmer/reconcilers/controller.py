@@ -1,8 +1,8 @@
 """The controller behind ``stigmer serve``: keeps every resource converged.
 
 It follows the store's change feed with ``Store.watch`` (so it sees writes
-from every process), turns events into keys on a de-duplicating work queue, and reconciles each
-key with the same pipelines ``apply`` uses. Failures are retried with
+from every process), turns events into keys on a de-duplicating work queue,
+and reconciles each key with the same pipelines ``apply`` uses. Failures are retried with
 per-key exponential backoff; terminal ones set ``Ready=False`` with the
 reason and are not retried. A periodic full resync (with jitter) catches
 anything missed, such as a change made while no controller ran. A watch that
