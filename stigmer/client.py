@@ -472,13 +472,9 @@ class Client:
         """The objects an object owns, masked."""
         return [masking.masked(o) for o in self.store.list_owned(obj.metadata.id)]
 
-    def events_for(
-        self, obj: Resource, *, limit: int = 10, scan: int = 5000
-    ) -> builtins.list[Event]:
-        """The most recent events of an object, newest last, from the change feed's tail."""
-        start = max(0, self.store.revision() - scan)
-        found = [e for e in self.store.iter_events(start) if e.id == obj.metadata.id]
-        return found[-limit:]
+    def events_for(self, obj: Resource, *, limit: int = 10) -> builtins.list[Event]:
+        """The most recent events of an object, newest last, through the feed's object index."""
+        return self.store.events_of(kinds.of(obj).key, obj.metadata.id, limit=limit)
 
     # -- diff and watch -------------------------------------------------------
 
@@ -531,39 +527,36 @@ class Client:
         since: int | None = None,
         org: str | None = None,
         stop: threading.Event | None = None,
-        poll: float = 0.05,
-        max_poll: float = 0.5,
     ) -> Iterator[Change]:
         """Changes from the store's change feed as they are committed, by any process.
 
-        Starts after ``since`` (default: now) and runs until ``stop`` is set.
-        Polls the cheap revision counter, backing off from ``poll`` to
-        ``max_poll`` seconds while nothing happens. With ``org`` the watch is
-        refused at once if the actor may not watch it; without, it shows the
-        events of the orgs the actor may watch, checked as they come, so a
-        grant or a revoke takes effect during the watch.
+        Starts after ``since`` (default: now, taken at the call, so a list
+        made after it misses nothing) and runs until ``stop`` is set, through
+        ``Store.watch``. With ``org`` the watch is refused at once if the
+        actor may not watch it; without, it shows the events of the orgs the
+        actor may watch, checked as they come, so a grant or a revoke takes
+        effect during the watch. Raises Expired, at the call or while
+        iterating, when the feed no longer holds the events after the
+        watch's revision: list again, then watch anew.
         """
-        from stigmer.reconcilers.events import Change
-
         k = resolve_kind(kind) if kind is not None else None
         if org is not None:
             self._authorize_read("watch", k or kinds.AGENT, org)
-        stop = stop or threading.Event()
-        revision = self.store.revision() if since is None else since
-        delay = poll
-        while not stop.is_set():
-            events = self.store.events_since(revision, limit=500)
-            wanted = [e for e in events if k is None or e.kind == k.key]
+        feed = self.store.watch(since, stop=stop)
+        return self._changes(feed, k, org)
+
+    def _changes(
+        self, feed: Iterator[builtins.list[Event]], kind: Kind | None, org: str | None
+    ) -> Iterator[Change]:
+        from stigmer.reconcilers.events import Change
+
+        for events in feed:
+            wanted = [e for e in events if kind is None or e.kind == kind.key]
             wanted = [e for e in wanted if org is None or e.org == org]
             watchable = self._watchable(wanted) if wanted else set()
             for event in wanted:
                 if (event.kind, event.org) in watchable:
                     yield Change(event, masking.masked(self._event_object(event)))
-            if events:
-                revision = events[-1].revision
-            delay = poll if events else min(delay * 2, max_poll)
-            if not events:
-                stop.wait(delay)
 
     def _event_object(self, event: Event) -> Resource:
         obj = self.store.find(event.kind, event.id) if event.type != EventType.deleted else None

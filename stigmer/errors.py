@@ -18,6 +18,7 @@ The tree::
         ├── KeyTooLong            a key is longer than every backend can store
         ├── StoreClosed           the store was closed
         ├── StoreLocked           another controller holds the data dir
+        ├── Expired               a watch's revision was compacted away: re-list
         └── StoreVersionError     the store was written by a newer Stigmer
 
 The CLI maps UsageError to exit code 2 and every other StigmerError to exit
@@ -158,6 +159,22 @@ class StoreClosed(StoreError):
 
 class StoreLocked(StoreError):
     """Another process holds the data dir's controller lock."""
+
+
+class Expired(StoreError):
+    """A watch started (or fell) behind the change feed's retention: re-list, then watch.
+
+    Like Kubernetes' 410 Gone: the events after ``revision`` up to ``compacted``
+    are gone, so the watcher cannot know what changed. It lists again and
+    watches from the revision its list saw.
+    """
+
+    def __init__(self, revision: int, compacted: int) -> None:
+        self.revision, self.compacted = revision, compacted
+        super().__init__(
+            f"watch from revision {revision} has expired: the change feed keeps the events "
+            f"after revision {compacted} only; list again and watch from there"
+        )
 
 
 class StoreVersionError(StoreError):

@@ -6,7 +6,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import state
-from stigmer.errors import NotFound, UsageError
+from stigmer.errors import Expired, NotFound, UsageError
 
 Kind = Annotated[str, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")]
 ShowSecrets = Annotated[
@@ -47,7 +47,9 @@ def get(
     if watch and len(wanted) > 1:
         raise UsageError("watch one kind at a time")
     client = state(ctx).client(write=False)
-    revision = client.store.revision()
+    org = None if all_orgs else client.org
+    # The watch starts before the list, so no change made meanwhile is missed.
+    changes = client.watch(wanted[0].kind, org=org) if watch else None
     found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
     widths: list[int] = []
     if watch and output in ("table", "wide"):  # the header even when empty: rows will come
@@ -60,8 +62,15 @@ def get(
             typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
-    if watch:
-        _follow(client, wanted[0].kind, output, revision, all_orgs=all_orgs, widths=widths)
+    if changes is not None:
+
+        def relist() -> Any:
+            """Watches anew, then lists: what follows an expired watch."""
+            fresh = client.watch(wanted[0].kind, org=org)
+            listed = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
+            return fresh, listed[0][0][1]
+
+        _follow(wanted[0].kind, output, changes, relist, all_orgs=all_orgs, widths=widths)
     if missing:
         raise typer.Exit(1)
 
@@ -110,26 +119,46 @@ def _print_watched(kind: Any, objs: list[Any], widths: list[int], *, wide: bool)
 
 
 def _follow(
-    client: Any, kind: Any, output: str, revision: int, *, all_orgs: bool, widths: list[int]
+    kind: Any,
+    output: str,
+    changes: Any,
+    relist: Any,
+    *,
+    all_orgs: bool,
+    widths: list[int],
 ) -> None:
     """Prints each change from the change feed as it happens, until Ctrl-C.
 
     Table rows keep the columns of the listing printed before them, and say
-    what happened in its EVENT column.
+    what happened in its EVENT column. When the watch expires (it fell behind
+    the feed's retention), everything is listed again, as kubectl does.
     """
-    try:
-        for change in client.watch(kind, since=revision, org=None if all_orgs else client.org):
-            obj = change.object
-            if output in ("yaml", "json"):
-                typer.echo("---" if output == "yaml" else "", nl=output == "yaml")
-                typer.echo(printers.render(kind, [obj], output, single=True), nl=False)
-            elif output == "name":
-                typer.echo(printers.name_of(obj, org=all_orgs))
-            else:
+    while True:
+        try:
+            for change in changes:
                 etype = printers.event_type(change.event)
-                typer.echo(printers.watch_row(kind, obj, etype, widths, wide=output == "wide"))
-    except KeyboardInterrupt:
-        return
+                _print_change(kind, change.object, etype, output, all_orgs=all_orgs, widths=widths)
+            return
+        except Expired as e:
+            typer.echo(f"warning: {e}", err=True)
+            changes, objs = relist()
+            for obj in objs:
+                _print_change(kind, obj, "", output, all_orgs=all_orgs, widths=widths)
+        except KeyboardInterrupt:
+            return
+
+
+def _print_change(
+    kind: Any, obj: Any, etype: str, output: str, *, all_orgs: bool, widths: list[int]
+) -> None:
+    """One object of ``get -w``: a document, a name, or a table row saying what happened."""
+    if output in ("yaml", "json"):
+        typer.echo("---" if output == "yaml" else "", nl=output == "yaml")
+        typer.echo(printers.render(kind, [obj], output, single=True), nl=False)
+    elif output == "name":
+        typer.echo(printers.name_of(obj, org=all_orgs))
+    else:
+        typer.echo(printers.watch_row(kind, obj, etype, widths, wide=output == "wide"))
 
 
 def describe(

@@ -165,11 +165,19 @@ def serve(
         float, typer.Option("--resync", help="Seconds between full resyncs.")
     ] = 600.0,
     follow_symlinks: FollowSymlinks = False,
+    retention: Annotated[
+        str,
+        typer.Option(
+            "--retention", help="Change-feed events to keep: a count (100000) or an age (7d)."
+        ),
+    ] = "100000",
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
     from stigmer.controller import controller as ctl
+    from stigmer.store.protocol import Retention
 
     _check_serve_options(workers, health_port)
+    keep = Retention.parse(retention)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
@@ -182,6 +190,7 @@ def serve(
         workers=workers,
         resync_seconds=resync,
         leader=leader,
+        retention=keep,
     )
     server = None
     if health_port is not None:

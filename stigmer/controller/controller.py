@@ -1,11 +1,14 @@
 """The controller behind ``stigmer serve``: keeps every resource converged.
 
-It follows the store's change feed (so it sees writes from every process),
-turns events into keys on a de-duplicating work queue, and reconciles each
-key with the same pipelines ``apply`` uses. Failures are retried with
+It follows the store's change feed with ``Store.watch`` (so it sees writes
+from every process), turns events into keys on a de-duplicating work queue,
+and reconciles each key with the same pipelines ``apply`` uses. Failures are retried with
 per-key exponential backoff; terminal ones set ``Ready=False`` with the
 reason and are not retried. A periodic full resync (with jitter) catches
-anything missed, such as a change made while no controller ran.
+anything missed, such as a change made while no controller ran. A watch that
+fell behind the feed's retention (Expired) is answered the same way: a full
+resync, then a watch from there. The controller also compacts the feed under
+its retention policy, every ``compact_seconds``.
 
 A reconcile that found nothing to do logs at DEBUG: under load, most of them
 are a writer's own change echoed back, and a line each filled megabytes a
@@ -19,7 +22,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from stigmer import iam
@@ -27,13 +30,14 @@ from stigmer.api import kinds
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.controller import trimming
 from stigmer.controller.workqueue import WorkQueue
-from stigmer.errors import NotFound, StepFailed, StigmerError
+from stigmer.errors import Expired, NotFound, StepFailed, StigmerError
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.framework import Outcome, Request, Result
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
 from stigmer.store.leading import Leader
+from stigmer.store.protocol import EventList, Retention
 
 log = logging.getLogger("stigmer.controller")
 
@@ -136,12 +140,13 @@ class Controller:
         authorizer: Authorizer | None = None,
         workers: int = 2,
         resync_seconds: float = 600.0,
-        poll_min: float = 0.01,
-        poll_max: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
         summary_seconds: float = 60.0,
         trim_seconds: float = 5.0,
         leader: Leader | None = None,
+        retention: Retention | None = None,
+        compact_seconds: float = 60.0,
+        tick_seconds: float = 0.5,
     ) -> None:
         self.store = store
         self.leader = leader  # when given, work stops once it no longer leads
@@ -150,11 +155,12 @@ class Controller:
         self.metrics = Metrics()
         self.workers = workers
         self.resync_seconds = resync_seconds
-        self.poll_min, self.poll_max = poll_min, poll_max
         self.clock = clock
-        self.revision = 0
         self.summary_seconds = summary_seconds
         self.trim_seconds = trim_seconds  # how often to release the store's mapped pages
+        self.retention = retention or Retention()
+        self.compact_seconds = compact_seconds
+        self.tick_seconds = tick_seconds  # the longest quiet before the timers are looked at
         self._summarized: dict[str, int] = {}  # the metrics' results at the last summary
 
     # -- the loop -------------------------------------------------------------
@@ -178,15 +184,20 @@ class Controller:
         log.info("controller stopped")
 
     def _follow(self, stop: threading.Event) -> None:
-        self.revision = self.store.revision()
-        self.resync()
+        feed = self._relist(stop)
         next_resync = self._next_resync()
         next_summary = self.clock() + self.summary_seconds
         next_trim = self.clock() + self.trim_seconds
-        delay = self.poll_min
+        next_compact = self.clock() + self.compact_seconds
         while not stop.is_set():
-            busy = self.poll_once()
-            delay = self.poll_min if busy else min(delay * 2, self.poll_max)
+            try:
+                self.queue_events(next(feed))
+            except StopIteration:  # stop was set
+                return
+            except Expired as e:
+                log.warning("%s; resyncing", e)
+                feed = self._relist(stop)
+                next_resync = self._next_resync()
             if self.clock() >= next_resync:
                 self.resync()
                 next_resync = self._next_resync()
@@ -196,7 +207,22 @@ class Controller:
             if self.clock() >= next_trim:
                 trimming.release(self.store)  # see stigmer.controller.trimming
                 next_trim = self.clock() + self.trim_seconds
-            stop.wait(delay)
+            if self.clock() >= next_compact:
+                self.compact()
+                next_compact = self.clock() + self.compact_seconds
+
+    def _relist(self, stop: threading.Event) -> Iterator[EventList]:
+        """Watches from now, then reconciles everything: no change between is missed."""
+        feed = self.store.watch(stop=stop, heartbeat=self.tick_seconds)
+        self.resync()
+        return feed
+
+    def compact(self) -> int:
+        """Drops the events the retention policy lets go; how many."""
+        dropped = self.store.compact(self.retention)
+        if dropped:
+            log.info("compacted events=%d", dropped)
+        return dropped
 
     def summarize(self) -> None:
         """Logs at INFO how many reconciles ended each way since the last summary, if any."""
@@ -212,16 +238,11 @@ class Controller:
         jitter = random.uniform(-0.1, 0.1) * self.resync_seconds  # spread controllers apart
         return self.clock() + self.resync_seconds + jitter
 
-    def poll_once(self) -> bool:
-        """Queues the keys of every new event; True when there were any."""
-        if self.store.revision() == self.revision:  # the cheap check
-            return False
-        events = self.store.events_since(self.revision, limit=1000)
+    def queue_events(self, events: EventList) -> None:
+        """Queues the keys of a batch of events from the feed."""
         for event in events:
-            self.revision = event.revision
             for key in self.keys_for(event):
                 self.queue.add(key)
-        return bool(events)
 
     def keys_for(self, event: Event) -> list[Key]:
         """The objects to reconcile because of an event: itself and the agent it belongs to."""

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stigmer import iam
 from stigmer.api import kinds, naming
+from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import Problem, StigmerError, user_message
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
@@ -236,6 +238,26 @@ class Syncer:
         if state != old:
             text = json.dumps(state, sort_keys=True)
             self.store.transact(lambda w: w.set_meta(state_key(self.source), text))
+
+    def drifted(self, events: Iterable[Event]) -> set[str]:
+        """The files whose objects these events changed from outside this sync.
+
+        Changes this syncer's own user made are its own writes (or that
+        user's, set back at the next full sync as before), and the
+        controller's touch only what apply does not own; any other actor's
+        write to an object a parsed file declares sends that file back.
+        """
+        declared = {
+            reading.identity(m, self.session.org): rel
+            for rel, parsed in self._cache.items()
+            for m in parsed.manifests
+        }
+        found = (
+            declared.get((e.kind, e.org, e.slug))
+            for e in events
+            if e.actor not in (self.session.actor, iam.CONTROLLER)
+        )
+        return {rel for rel in found if rel is not None}
 
     def load_state(self) -> dict[str, Any]:
         raw = self.store.get_meta(state_key(self.source))

@@ -1,4 +1,9 @@
-"""``sync --watch``: follow a directory with watchfiles and re-sync what changed."""
+"""``sync --watch``: follow a directory with watchfiles and re-sync what changed.
+
+It also follows the store's change feed: a file whose object someone else
+changed or deleted is synced again at the next wake-up, not at the next full
+resync. A feed that expired (it fell behind the retention) means a full sync.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 
 import watchfiles
 
-from stigmer.errors import StigmerError
+from stigmer.errors import Expired, StigmerError
 from stigmer.gitops.syncing import Syncer, SyncReport
 from stigmer.manifests import loading
 
@@ -43,6 +48,8 @@ def watch(
     made during it is missed.
     """
     next_resync = 0.0  # at the first wake-up: the watcher is watching by then
+    # heartbeat=0: next() never waits; watchfiles' wake-ups pace the loop.
+    feed = syncer.store.watch(stop=stop, heartbeat=0.0)
     for changes in watchfiles.watch(
         syncer.root,
         watch_filter=_wanted,
@@ -55,6 +62,12 @@ def watch(
     ):
         paths = {_relative(syncer.root, p) for _, p in changes}
         try:
+            try:
+                paths |= syncer.drifted(next(feed, []))
+            except Expired as e:
+                log.warning("%s; syncing everything", e)
+                feed = syncer.store.watch(stop=stop, heartbeat=0.0)
+                next_resync = 0.0
             if paths:
                 report(syncer.sync(paths))
             if time.monotonic() >= next_resync:

@@ -122,7 +122,7 @@ def _check_events(entries: Entries, revision: int, problems: list[str]) -> None:
 def _check_text(name: str, entries: Entries, problems: list[str]) -> None:
     """meta's caller keys and values, and iam's tuples, must be UTF-8."""
     for key, value in entries:
-        if name == "meta" and key in (b"schema_version", b"revision"):
+        if name == "meta" and key in (b"schema_version", b"revision", b"compacted"):
             continue
         if name == "meta" and not key.startswith(b"x:"):
             problems.append(f"meta/{_show(key)}: unknown key")

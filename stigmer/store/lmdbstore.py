@@ -7,7 +7,8 @@ Layout (named sub-databases of one environment)::
     by_org    kind/org/id           -> empty
     by_owner  owner_id NUL kind/id  -> empty   (NUL: ids may contain "/")
     events    8-byte big-endian rev -> stigmer.api.v1.Event
-    meta      name                  -> value   (schema_version, revision, ...)
+    by_object kind/id NUL 8-byte rev -> empty   (each object's events, for describe)
+    meta      name                  -> value   (schema_version, revision, compacted, ...)
     iam       relation tuple        -> empty
 
 One write transaction updates an object, its index entries and its event, so
@@ -39,6 +40,7 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
 from stigmer.store import registry
+from stigmer.store.feed import Compacting
 from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.guarding import WriteGuard
 from stigmer.store.objects import decode, make_event, matching
@@ -64,9 +66,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stigmer.store")
 
-SCHEMA_VERSION = 1
+# SCHEMA_VERSION 2 added by_object; a version 1 store gains it (filled from its
+# events) when it is first opened to write, so an older Stigmer, which would
+# leave the index behind, refuses it from then on.
+SCHEMA_VERSION = 2
 DEFAULT_MAP_SIZE = 1 << 34  # 16 GiB of address space; the file only grows as used
-_DB_NAMES = ("objects", "slugs", "by_org", "by_owner", "events", "meta", "iam")
+_DB_NAMES = ("objects", "slugs", "by_org", "by_owner", "events", "meta", "iam", "by_object")
 _REV = struct.Struct(">Q")
 _MAX_GROWTH_STEPS = 40
 
@@ -171,17 +176,44 @@ def _open_dbs(env: lmdb.Environment, path: Path, *, readonly: bool) -> dict[str,
     environment opens each handle in a transaction of its own, which it keeps.
     """
     if readonly:
-        dbs = {name: env.open_db(name.encode(), create=False) for name in _DB_NAMES}
+        dbs = {name: _existing_db(env, name) for name in _DB_NAMES}
+        dbs = {name: db for name, db in dbs.items() if db is not None}  # v1: no by_object
     with env.begin(write=not readonly) as txn:
         if not readonly:
+            fresh = _existing_db(env, "by_object", txn) is None
             dbs = {name: env.open_db(name.encode(), txn=txn) for name in _DB_NAMES}
         stored = txn.get(b"schema_version", db=dbs["meta"])
         if stored is None and not readonly:
-            txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=dbs["meta"])
             txn.put(b"revision", _REV.pack(0), db=dbs["meta"])
+        if not readonly and (stored is None or fresh):
+            _index_events(txn, dbs)  # an upgrade from version 1; nothing for a new store
+            txn.put(b"schema_version", str(SCHEMA_VERSION).encode(), db=dbs["meta"])
     if stored is not None and int(stored) > SCHEMA_VERSION:
         raise schema_too_new(path, int(stored), SCHEMA_VERSION)
     return dbs
+
+
+def _existing_db(
+    env: lmdb.Environment, name: str, txn: lmdb.Transaction[bytes] | None = None
+) -> Any:
+    """The handle of sub-database ``name``, or None when the store has none yet."""
+    try:
+        return env.open_db(name.encode(), txn=txn, create=False)
+    except lmdb.NotFoundError:
+        return None
+
+
+def _index_events(txn: lmdb.Transaction[bytes], dbs: dict[str, Any]) -> None:
+    """Fills by_object from the events (upgrading a version 1 store)."""
+    with txn.cursor(db=dbs["events"]) as cur:
+        for key, blob in cur:
+            event = Event.FromString(blob)
+            txn.put(_ekey(event.kind, event.id, key), b"", db=dbs["by_object"])
+
+
+def _ekey(kind: str, id: str, rev: bytes) -> bytes:
+    """The by_object key of an object's event at the packed revision ``rev``."""
+    return _okey(kind, id) + b"\0" + rev
 
 
 def _prepare_dir(path: Path, *, create: bool) -> None:
@@ -316,6 +348,38 @@ class _LmdbReader(Lookups):
         raw = self._txn.get(b"x:" + key.encode(), db=self._dbs["meta"])
         return None if raw is None else raw.decode()
 
+    def compacted(self) -> int:
+        raw = self._txn.get(b"compacted", db=self._dbs["meta"])
+        return 0 if raw is None else int(_REV.unpack(raw)[0])
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        out: EventList = []
+        if limit is not None and limit <= 0:
+            return out
+        with self._txn.cursor(db=self._dbs["events"]) as cur:
+            if cur.set_range(_REV.pack(revision + 1)):
+                for blob in cur.iternext(keys=False, values=True):
+                    out.append(Event.FromString(blob))
+                    if limit is not None and len(out) >= limit:
+                        break
+        return out
+
+    def events_of(self, kind: str, id: str, *, limit: int = 10) -> EventList:
+        index = self._dbs.get("by_object")
+        if index is None:  # a version 1 store on read-only media: scan the feed
+            every = [e for e in self.events_since(0) if (e.kind, e.id) == (kind, id)]
+            return every[len(every) - limit :] if limit > 0 else []
+        prefix, revs = _okey(kind, id) + b"\0", list[bytes]()
+        with self._txn.cursor(db=index) as cur:
+            # Walk back from the first key past the prefix: the newest come first.
+            found = cur.prev() if cur.set_range(prefix[:-1] + b"\1") else cur.last()
+            while found and len(revs) < limit and cur.key().startswith(prefix):
+                revs.append(cur.key()[len(prefix) :])
+                found = cur.prev()
+        events = self._dbs["events"]
+        blobs = (self._txn.get(rev, db=events) for rev in reversed(revs))
+        return [Event.FromString(b) for b in blobs if b is not None]
+
     def tuples(self, prefix: str = "") -> builtins.list[str]:
         return [k.decode() for k in self._scan("iam", prefix.encode())]
 
@@ -328,7 +392,7 @@ class _LmdbReader(Lookups):
             TupleRecord,
         )
 
-        yield RevisionRecord(self.revision())
+        yield RevisionRecord(self.revision(), self.compacted())
         with self._txn.cursor(db=self._dbs["objects"]) as cur:
             for key, blob in cur:
                 kind, _, id = key.decode().partition("/")
@@ -343,7 +407,7 @@ class _LmdbReader(Lookups):
             yield TupleRecord(key.decode())
 
 
-class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
+class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(
@@ -372,7 +436,9 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
     def _append_event(self, type_: int, kind: str, obj: Resource, revision: int) -> None:
         st = self.state
         ev = make_event(type_, kind, obj, revision=revision, actor=st.actor, now_ns=st.now_ns)
-        self._txn.put(_REV.pack(revision), ev.SerializeToString(), db=self._dbs["events"])
+        rev = _REV.pack(revision)
+        self._txn.put(rev, ev.SerializeToString(), db=self._dbs["events"])
+        self._txn.put(_ekey(kind, ev.id, rev), b"", db=self._dbs["by_object"])
         st.record(ev)
 
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
@@ -445,7 +511,20 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring):
         self._write(kind, obj, blob)
 
     def _restore_event(self, revision: int, blob: bytes) -> None:
-        self._txn.put(_REV.pack(revision), blob, db=self._dbs["events"])
+        event, rev = Event.FromString(blob), _REV.pack(revision)
+        self._txn.put(rev, blob, db=self._dbs["events"])
+        self._txn.put(_ekey(event.kind, event.id, rev), b"", db=self._dbs["by_object"])
+
+    def _oldest_events(self, limit: int) -> list[Event]:
+        return self.events_since(0, limit)
+
+    def _drop_event(self, event: Event) -> None:
+        rev = _REV.pack(event.revision)
+        self._txn.delete(rev, db=self._dbs["events"])
+        self._txn.delete(_ekey(event.kind, event.id, rev), db=self._dbs["by_object"])
+
+    def _set_compacted(self, revision: int) -> None:
+        self._txn.put(b"compacted", _REV.pack(revision), db=self._dbs["meta"])
 
     def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
         """Deletes the index entries of ``old`` that ``keep`` will not rewrite."""
@@ -624,17 +703,17 @@ class LmdbStore(Shortcuts):
         with self.read() as r:
             return r.tuples(prefix)
 
+    def compacted(self) -> int:
+        with self.read() as r:
+            return r.compacted()
+
     def events_since(self, revision: int, limit: int | None = None) -> EventList:
-        out: EventList = []
-        if limit is not None and limit <= 0:
-            return out
-        with self._begin() as (txn, dbs), txn.cursor(db=dbs["events"]) as cur:
-            if cur.set_range(_REV.pack(revision + 1)):
-                for blob in cur.iternext(keys=False, values=True):
-                    out.append(Event.FromString(blob))
-                    if limit is not None and len(out) >= limit:
-                        break
-        return out
+        with self.read() as r:
+            return r.events_since(revision, limit)
+
+    def events_of(self, kind: str, id: str, *, limit: int = 10) -> EventList:
+        with self.read() as r:
+            return r.events_of(kind, id, limit=limit)
 
     # -- writes ---------------------------------------------------------------
 

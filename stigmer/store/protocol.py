@@ -12,6 +12,12 @@ assigned when it commits; events are ordered by (revision, index within the
 transaction). Once committed, an object's ``metadata.resource_version`` is
 the revision of its last write (docs/architecture.md, "The Store contract").
 
+The feed is followed with ``watch`` and trimmed with ``compact`` under a
+``Retention`` policy; a watch from a revision the policy already dropped
+raises Expired, and the watcher lists again
+(docs/architecture.md, "The Store contract"). Each object's events are
+also indexed by object, so ``events_of`` costs what it returns.
+
 ``Reader.records`` and ``WriteTxn.restore`` copy a whole store between
 backends (``stigmer migrate copy``): what one yields, the other writes back
 as it was, with the same bytes and the same revisions.
@@ -20,6 +26,8 @@ as it was, with the same bytes and the same revisions.
 from __future__ import annotations
 
 import builtins
+import re
+import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
+from stigmer.errors import UsageError
 
 if TYPE_CHECKING:
     from stigmer.store.leading import Leader
@@ -45,9 +54,10 @@ EventList = list[Event]
 
 @dataclass(frozen=True, slots=True)
 class RevisionRecord:
-    """The store's global revision."""
+    """The store's global revision, and the revision its feed was compacted up to."""
 
     revision: int
+    compacted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,33 @@ class TupleRecord:
 
 
 Record = RevisionRecord | ObjectRecord | EventRecord | MetaRecord | TupleRecord
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much of the change feed ``compact`` keeps: the newest ``events``, or ``seconds``.
+
+    An event goes once it is older than either bound that is set. The
+    default keeps the last 100,000 revisions' events, a few tens of MB,
+    whatever their age.
+    """
+
+    events: int | None = 100_000
+    seconds: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Retention:
+        """``50000`` keeps that many events; ``90s``, ``30m``, ``12h`` or ``7d`` an age."""
+        match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+        if match is None or int(match[1]) == 0:
+            raise UsageError(
+                f'retention "{text}" is neither a count of events (100000) '
+                "nor an age (90s, 30m, 12h, 7d) above zero"
+            )
+        number, unit = int(match[1]), match[2]
+        return cls(events=number) if not unit else cls(events=None, seconds=number * _UNITS[unit])
 
 
 class Reader(Protocol):
@@ -128,6 +165,22 @@ class Reader(Protocol):
 
     def get_meta(self, key: str) -> str | None:
         """A value of the store's metadata table."""
+        ...
+
+    def compacted(self) -> int:
+        """The revision up to which ``compact`` dropped events; 0 when it dropped none."""
+        ...
+
+    def events_since(self, revision: int, limit: int | None = None) -> EventList:
+        """Events with a revision greater than ``revision``, by (revision, index).
+
+        ``limit`` never splits one revision's events: the last revision
+        returned comes whole, so that the next call may start after it.
+        """
+        ...
+
+    def events_of(self, kind: str, id: str, *, limit: int = 10) -> EventList:
+        """The newest ``limit`` events of one object, oldest first, through its index."""
         ...
 
     def tuples(self, prefix: str = "") -> builtins.list[str]:
@@ -196,6 +249,13 @@ class WriteTxn(Reader, Protocol):
         into an empty one (backup and restore), it is not a write of
         today. Raises AlreadyExists when another object holds the
         restored object's (kind, org, slug).
+        """
+        ...
+
+    def trim_events(self, retention: Retention, *, limit: int) -> int:
+        """Drops at most ``limit`` of the oldest events ``retention`` lets go; how many.
+
+        The compacted revision moves up to the newest one dropped.
         """
         ...
 
@@ -276,16 +336,33 @@ class Store(Reader, Protocol):
         """A consistent snapshot for several reads; keep it short."""
         ...
 
-    def events_since(self, revision: int, limit: int | None = None) -> EventList:
-        """Events with a revision greater than ``revision``, by (revision, index).
+    def iter_events(self, revision: int = 0) -> Iterator[Event]:
+        """Every stored event after ``revision``, in batches; cheap on memory."""
+        ...
 
-        ``limit`` never splits one revision's events: the last revision
-        returned comes whole, so that the next call may start after it.
+    def watch(
+        self,
+        from_revision: int | None = None,
+        *,
+        stop: threading.Event | None = None,
+        heartbeat: float | None = None,
+    ) -> Iterator[EventList]:
+        """Batches of the events after ``from_revision`` (None: now), as they commit.
+
+        Every process's writes arrive, oldest first, until ``stop`` is set.
+        With ``heartbeat``, an empty batch comes after that many seconds of
+        quiet, so the caller can do other work. Raises Expired, at the call
+        or later, once events the watch has not delivered were compacted:
+        the caller lists again and watches from the list's revision.
         """
         ...
 
-    def iter_events(self, revision: int = 0) -> Iterator[Event]:
-        """Every stored event after ``revision``, in batches; cheap on memory."""
+    def compact(self, retention: Retention | None = None) -> int:
+        """Drops the events ``retention`` (default: Retention()) lets go; how many.
+
+        It runs in small write transactions, so readers and writers go on
+        meanwhile, and a watcher it overtakes gets Expired.
+        """
         ...
 
     def check(self) -> builtins.list[str]:

@@ -1,22 +1,24 @@
 """The Store's convenience methods, defined in terms of its primitive ones.
 
 ``Lookups`` and ``Shortcuts`` are mixins a backend inherits, so every backend
-gets ``get``, ``put``, ``delete``, ``iter_events`` and ``records`` alike.
+gets ``get``, ``put``, ``delete``, ``iter_events``, ``watch``, ``compact`` and
+``records`` alike.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator, Iterator
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
+from stigmer.store.feed import COMPACT_BATCH, Snapshots, following, kept_since
 from stigmer.store.rules import missing
 from stigmer.store.writing import _Finds
 
 if TYPE_CHECKING:
-    from stigmer.store.protocol import EventList, Reader, Record, T, WriteTxn
+    from stigmer.store.protocol import EventList, Record, Retention, T, WriteTxn
 
 
 class Lookups:
@@ -35,11 +37,7 @@ class Lookups:
         return obj
 
 
-class _Snapshots(Protocol):
-    def read(self) -> AbstractContextManager[Reader]: ...
-
-
-class _Transacts(_Finds, Protocol):
+class _Transacts(_Finds, Snapshots, Protocol):
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T: ...
 
     def events_since(self, revision: int, limit: int | None = None) -> EventList: ...
@@ -68,7 +66,32 @@ class Shortcuts(Lookups):
             yield from batch
             revision = batch[-1].revision
 
-    def records(self: _Snapshots) -> Generator[Record, None, None]:
+    def watch(
+        self: Snapshots,
+        from_revision: int | None = None,
+        *,
+        stop: threading.Event | None = None,
+        heartbeat: float | None = None,
+    ) -> Iterator[EventList]:
+        """Batches of events as they commit, by polling a snapshot (see Store.watch)."""
+        # Not a generator itself: "now" and Expired are decided at the call,
+        # not at the first next(), so a list made after the call misses nothing.
+        with self.read() as r:
+            start = r.revision() if from_revision is None else from_revision
+            kept_since(r, start)
+        return following(self, start, stop or threading.Event(), heartbeat)
+
+    def compact(self: _Transacts, retention: Retention | None = None) -> int:
+        """Drops the events ``retention`` lets go, COMPACT_BATCH per transaction."""
+        from stigmer.store.protocol import Retention
+
+        policy = retention or Retention()
+        total = 0
+        while dropped := self.transact(lambda w: w.trim_events(policy, limit=COMPACT_BATCH)):
+            total += dropped
+        return total
+
+    def records(self: Snapshots) -> Generator[Record, None, None]:
         """Everything stored, from one read snapshot held until the iterator ends."""
         with self.read() as r:
             yield from r.records()

@@ -7,7 +7,9 @@ Layout (tables of one file; every key column is part of a primary key)::
     by_org     (kind, org, id)
     by_owner   (owner_id, kind, id)
     events     revision            -> data: stigmer.api.v1.Event
-    meta       key                 -> value   (schema_version, revision, x:<set_meta key>)
+    event_index (kind, id, revision)          (each object's events, for describe)
+    meta       key                 -> value   (schema_version, revision, compacted,
+                                               x:<set_meta key>)
     tuples     relation tuple
 
 ``resources`` is upstream Stigmer's table, so its tools can read the file.
@@ -42,6 +44,7 @@ from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
 from stigmer.store import registry
 from stigmer.store.checking import Indexes, compare, decode_objects
+from stigmer.store.feed import Compacting
 from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.objects import decode, make_event, matching
 from stigmer.store.rules import (
@@ -63,10 +66,16 @@ if TYPE_CHECKING:
     from stigmer.store.protocol import EventList, Reader, Record, ResourceList, Stats, T, WriteTxn
     from stigmer.store.selectors import Selector
 
-SCHEMA_VERSION = 1
+# SCHEMA_VERSION 2 added event_index; a version 1 file gains it (filled from
+# its events) when it is first opened to write, as LMDB's by_object.
+SCHEMA_VERSION = 2
 DEFAULT_BUSY_TIMEOUT_MS = 60_000  # how long a writer waits for another one's lock
 _WAL_SIZE_LIMIT = 64 << 20  # a checkpointed WAL is cut back to this; else it stays at its peak
 
+_EVENT_INDEX = (
+    "CREATE TABLE event_index(kind TEXT, id TEXT, revision INTEGER,"
+    " PRIMARY KEY(kind, id, revision)) WITHOUT ROWID"
+)
 _TABLES = (
     "CREATE TABLE resources(kind TEXT, id TEXT, data BLOB, updated_at TEXT,"
     " PRIMARY KEY(kind, id)) WITHOUT ROWID",
@@ -78,6 +87,7 @@ _TABLES = (
     "CREATE TABLE events(revision INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID",
     "CREATE TABLE tuples(tuple TEXT PRIMARY KEY) WITHOUT ROWID",
+    _EVENT_INDEX,
 )
 
 # _INHERITED keeps the connections a forked child inherited: closing one
@@ -174,12 +184,26 @@ class _SqliteReader(Lookups):
             found.append(tuple_)
         return found
 
+    def compacted(self) -> int:
+        return int(self._one("SELECT value FROM meta WHERE key = 'compacted'") or 0)
+
     def events_since(self, revision: int, limit: int | None = None) -> EventList:
         rows = self.db.execute(
             "SELECT data FROM events WHERE revision > ? ORDER BY revision LIMIT ?",
             (revision, -1 if limit is None else limit),
         )
         return [Event.FromString(blob) for (blob,) in rows]
+
+    def events_of(self, kind: str, id: str, *, limit: int = 10) -> EventList:
+        if not _has_table(self.db, "event_index"):  # version 1 on read-only media: scan
+            found = [e for e in self.events_since(0) if (e.kind, e.id) == (kind, id)]
+            return found[len(found) - limit :] if limit > 0 else []
+        rows = self.db.execute(
+            "SELECT e.data FROM event_index i JOIN events e ON e.revision = i.revision"
+            " WHERE i.kind = ? AND i.id = ? ORDER BY i.revision DESC LIMIT ?",
+            (kind, id, limit),
+        ).fetchall()
+        return [Event.FromString(blob) for (blob,) in reversed(rows)]
 
     def records(self) -> Generator[Record, None, None]:
         from stigmer.store.protocol import (
@@ -190,7 +214,7 @@ class _SqliteReader(Lookups):
             TupleRecord,
         )
 
-        yield RevisionRecord(self.revision())
+        yield RevisionRecord(self.revision(), self.compacted())
         rows = self.db.execute("SELECT kind, id, data FROM resources ORDER BY kind, id")
         yield from (ObjectRecord(kind, id, blob) for kind, id, blob in rows)
         rows = self.db.execute("SELECT revision, data FROM events ORDER BY revision")
@@ -203,7 +227,7 @@ class _SqliteReader(Lookups):
         yield from (TupleRecord(relation) for (relation,) in rows)
 
 
-class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
+class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring, Compacting):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(self, db: sqlite3.Connection, actor: str) -> None:
@@ -233,6 +257,9 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
         self.db.execute(
             "INSERT OR REPLACE INTO events (revision, data) VALUES (?, ?)",
             (revision, ev.SerializeToString()),
+        )
+        self.db.execute(
+            "INSERT OR IGNORE INTO event_index VALUES (?, ?, ?)", (kind, ev.id, revision)
         )
         st.record(ev)
 
@@ -284,9 +311,26 @@ class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring):
         self._write(kind, obj, blob)
 
     def _restore_event(self, revision: int, blob: bytes) -> None:
+        event = Event.FromString(blob)
         self.db.execute(
             "INSERT OR REPLACE INTO events (revision, data) VALUES (?, ?)", (revision, blob)
         )
+        self.db.execute(
+            "INSERT OR IGNORE INTO event_index VALUES (?, ?, ?)", (event.kind, event.id, revision)
+        )
+
+    def _oldest_events(self, limit: int) -> list[Event]:
+        return self.events_since(0, limit)
+
+    def _drop_event(self, event: Event) -> None:
+        self.db.execute("DELETE FROM events WHERE revision = ?", (event.revision,))
+        self.db.execute(
+            "DELETE FROM event_index WHERE kind = ? AND id = ? AND revision = ?",
+            (event.kind, event.id, event.revision),
+        )
+
+    def _set_compacted(self, revision: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('compacted', ?)", (revision,))
 
     def _drop_indexes(self, kind: str, old: Resource, keep: Resource | None = None) -> None:
         """Deletes the index rows of ``old`` that ``keep`` will not rewrite."""
@@ -399,6 +443,31 @@ def _repair(w: _SqliteWriteTxn) -> builtins.list[str]:
     if changes:
         w.state.touched()
     return changes
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Adds event_index to a version 1 file and fills it from the events, in one transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_table(db, "event_index"):  # else another process just did
+            db.execute(_EVENT_INDEX)
+            rows = db.execute("SELECT data FROM events").fetchall()
+            events = [Event.FromString(blob) for (blob,) in rows]
+            db.executemany(
+                "INSERT INTO event_index VALUES (?, ?, ?)",
+                [(e.kind, e.id, e.revision) for e in events],
+            )
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _stored_version(db: sqlite3.Connection, path: Path) -> int | None:
@@ -537,6 +606,8 @@ class SqliteStore(Shortcuts):
                 db.execute("PRAGMA journal_mode = WAL")  # recorded in the file: set once
             if version is None:
                 _create_tables(db, self.path)
+            elif version < SCHEMA_VERSION:
+                _upgrade(db)
         except sqlite3.Error as e:
             raise self._failure(e) from e
 
@@ -620,8 +691,14 @@ class SqliteStore(Shortcuts):
     def tuples(self, prefix: str = "") -> builtins.list[str]:
         return self._reading(lambda r: r.tuples(prefix))
 
+    def compacted(self) -> int:
+        return self._reading(lambda r: r.compacted())
+
     def events_since(self, revision: int, limit: int | None = None) -> EventList:
         return self._reading(lambda r: r.events_since(revision, limit))
+
+    def events_of(self, kind: str, id: str, *, limit: int = 10) -> EventList:
+        return self._reading(lambda r: r.events_of(kind, id, limit=limit))
 
     # -- writes ---------------------------------------------------------------
 

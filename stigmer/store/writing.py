@@ -198,6 +198,8 @@ class _Restorable(Protocol):
 
     def _restore_event(self, revision: int, blob: bytes) -> None: ...
 
+    def _set_compacted(self, revision: int) -> None: ...
+
     def set_meta(self, key: str, value: str) -> None: ...
 
     def add_tuple(self, tuple_: str) -> bool: ...
@@ -221,8 +223,10 @@ class Restoring:
         )
 
         match record:
-            case RevisionRecord(revision=revision):
+            case RevisionRecord(revision=revision, compacted=compacted):
                 self.state.advance(revision)
+                if compacted:  # a watch from before it must expire on the copy too
+                    self._set_compacted(compacted)
             case ObjectRecord(kind=kind, id=id, data=blob):
                 try:
                     obj = decode(kind, blob)

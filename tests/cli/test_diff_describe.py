@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stigmer.store.lmdbstore import LmdbStore
 from tests.cli.conftest import EXAMPLES, Run
+from tests.factories import agent
 
 
 def test_diff_exit_codes_and_output(applied: Run, tmp_path: Path) -> None:
@@ -67,3 +69,15 @@ def test_describe_an_instance_names_its_agent(applied: Run) -> None:
         applied("describe", "ai", "nope").stderr
         == 'error: agentinstance "nope" not found in org "local"\n'
     )
+
+
+def test_describe_finds_an_objects_events_however_many_writes_came_after(
+    applied: Run, data_dir: Path
+) -> None:
+    """Through the feed's object index, not a scan of the last few thousand revisions."""
+    with LmdbStore(data_dir) as store:
+        store.transact(lambda w: [w.put(agent(f"agt-{i}", slug=f"a{i}")) for i in range(6000)])
+    text = applied("describe", "agent", "code-reviewer").stdout
+    events = text.split("Events:\n", 1)[1].splitlines()
+    assert events[0].split() == ["Revision", "Type", "Actor", "Time"]
+    assert events[1].split()[1:3] == ["created", "alice"]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
+from stigmer.store.lmdbstore import LmdbStore
+from stigmer.store.protocol import Retention
 from tests.cli.conftest import EXAMPLES, Run
+from tests.factories import agent
 from tests.processes import read_line, start, stigmer, wait_until
 
 
@@ -140,3 +146,32 @@ def test_watch_prints_changes_from_other_processes(data_dir: Path) -> None:
         watcher.wait(timeout=5)
         watcher.communicate()
     assert watcher.returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_watch_that_expires_lists_everything_again(
+    applied: Run, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed's retention overtakes ``get -w``: it warns, lists again and watches on."""
+    real, calls = LmdbStore.watch, []
+
+    def watch(self: LmdbStore, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 2:  # the watch after the re-list: stopped, so the command ends
+            kwargs["stop"] = threading.Event()
+            kwargs["stop"].set()
+            return real(self, *args, **kwargs)
+        feed = real(self, *args, **kwargs)
+        with LmdbStore(data_dir) as other:  # before the watcher reads on: a write, compacted
+            other.put(agent("agt-late", slug="late"))
+            other.put(agent("agt-later", slug="later"))
+            other.compact(Retention(events=1))  # the first of the two is gone
+        return feed
+
+    monkeypatch.setattr(LmdbStore, "watch", watch)
+    result = applied("get", "agents", "-w")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: watch from revision" in result.stderr and "list again" in result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    listed = ["code-reviewer", "late", "later", "support-agent"]
+    assert names == listed + listed  # the list, then the list again after the warning

@@ -22,6 +22,11 @@ from tests.processes import ROOT, env_for, read_line, start, stigmer, wait_until
             ("serve", "--health-port", "99999"),
             "error: --health-port must be a port from 0 to 65535, not 99999\n",
         ),
+        (
+            ("serve", "--retention", "3w"),
+            'error: retention "3w" is neither a count of events (100000) '
+            "nor an age (90s, 30m, 12h, 7d) above zero\n",
+        ),
         (("get", "agents", "--bogus"), "error: No such option: --bogus"),
         (("--bogus", "get", "agents"), "error: No such option: --bogus"),
         (("frobnicate",), "error: No such command 'frobnicate'."),

@@ -8,6 +8,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from stigmer.controller.workqueue import BASE_DELAY
 from stigmer.reconcilers import catalog
 from stigmer.reconcilers.framework import Context, Outcome, Pipeline, RetryableError
 from stigmer.store import Store
+from stigmer.store.protocol import Retention
 from tests.processes import start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged, new_agent, new_instance
 
@@ -25,7 +27,7 @@ from tests.reconcilers.helpers import assert_converged, new_agent, new_instance
 @pytest.fixture
 def running(lmdb_store: Store) -> Iterator[Controller]:
     """A controller running in threads until the test ends."""
-    controller = Controller(lmdb_store, poll_max=0.05)
+    controller = Controller(lmdb_store, tick_seconds=0.05)
     stop = threading.Event()
     thread = threading.Thread(target=controller.run, args=(stop,))
     thread.start()
@@ -113,7 +115,7 @@ def test_a_retryable_error_is_retried_with_backoff(
         Pipeline("flaky", (("Flaky", flaky), *original.steps)),
     )
     client.apply([new_agent("Bot")])
-    controller = Controller(lmdb_store, poll_max=0.05)
+    controller = Controller(lmdb_store, tick_seconds=0.05)
     stop = threading.Event()
     thread = threading.Thread(target=controller.run, args=(stop,))
     thread.start()
@@ -250,7 +252,7 @@ def test_reconciles_that_change_nothing_log_at_debug_and_are_summarized(
 ) -> None:
     client.apply([new_agent(f"Quiet {i}") for i in range(5)])
     caplog.set_level(logging.DEBUG, logger="stigmer.controller")
-    controller = Controller(lmdb_store, poll_max=0.05)
+    controller = Controller(lmdb_store, tick_seconds=0.05)
     stop = threading.Event()
     thread = threading.Thread(target=controller.run, args=(stop,))
     thread.start()
@@ -271,7 +273,7 @@ def test_a_controller_that_loses_leadership_stops_working(
 ) -> None:
     leader = lmdb_store.leader()
     leader.acquire()
-    controller = Controller(lmdb_store, poll_max=0.05, leader=leader)
+    controller = Controller(lmdb_store, tick_seconds=0.05, leader=leader)
     stop = threading.Event()
     thread = threading.Thread(target=controller.run, args=(stop,))
     thread.start()
@@ -284,3 +286,57 @@ def test_a_controller_that_loses_leadership_stops_working(
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_the_controller_compacts_the_feed_under_its_retention(
+    client: Client, lmdb_store: Store
+) -> None:
+    client.apply([new_agent(f"Kept {i}") for i in range(5)])
+    assert len(lmdb_store.events_since(0)) >= 10
+    controller = Controller(
+        lmdb_store, tick_seconds=0.05, retention=Retention(events=3), compact_seconds=0.0
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: len(lmdb_store.events_since(0)) <= 3, what="a compacted feed")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert lmdb_store.compacted() == lmdb_store.revision() - 3
+
+
+def test_a_watch_overtaken_by_compaction_resyncs_and_follows_on(
+    client: Client,
+    lmdb_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client.apply([new_agent("Bot")])
+    watch, watches = lmdb_store.watch, []
+
+    def watch_then_fall_behind(*args: Any, **kwargs: Any) -> Any:
+        """The first watch is overtaken: writes and a compaction come before it reads on."""
+        feed = watch(*args, **kwargs)
+        watches.append(feed)
+        if len(watches) == 1:
+            client.apply([new_agent("Other")])
+            lmdb_store.compact(Retention(events=1))
+        return feed
+
+    monkeypatch.setattr(lmdb_store, "watch", watch_then_fall_behind)
+    caplog.set_level(logging.INFO, logger="stigmer.controller")
+    controller = Controller(lmdb_store, tick_seconds=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: "has expired" in caplog.text, what="the expired watch")
+        bot = client.get("agent", "bot")
+        lmdb_store.delete("agent_instance", bot.status.default_instance_id)  # type: ignore[union-attr]
+        wait_until(lambda: converged(lmdb_store), what="convergence after the re-list")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert caplog.text.count("resync objects=") >= 2  # the first list, and the re-list

@@ -287,3 +287,26 @@ def test_a_link_out_of_the_tree_is_told_once_per_syncer(linked_repo: Path, data_
         assert len(syncer.sync().skipped) == 2
         assert syncer.sync().skipped == []
         assert syncer.sync({"outside.yaml"}).skipped == []
+
+
+def test_watch_sets_back_an_out_of_band_change_from_the_feed(repo: Path, data_dir: Path) -> None:
+    """Another actor's write comes through the change feed; no resync falls in the window."""
+    watcher = start("sync", str(repo), "--watch", "--resync", "3600", data_dir=data_dir)
+    try:
+        wait_until(
+            lambda: (data_dir / "data.mdb").exists() and "nested-agent" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=watcher,
+        )
+
+        def team() -> str:
+            with Client(data_dir, create=False) as c:
+                return c.store.get_by_slug("agent", "local", "nested-agent").metadata.labels["team"]
+
+        with Client(data_dir, create=False) as c:
+            drifted = c.store.get_by_slug("agent", "local", "nested-agent")
+            drifted.metadata.labels["team"] = "drifted"
+            c.store.put(drifted, actor="mallory")
+        wait_until(lambda: team() == "a", what="the change set back", proc=watcher)
+    finally:
+        stop(watcher)

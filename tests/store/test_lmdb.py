@@ -78,6 +78,25 @@ def test_a_store_from_a_newer_stigmer_is_refused(tmp_path: Path) -> None:
         open_store(tmp_path / "s")
 
 
+def test_a_version_1_store_gains_the_event_index_when_opened_to_write(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "s")
+    store.transact(lambda w: (w.put(agent("agt-1")), w.put(agent("agt-2"))))
+    store.put(agent("agt-1"))
+    store.close()
+    env = lmdb.open(str(tmp_path / "s"), max_dbs=10)  # as version 1 left it: no by_object
+    with env.begin(write=True) as txn:
+        txn.drop(env.open_db(b"by_object", txn=txn), delete=True)
+        txn.put(b"schema_version", b"1", db=env.open_db(b"meta", txn=txn))
+    env.close()
+    store = open_store(tmp_path / "s")
+    assert [e.revision for e in store.events_of("agent", "agt-1")] == [1, 3]
+    store.close()
+    env = lmdb.open(str(tmp_path / "s"), max_dbs=10)
+    with env.begin() as txn:
+        assert txn.get(b"schema_version", db=env.open_db(b"meta", txn=txn)) == b"2"
+    env.close()
+
+
 def test_check_finds_broken_indexes(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s")
     a = agent("agt-1", slug="bot")

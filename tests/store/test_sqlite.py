@@ -106,6 +106,23 @@ def test_a_store_from_a_newer_stigmer_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:{tmp_path / 's.db'}")
 
 
+def test_a_version_1_file_gains_the_event_index_when_opened_to_write(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:{tmp_path / 's.db'}")
+    store.transact(lambda w: (w.put(agent("agt-1")), w.put(agent("agt-2"))))
+    store.put(agent("agt-1"))
+    store.close()
+    db = raw(tmp_path / "s.db")  # as version 1 left it: no event_index
+    db.execute("DROP TABLE event_index")
+    db.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+    db.close()
+    store = open_store(f"sqlite:{tmp_path / 's.db'}")
+    assert [e.revision for e in store.events_of("agent", "agt-1")] == [1, 3]
+    store.close()
+    db = raw(tmp_path / "s.db")
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (2,)
+    db.close()
+
+
 def test_a_foreign_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     db = raw(tmp_path / "upstream.db")
     db.execute("CREATE TABLE resources(kind TEXT, id TEXT, data BLOB, updated_at TEXT)")
