@@ -47,7 +47,7 @@ def get(
     if watch and len(wanted) > 1:
         raise UsageError("watch one kind at a time")
     client = state(ctx).client(write=False)
-    revision = client.store.revision()
+    revision = client.revision()
     found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
     widths: list[int] = []
     if watch and output in ("table", "wide"):  # the header even when empty: rows will come
