@@ -303,6 +303,21 @@ class Client:
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
 
+    def apply_text(self, text: str, *, dry_run: bool = False, atomic: bool = False) -> ApplyReport:
+        """``apply_files`` for manifest text in hand (a request body): problems name <stdin>."""
+        import io
+
+        return self.apply_files(["-"], stdin=io.StringIO(text), dry_run=dry_run, atomic=atomic)
+
+    def declared(
+        self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
+    ) -> tuple[builtins.list[Problem], builtins.list[tuple[str, str, str]]]:
+        """The problems of these manifests, and the (kind key, org, slug) each declares."""
+        from stigmer.manifests import reading
+
+        parsed = self.read_manifests(paths, recursive=recursive, stdin=stdin)
+        return parsed.problems, [reading.identity(m, self.org) for m in parsed.manifests]
+
     def read_manifests(
         self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
     ) -> reading.Parsed:

@@ -101,13 +101,11 @@ def _delete_all(client: "Client", wanted: list[Any], *, all_orgs: bool) -> None:
 
 
 def _declared(client: "Client", filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
-    from stigmer.manifests import reading
-
-    parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)
-    for problem in parsed.problems:
+    problems, declared = client.declared(filename, recursive=recursive, stdin=sys.stdin)
+    for problem in problems:
         typer.echo(str(problem), err=True)
-    if parsed.problems:
+    if problems:
         raise typer.Exit(1)
-    if not parsed.manifests:
+    if not declared:
         fail_no_manifests(filename)
-    return [reading.identity(m, client.org) for m in parsed.manifests]
+    return declared

@@ -131,6 +131,34 @@ def test_sync_serve_and_migrate_act_as_the_view(alice: Client, tmp_path: Path) -
     assert alice.copy_to(f"lmdb:{tmp_path / 'copy'}").ok
 
 
+def test_manifest_text_applies_as_files_do(alice: Client) -> None:
+    text = "apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: {name}\n"
+    text += "spec:\n  instructions: You are a careful assistant.\n"
+
+    bad = alice.apply_text(text.format(name="one") + "  bogus: 1\n")
+    good = alice.apply_text(text.format(name="two") + "---\n" + text.format(name="three"))
+
+    assert not bad.ok and not bad.results
+    assert bad.problems[0].file == "<stdin>" and "bogus" in str(bad.problems[0])
+    assert [r.name for r in good.results] == ["two", "three"] and good.ok
+    assert sorted(o.metadata.slug for o in alice.list("agents")) == ["three", "two"]
+
+
+def test_declared_names_what_manifests_declare_without_writing(
+    alice: Client, tmp_path: Path
+) -> None:
+    agent_yaml(tmp_path / "m" / "a.yaml", org="acme")
+    agent_yaml(tmp_path / "m" / "b.yaml", "helper", org="local")
+    (tmp_path / "m" / "c.yaml").write_text("kind: Agent\n")
+    revision = alice.revision()
+
+    problems, declared = alice.declared([tmp_path / "m"])
+
+    assert declared == [("agent", "acme", "bot"), ("agent", "local", "helper")]
+    assert problems and all(p.file.endswith("c.yaml") for p in problems)
+    assert alice.revision() == revision
+
+
 # Any on these would hide from mypy what the CLI and a server may rely on.
 ANY = re.compile(r"\bAny\b")
 
