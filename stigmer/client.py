@@ -13,40 +13,60 @@ after it commits. Reads mask secrets unless asked and allowed.
 from __future__ import annotations
 
 import builtins
+import copy
 import getpass
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
-from stigmer.iam import check_user, claim, secrets_forbidden
+from stigmer.iam import CONTROLLER, check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
+from stigmer.store.protocol import Retention as Retention  # noqa: PLC0414  (for the CLI)
 
 # Writing, reading manifests and diffing pull in the pipelines, jsonschema's
 # neighbours and difflib; they are imported where used, so that a plain
 # ``stigmer get`` starts fast. So are the event bus and label selectors.
 if TYPE_CHECKING:
+    # The types of what the Client returns, re-exported (PEP 484's ``X as X``) for
+    # the CLI, which may not import the layers under the Client itself.
+    from stigmer.gitops.syncing import Syncer as Syncer  # noqa: PLC0414
+    from stigmer.iam import Binding as Binding  # noqa: PLC0414
+    from stigmer.iam import Decision as Decision  # noqa: PLC0414
     from stigmer.manifests import reading
     from stigmer.manifests.reading import Manifest
+    from stigmer.migrate import importing
+    from stigmer.migrate.copying import CopyReport as CopyReport  # noqa: PLC0414
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
-    from stigmer.reconcilers.framework import Request, Result
-    from stigmer.reconcilers.running import Batch
+    from stigmer.reconcilers.framework import Context, Request, Result
+    from stigmer.reconcilers.running import Batch, Session
     from stigmer.store import Reader, Store
-    from stigmer.store.protocol import ResourceList
+    from stigmer.store.protocol import ResourceList, Stats
     from stigmer.store.selectors import Selector
+
+    ImportEntry = importing.Entry
+    ImportReport = importing.Report
 
 
 def default_actor() -> str:
     """STIGMER_USER, else the OS user name."""
     return os.environ.get("STIGMER_USER") or getpass.getuser()
+
+
+def store_url(data_dir: str | None = None, url: str | None = None) -> str:
+    """The store a command names: ``url`` (--store), else LMDB in ``data_dir``, else the default."""
+    if url:
+        return url
+    return default_url(data_dir)
 
 
 def resolve_kind(kind: Kind | str) -> Kind:
@@ -139,6 +159,55 @@ class Client:
         if create:
             claim(self.store, self.actor)
 
+    @classmethod
+    def for_user(
+        cls,
+        store: Store | str,
+        *,
+        user: str | None = None,
+        org: str = naming.DEFAULT_ORG,
+        strict_org: bool = False,
+        create: bool = True,
+    ) -> Client:
+        """A Client for a person (the CLI's, a server's): IAM enforced, never the controller.
+
+        The built-in controller identity is for ``stigmer serve`` alone: naming it
+        (``--user``, STIGMER_USER) is a usage error, before the store is opened.
+        """
+        from stigmer.iam import Iam
+
+        if (user or default_actor()) == CONTROLLER:
+            raise UsageError(
+                f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
+                "--user and STIGMER_USER cannot name it"
+            )
+        client = cls(
+            store, actor=user, org=org, authorizer=Iam(), strict_org=strict_org, create=create
+        )
+        client._owns_store = True  # a Store handed over here is the client's to close
+        return client
+
+    @classmethod
+    def copy_source(
+        cls, url: str, *, user: str | None = None, org: str = naming.DEFAULT_ORG
+    ) -> Client:
+        """``for_user`` on the store to copy from, which must exist: a typo copies nothing."""
+        from stigmer.migrate.copying import open_existing
+
+        return cls.for_user(open_existing(url), user=user, org=org)
+
+    def as_user(self, user: str) -> Client:
+        """A cheap view acting as ``user``: same open store, org, authorizer and bus.
+
+        One process serves many users this way. The view claims nothing, and
+        closing it leaves the store open for the client it came from.
+        """
+        view = copy.copy(self)
+        view.actor = check_user(user)
+        view._bus = self.bus  # made now, so that every view announces on the same one
+        view._owns_store = False
+        return view
+
     @property
     def bus(self) -> EventBus:
         """Where committed changes are announced in this process (made on first use)."""
@@ -158,7 +227,7 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _session(self, show_secrets: bool = False) -> Any:
+    def _session(self, show_secrets: bool = False) -> Session:
         from stigmer.reconcilers.running import Session
 
         return Session(self.actor, self.authorizer, self.org, show_secrets)
@@ -234,6 +303,21 @@ class Client:
         reading.sort_problems(report.problems)
         report.results, report.committed = batch.results, batch.committed and not dry_run
         return report
+
+    def apply_text(self, text: str, *, dry_run: bool = False, atomic: bool = False) -> ApplyReport:
+        """``apply_files`` for manifest text in hand (a request body): problems name <stdin>."""
+        import io
+
+        return self.apply_files(["-"], stdin=io.StringIO(text), dry_run=dry_run, atomic=atomic)
+
+    def declared(
+        self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
+    ) -> tuple[builtins.list[Problem], builtins.list[tuple[str, str, str]]]:
+        """The problems of these manifests, and the (kind key, org, slug) each declares."""
+        from stigmer.manifests import reading
+
+        parsed = self.read_manifests(paths, recursive=recursive, stdin=stdin)
+        return parsed.problems, [reading.identity(m, self.org) for m in parsed.manifests]
 
     def read_manifests(
         self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
@@ -472,6 +556,13 @@ class Client:
         """The objects an object owns, masked."""
         return [masking.masked(o) for o in self.store.list_owned(obj.metadata.id)]
 
+    def synced_directory(self, obj: Resource) -> str | None:
+        """The directory whose ``stigmer sync`` manages ``obj``, or None."""
+        from stigmer.gitops import syncing
+
+        source = obj.metadata.annotations.get(syncing.SOURCE)
+        return (syncing.directory_of(self.store, source) or source) if source else None
+
     def events_for(self, obj: Resource, *, limit: int = 10) -> builtins.list[Event]:
         """The most recent events of an object, newest last, through the feed's object index."""
         return self.store.events_of(kinds.of(obj).key, obj.metadata.id, limit=limit)
@@ -492,7 +583,7 @@ class Client:
             diffs.append(self._diff_one(request, outcome))
         return diffs
 
-    def _diff_one(self, request: Request, outcome: Any) -> Diff:
+    def _diff_one(self, request: Request, outcome: Context | StigmerError) -> Diff:
         import difflib
 
         kind, obj = request.kind, request.desired
@@ -501,6 +592,7 @@ class Client:
             name = obj.metadata.slug or naming.slugify(obj.metadata.name)  # failed before Slug
             return Diff(kind, name, obj.metadata.org, "", "", "", error=_cause(outcome))
         live, new = outcome.live, outcome.new
+        assert new is not None  # a diff's pipeline always reaches the desired state
         # Secret values are unknown to whoever may not see them: no marker, so a right
         # and a wrong guess give the same diff (otherwise diff would check guesses).
         reveal = self._may_reveal(new.metadata.org)
@@ -570,6 +662,177 @@ class Client:
                 event.generation,
             )
         return obj
+
+    # -- IAM ------------------------------------------------------------------
+
+    def grant(self, user: str, role: str, *, org: str | None = None) -> bool:
+        """Gives ``user`` ``role`` in the org ("*": every org); False if they held it."""
+        from stigmer import iam
+
+        where = iam.check_org(self._org(org))
+        return self.store.transact(
+            lambda txn: iam.grant(txn, self.actor, user, role, where), actor=self.actor
+        )
+
+    def revoke(self, user: str, role: str, *, org: str | None = None) -> None:
+        """Takes ``role`` in the org from ``user``; NotFound if they do not hold it."""
+        from stigmer import iam
+
+        where = iam.check_org(self._org(org))
+        self.store.transact(
+            lambda txn: iam.revoke(txn, self.actor, user, role, where), actor=self.actor
+        )
+
+    def bindings(
+        self, *, org: str | None = None, user: str | None = None
+    ) -> builtins.list[Binding]:
+        """The role bindings the actor may see: of one org (and "*"), or of every org.
+
+        Built-in roles and the actor's own are always shown; other grants need
+        viewer of their org. Sorted by org, user, then role from weakest.
+        """
+        from stigmer import iam
+
+        with self.store.read() as reader:
+            if org is None:
+                found = iam.bindings(reader, user=user)
+            else:
+                iam.require(reader, self.actor, "list", "roles", iam.check_org(org))
+                found = iam.bindings(reader, org=iam.EVERY_ORG, user=user)
+                found += iam.bindings(reader, org=org, user=user) if org != iam.EVERY_ORG else []
+            rows = [b for b in found if self._sees_binding(reader, b)]
+        rows.sort(key=lambda b: (b.org, b.user, iam.ROLES.index(b.role)))
+        return rows
+
+    def _sees_binding(self, reader: Reader, b: Binding) -> bool:
+        from stigmer import iam
+
+        own = b.via != "grant" or b.user == self.actor
+        return own or iam.decide(reader, self.actor, "list", b.org).allowed
+
+    def check(
+        self, user: str, verb: str, kind: Kind | str = kinds.AGENT, *, org: str | None = None
+    ) -> Decision:
+        """Whether ``user`` may ``verb`` objects of ``kind`` in the org, and why.
+
+        Anyone may ask about themselves; asking about others needs viewer of the org.
+        """
+        from stigmer import iam
+
+        resolve_kind(kind)  # an unknown kind is a usage error, as everywhere else
+        if verb not in iam.VERBS:
+            raise UsageError(f'unknown verb "{verb}" (expected one of: {", ".join(iam.VERBS)})')
+        where = iam.check_org(self._org(org))
+        with self.store.read() as reader:
+            if user != self.actor:
+                iam.require(reader, self.actor, "list", "roles", where)
+            return iam.decide(reader, user, verb, where)
+
+    # -- store tools (every org: admins of all only) --------------------------
+
+    @property
+    def url(self) -> str:
+        """The URL of the open store."""
+        return self.store.url
+
+    def check_store(self) -> builtins.list[str]:
+        """Every inconsistency of keys, objects and indexes; empty when the store is sound."""
+        self.authorize_store("check")
+        return self.store.check()
+
+    def repair_store(self) -> builtins.list[str]:
+        """Rebuilds the indexes from the objects; the changes it made."""
+        self.authorize_store("check")
+        return self.store.repair()
+
+    def dump(self, kind: Kind | str | None = None) -> ResourceList:
+        """Every object of every org (or of one kind), secrets masked."""
+        self.authorize_store("dump")
+        chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
+        return [masking.masked(o) for k in chosen for o in self.store.list(k.key)]
+
+    def stats(self) -> Stats:
+        """Counts per kind and org, the revision and the size on disk."""
+        self.authorize_store("stats")
+        return self.store.stats()
+
+    # -- sync, serve, migrate -------------------------------------------------
+
+    def syncer(
+        self, directory: str | Path, *, prune: bool = False, follow_symlinks: bool = False
+    ) -> Syncer:
+        """What keeps ``directory`` and the store in step, acting as this client's user."""
+        from stigmer.gitops.syncing import Syncer
+
+        self.authorize("sync")
+        return Syncer(
+            self.store,
+            self._session(),
+            directory,
+            prune=prune,
+            follow_symlinks=follow_symlinks,
+        )
+
+    @contextmanager
+    def controller(
+        self,
+        stop: threading.Event,
+        *,
+        workers: int = 2,
+        resync_seconds: float = 600.0,
+        health_port: int | None = None,
+        retention: Retention | None = None,
+    ) -> Iterator[None]:
+        """Runs the controller (and its health server) in a thread until the block ends.
+
+        Needs admin of every org, as a store tool; holds the store's
+        single-controller lock throughout. Leaving the block sets ``stop``.
+        """
+        from stigmer.controller import controller as ctl
+        from stigmer.controller import health
+
+        self.authorize("serve", org="*")
+        leader = ctl.elect(self.store)
+        try:
+            runtime = ctl.Controller(
+                self.store,
+                authorizer=self.authorizer,
+                workers=workers,
+                resync_seconds=resync_seconds,
+                leader=leader,
+                retention=retention,
+            )
+            server = health.serve(runtime, health_port) if health_port is not None else None
+            thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
+            thread.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                thread.join()
+                if server is not None:
+                    server.shutdown()
+        finally:
+            leader.resign()
+
+    def import_upstream(self, path: str | Path, *, dry_run: bool = False) -> ImportReport:
+        """Imports an upstream Stigmer database into the store, then reconciles it."""
+        from stigmer.migrate.importing import import_upstream
+
+        self.authorize("migrate")
+        return import_upstream(self.store, path, session=self._session(), dry_run=dry_run)
+
+    def copy_to(self, url: str) -> CopyReport:
+        """Copies the whole store into the empty store at ``url`` (backup, restore)."""
+        from stigmer.migrate.copying import copy_store
+        from stigmer.store import open_store
+
+        self.authorize("migrate")
+        destination = open_store(url)
+        try:
+            return copy_store(self.store, destination, actor=self.actor)
+        finally:
+            destination.close()
 
 
 def _cause(error: StigmerError | None) -> StigmerError:

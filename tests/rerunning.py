@@ -24,8 +24,9 @@ from stigmer.store.sqlite import SqliteStore
 T = TypeVar("T")
 
 # The tests of everything that calls transact: the pipeline and the client
-# (reconcilers), GitOps (gitops), the upstream import and the copy (migrate).
-RERUN_DIRS = ("reconcilers", "gitops", "migrate")
+# (reconcilers), GitOps (gitops), the upstream import and the copy (migrate), and
+# the Client's own layer: its users' views, roles and tools (client).
+RERUN_DIRS = ("reconcilers", "gitops", "migrate", "client")
 MODE = "STIGMER_TEST_TRANSACTIONS"  # "twice" in the environment of a re-running test
 BACKENDS = (LmdbStore, SqliteStore)
 

@@ -2,7 +2,7 @@
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from stigmer.api.naming import DEFAULT_ORG
 from stigmer.cli import printers
 from stigmer.cli.state import fail, fail_no_manifests, state
 from stigmer.errors import Conflict, Forbidden, InvalidResource, StepFailed, user_message
+
+if TYPE_CHECKING:
+    from stigmer.client import Client
 
 Files = Annotated[
     list[str],
@@ -120,14 +123,11 @@ def apply(
         raise typer.Exit(1)
 
 
-def _warn_synced(client: Any, results: list[Any]) -> None:
+def _warn_synced(client: "Client", results: list[Any]) -> None:
     """A warning for each object a synced directory manages: sync will set it back."""
-    from stigmer.gitops import syncing
-
     for r in results:
-        source = r.object.metadata.annotations.get(syncing.SOURCE) if r.ok and r.object else None
-        if source:
-            directory = syncing.directory_of(client.store, source) or source
+        directory = client.synced_directory(r.object) if r.ok and r.object else None
+        if directory:
             typer.echo(
                 f"warning: {r.kind.singular}/{r.name} is managed by stigmer sync of {directory}; "
                 "sync sets it back to that directory's version",

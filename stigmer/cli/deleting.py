@@ -1,13 +1,16 @@
 """stigmer delete: by name, by the manifests that declare objects, or all of a kind."""
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from stigmer.cli import printers
 from stigmer.cli.state import fail_no_manifests, state
 from stigmer.errors import NotFound, UsageError
+
+if TYPE_CHECKING:
+    from stigmer.client import Client
 
 
 def delete(
@@ -84,7 +87,7 @@ def _print_deleted(kind: str, name: str, recreated: list[Any]) -> None:
         typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
 
 
-def _delete_all(client: Any, wanted: list[Any], *, all_orgs: bool) -> None:
+def _delete_all(client: "Client", wanted: list[Any], *, all_orgs: bool) -> None:
     """``delete KIND --all``: says so when there was nothing to delete, as kubectl does."""
     if any(t.names for t in wanted):
         raise UsageError("--all deletes every object of a kind: give no names")
@@ -97,14 +100,12 @@ def _delete_all(client: Any, wanted: list[Any], *, all_orgs: bool) -> None:
         typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
 
 
-def _declared(client: object, filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
-    from stigmer.manifests import reading
-
-    parsed = client.read_manifests(filename, recursive=recursive, stdin=sys.stdin)  # type: ignore[attr-defined]
-    for problem in parsed.problems:
+def _declared(client: "Client", filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
+    problems, declared = client.declared(filename, recursive=recursive, stdin=sys.stdin)
+    for problem in problems:
         typer.echo(str(problem), err=True)
-    if parsed.problems:
+    if problems:
         raise typer.Exit(1)
-    if not parsed.manifests:
+    if not declared:
         fail_no_manifests(filename)
-    return [reading.identity(m, client.org) for m in parsed.manifests]  # type: ignore[attr-defined]
+    return declared

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.cli.printers import NONE, escape, event_type
 from stigmer.manifests import conversion
+
+if TYPE_CHECKING:
+    from stigmer.client import Client
 
 
 class Lines:
@@ -110,7 +113,7 @@ def _indented_table(rows: list[list[str]]) -> str:
     )
 
 
-def _relatives(client: Any, obj: Resource) -> str:
+def _relatives(client: Client, obj: Resource) -> str:
     if isinstance(obj, Agent):
         owned = client.owned(obj)
         if not owned:
@@ -125,7 +128,7 @@ def _relatives(client: Any, obj: Resource) -> str:
     return "Agent:\n" + ("\n".join(refs) if refs else "  <none>") + "\n"
 
 
-def _events(client: Any, obj: Resource) -> str:
+def _events(client: Client, obj: Resource) -> str:
     events = client.events_for(obj)
     if not events:
         return "Events:  <none>\n"
@@ -134,7 +137,7 @@ def _events(client: Any, obj: Resource) -> str:
     return "Events:\n" + _indented_table(rows)
 
 
-def describe_text(client: Any, obj: Resource) -> str:
+def describe_text(client: Client, obj: Resource) -> str:
     """Everything ``stigmer describe`` prints for one object."""
     lines = Lines()
     _metadata(lines, obj)

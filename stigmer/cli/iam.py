@@ -1,6 +1,6 @@
 """stigmer iam ...: grant, revoke, list and check the roles users hold per org."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -27,36 +27,21 @@ def _scope(org: str) -> str:
     return "every org" if org == "*" else f'org "{org}"'
 
 
-def _org(client: Any, org: str | None) -> str:
-    from stigmer import iam
-
-    return iam.check_org(org or client.org)
-
-
 @app.command("grant", cls=Command, epilog=epilog("iam grant"))
 def grant(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     """Give USER ROLE in an org (admins of the org only)."""
-    from stigmer import iam
-
     client = state(ctx).client()
-    where = _org(client, org)
-    added = client.store.transact(
-        lambda txn: iam.grant(txn, client.actor, user, role, where), actor=client.actor
-    )
+    added = client.grant(user, role, org=org)
+    where = org or client.org
     typer.echo(f'user "{user}" is {"now" if added else "already"} {role} in {_scope(where)}')
 
 
 @app.command("revoke", cls=Command, epilog=epilog("iam revoke"))
 def revoke(ctx: typer.Context, user: User, role: Role, org: Org = None) -> None:
     """Take ROLE in an org from USER (admins of the org only)."""
-    from stigmer import iam
-
     client = state(ctx).client()
-    where = _org(client, org)
-    client.store.transact(
-        lambda txn: iam.revoke(txn, client.actor, user, role, where), actor=client.actor
-    )
-    typer.echo(f'user "{user}" is no longer {role} in {_scope(where)}')
+    client.revoke(user, role, org=org)
+    typer.echo(f'user "{user}" is no longer {role} in {_scope(org or client.org)}')
 
 
 @app.command("list", cls=Command, epilog=epilog("iam list"))
@@ -69,27 +54,10 @@ def list_(
     ] = None,
 ) -> None:
     """List the role bindings of the orgs you may view (or of one org, with --org)."""
-    from stigmer import iam
-
-    client = state(ctx).client(write=False)
-    with client.store.read() as reader:
-        if org is None:
-            found = iam.bindings(reader, user=user)
-        else:
-            iam.require(reader, client.actor, "list", "roles", iam.check_org(org))
-            found = iam.bindings(reader, org=iam.EVERY_ORG, user=user)
-            found += iam.bindings(reader, org=org, user=user) if org != iam.EVERY_ORG else []
-
-        def visible(b: Any) -> bool:
-            # Built-in roles and your own are always shown; others need viewer of their org.
-            own = b.via != "grant" or b.user == client.actor
-            return own or iam.decide(reader, client.actor, "list", b.org).allowed
-
-        rows = [b for b in found if visible(b)]
+    rows = state(ctx).client(write=False).bindings(org=org, user=user)
     if not rows:
         typer.echo("No role bindings found", err=True)
         return
-    rows.sort(key=lambda b: (b.org, b.user, iam.ROLES.index(b.role)))
     table = [("ORG", "ROLE", "USER", "VIA")] + [(b.org, b.role, b.user, b.via) for b in rows]
     widths = [max(len(r[i]) for r in table) for i in range(3)]
     for r in table:
@@ -106,19 +74,7 @@ def check(
     org: Org = None,
 ) -> None:
     """Say whether USER may VERB objects of KIND in an org, and why (exit 1 when denied)."""
-    from stigmer import iam
-    from stigmer.client import resolve_kind
-    from stigmer.errors import UsageError
-
-    client = state(ctx).client(write=False)
-    resolve_kind(kind)  # an unknown kind is a usage error, as everywhere else
-    if verb not in iam.VERBS:
-        raise UsageError(f'unknown verb "{verb}" (expected one of: {", ".join(iam.VERBS)})')
-    where = _org(client, org)
-    with client.store.read() as reader:
-        if user != client.actor:  # anyone may ask about themselves
-            iam.require(reader, client.actor, "list", "roles", where)
-        decision = iam.decide(reader, user, verb, where)
+    decision = state(ctx).client(write=False).check(user, verb, kind, org=org)
     typer.echo(f"{'allowed' if decision.allowed else 'denied'}: {decision.reason}")
     if not decision.allowed:
         raise typer.Exit(1)

@@ -8,8 +8,7 @@ from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
 
 if TYPE_CHECKING:
-    from stigmer.migrate.copying import CopyReport
-    from stigmer.migrate.importing import Entry, Report
+    from stigmer.client import CopyReport, ImportEntry, ImportReport
 
 app = typer.Typer(
     cls=Group,
@@ -35,28 +34,23 @@ def from_sqlite(
     Safe to run again: rows that did not change upstream are left alone.
     Exits 1 when a row could not be imported.
     """
-    from stigmer.migrate.importing import import_upstream, row_count
-    from stigmer.reconcilers.running import Session
-
-    client = state(ctx).client()
-    client.authorize("migrate")
-    session = Session(client.actor, client.authorizer, client.org)
-    report = import_upstream(client.store, path, session=session, dry_run=dry_run)
+    report = state(ctx).client().import_upstream(path, dry_run=dry_run)
     _print_import(report)
     if not report.ok:
-        failed = row_count(sum(1 for e in report.entries if e.error))
-        typer.echo(f"error: {failed} could not be imported cleanly; see above", err=True)
+        typer.echo(
+            f"error: {report.failed_rows()} could not be imported cleanly; see above", err=True
+        )
         raise typer.Exit(1)
 
 
-def _label(entry: "Entry") -> str:
+def _label(entry: "ImportEntry") -> str:
     """``agent/acme/bot``: kind, org and slug, the key of an object in its store."""
     if not entry.slug:
         return f"{entry.kind.singular} {entry.id}"
     return f"{entry.kind.singular}/{entry.org}/{entry.slug}"
 
 
-def _print_import(report: "Report") -> None:
+def _print_import(report: "ImportReport") -> None:
     version = f" (upstream schema version {report.schema_version})" if report.schema_version else ""
     typer.echo(f"source: {report.source}{version}")
     suffix = " (dry run)" if report.dry_run else ""
@@ -71,11 +65,8 @@ def _print_import(report: "Report") -> None:
     typer.echo(_summary(report) + suffix)
 
 
-def _summary(report: "Report") -> str:
-    from stigmer.migrate import importing as im
-
-    outcomes = (im.IMPORTED, im.UPDATED, im.UNCHANGED, im.SKIPPED, im.FAILED, im.CREATED)
-    counts = ", ".join(f"{o} {report.count(o)}" for o in outcomes)
+def _summary(report: "ImportReport") -> str:
+    counts = ", ".join(f"{outcome} {n}" for outcome, n in report.counts())
     flags = []
     for flag in ("renamed", "orphaned"):
         n = sum(1 for e in report.entries if any(n.startswith(flag) for n in e.notes))
@@ -100,23 +91,11 @@ def copy(
     and it receives the whole store or, on any error, nothing.
     """
     from stigmer.client import Client
-    from stigmer.iam import Iam
-    from stigmer.migrate.copying import copy_store, open_existing
-    from stigmer.store import open_store
 
     st = state(ctx)
-    source = open_existing(from_ or st.url())
-    try:
-        # The source's own roles decide: copying reads every org of it.
-        client = Client(source, actor=st.user, org=st.org, authorizer=Iam())
-        client.authorize("migrate")
-        destination = open_store(to)
-        try:
-            report = copy_store(source, destination, actor=client.actor)
-        finally:
-            destination.close()
-    finally:
-        source.close()
+    # The source's own roles decide: copying reads every org of it.
+    with Client.copy_source(from_ or st.url(), user=st.user, org=st.org) as source:
+        report = source.copy_to(to)
     _print_copy(report)
     if not report.ok:
         raise typer.Exit(1)

@@ -11,7 +11,6 @@ from typing import Any
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
 from stigmer.manifests import conversion, emitting
-from stigmer.reconcilers import conditions
 
 FORMATS = ("table", "wide", "yaml", "json", "name")
 NONE = "<none>"
@@ -77,8 +76,8 @@ def age(obj: Resource, now: float | None = None) -> str:
 
 
 def _ready(obj: Resource) -> str:
-    cond = conditions.get_condition(obj.status, conditions.READY)
-    return cond.status if cond is not None else "Unknown"
+    """The Ready condition's status (read here: the CLI does not import the reconcilers)."""
+    return next((c.status for c in obj.status.conditions if c.type == "Ready"), "Unknown")
 
 
 def _labels(obj: Resource) -> str:

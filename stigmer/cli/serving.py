@@ -3,12 +3,15 @@
 import logging
 import signal
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Group, OrgCommand, fail, state
+
+if TYPE_CHECKING:
+    from stigmer.client import Syncer
 
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
@@ -42,17 +45,12 @@ def _print_report(report: Any) -> None:
 
 def _syncer(
     ctx: typer.Context, directory: str, prune: bool, *, watch: bool = False, follow: bool = False
-) -> Any:
+) -> "Syncer":
     from pathlib import Path
-
-    from stigmer.gitops.syncing import Syncer
 
     if watch and not Path(directory).is_dir():  # the watcher would say only "No path was found"
         fail(f"sync: {directory} is missing or not a directory; nothing to watch")
-    client = state(ctx).client()
-    client.authorize("sync")
-    session = client._session()
-    return Syncer(client.store, session, directory, prune=prune, follow_symlinks=follow)
+    return state(ctx).client().syncer(directory, prune=prune, follow_symlinks=follow)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -173,42 +171,20 @@ def serve(
     ] = "100000",
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
-    from stigmer.controller import controller as ctl
-    from stigmer.store.protocol import Retention
+    from stigmer.client import Retention
 
     _check_serve_options(workers, health_port)
     keep = Retention.parse(retention)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
-    client.authorize("serve", org="*")  # as a store tool: admin of every org, "cannot run serve"
-    leader = ctl.elect(client.store)
     stop = _stop_on_signals()
-    controller = ctl.Controller(
-        client.store,
-        authorizer=client.authorizer,
-        workers=workers,
-        resync_seconds=resync,
-        leader=leader,
-        retention=keep,
-    )
-    server = None
-    if health_port is not None:
-        from stigmer.controller import health
-
-        server = health.serve(controller, health_port)
-    thread = threading.Thread(target=controller.run, args=(stop,), name="controller")
-    thread.start()
-    try:
+    with client.controller(
+        stop, workers=workers, resync_seconds=resync, health_port=health_port, retention=keep
+    ):
         if watch is not None:
             from stigmer.gitops.watching import watch as follow
 
             syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
             follow(syncer, stop, report=_print_report)
         stop.wait()
-    finally:
-        stop.set()
-        thread.join()
-        if server is not None:
-            server.shutdown()
-        leader.resign()

@@ -8,12 +8,15 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from stigmer.errors import StigmerError, UsageError, user_message
+
+if TYPE_CHECKING:
+    from stigmer.client import Client
 
 
 @dataclass
@@ -26,14 +29,14 @@ class State:
     org_given: bool = False  # --org was typed: manifests naming another org are refused
     user: str | None = None
     verbose: bool = False
-    _client: Any = field(default=None, repr=False)
+    _client: Client | None = field(default=None, repr=False)
 
     def url(self) -> str:
-        from stigmer.store import default_url
+        from stigmer.client import store_url
 
-        return self.store_url or default_url(self.data_dir)
+        return store_url(self.data_dir, self.store_url)
 
-    def client(self, *, write: bool = True) -> Any:
+    def client(self, *, write: bool = True) -> Client:
         """The stigmer.Client for these options (opened once per command).
 
         It enforces IAM: every command acts as ``--user`` under its roles. A
@@ -44,18 +47,11 @@ class State:
         """
         if self._client is None:
             from stigmer.client import Client
-            from stigmer.iam import CONTROLLER, Iam
 
-            if self.user == CONTROLLER:
-                raise UsageError(
-                    f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
-                    "--user and STIGMER_USER cannot name it"
-                )
-            self._client = Client(
+            self._client = Client.for_user(
                 self.url(),
-                actor=self.user,
+                user=self.user,
                 org=self.org,
-                authorizer=Iam(),
                 strict_org=self.org_given,
                 create=write,
             )

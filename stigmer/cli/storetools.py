@@ -26,19 +26,18 @@ def check(
 ) -> None:
     """Verify every key, object and index entry; exit 1 if anything is wrong."""
     client = state(ctx).client(write=False)
-    client.authorize_store("check")
     if repair:
-        changes = client.store.repair()
+        changes = client.repair_store()
         for change in changes:
             typer.echo(change)
-        typer.echo(f"repair: {len(changes)} changes to {client.store.url}", err=True)
-    problems = client.store.check()
+        typer.echo(f"repair: {len(changes)} changes to {client.url}", err=True)
+    problems = client.check_store()
     for problem in problems:
         typer.echo(problem)
     if problems:
-        typer.echo(f"{len(problems)} problems found in {client.store.url}", err=True)
+        typer.echo(f"{len(problems)} problems found in {client.url}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"store {client.store.url} is consistent")
+    typer.echo(f"store {client.url} is consistent")
 
 
 @app.command("dump", cls=OrgCommand, epilog=epilog("store dump"))
@@ -47,16 +46,10 @@ def dump(
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
 ) -> None:
     """Print every object as YAML documents, secrets masked."""
-    from stigmer.api import kinds
     from stigmer.cli.printers import to_data
-    from stigmer.client import resolve_kind
     from stigmer.manifests import emitting
-    from stigmer.reconcilers.masking import masked
 
-    client = state(ctx).client(write=False)
-    client.authorize_store("dump")
-    chosen = [resolve_kind(kind)] if kind else list(kinds.KINDS)
-    docs = [to_data(masked(o)) for k in chosen for o in client.store.list(k.key)]
+    docs = [to_data(o) for o in state(ctx).client(write=False).dump(kind)]
     if docs:
         typer.echo("---\n".join(emitting.dump(d) for d in docs), nl=False)
 
@@ -67,9 +60,8 @@ def stats(ctx: typer.Context) -> None:
     from stigmer.api import kinds
 
     client = state(ctx).client(write=False)
-    client.authorize_store("stats")
-    s = client.store.stats()
-    typer.echo(f"store:     {client.store.url}")
+    s = client.stats()
+    typer.echo(f"store:     {client.url}")
     typer.echo(f"revision:  {s.revision}")
     typer.echo(f"size:      {s.bytes_on_disk} bytes")
     for kind in sorted(s.counts):

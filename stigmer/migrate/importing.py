@@ -63,6 +63,7 @@ _HASH_PREFIX = "migrate/upstream/"
 # Outcomes, in words that finish "agent/foo ...".
 IMPORTED, UPDATED, UNCHANGED = "imported", "updated", "unchanged"
 SKIPPED, FAILED, CREATED = "skipped", "failed", "created"  # created: by the reconcile
+OUTCOMES = (IMPORTED, UPDATED, UNCHANGED, SKIPPED, FAILED, CREATED)  # a summary's order
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,14 @@ class Report:
 
     def count(self, outcome: str) -> int:
         return sum(1 for e in self.entries if e.outcome == outcome)
+
+    def counts(self) -> list[tuple[str, int]]:
+        """Each outcome with how many entries had it, in a summary's order."""
+        return [(o, self.count(o)) for o in OUTCOMES]
+
+    def failed_rows(self) -> str:
+        """``2 rows``: how many could not be imported cleanly."""
+        return row_count(sum(1 for e in self.entries if e.error))
 
 
 # -- reading the upstream file ----------------------------------------------------
