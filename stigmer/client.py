@@ -30,7 +30,6 @@ from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerErro
 from stigmer.iam import CONTROLLER, check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
-from stigmer.store.protocol import Retention as Retention  # noqa: PLC0414  (for the CLI)
 
 # Writing, reading manifests and diffing pull in the pipelines, jsonschema's
 # neighbours and difflib; they are imported where used, so that a plain
@@ -556,6 +555,10 @@ class Client:
         """The objects an object owns, masked."""
         return [masking.masked(o) for o in self.store.list_owned(obj.metadata.id)]
 
+    def revision(self) -> int:
+        """The store's revision now: where a watch that should miss nothing starts."""
+        return self.store.revision()
+
     def synced_directory(self, obj: Resource) -> str | None:
         """The directory whose ``stigmer sync`` manages ``obj``, or None."""
         from stigmer.gitops import syncing
@@ -781,16 +784,19 @@ class Client:
         workers: int = 2,
         resync_seconds: float = 600.0,
         health_port: int | None = None,
-        retention: Retention | None = None,
+        retention: str | None = None,
     ) -> Iterator[None]:
         """Runs the controller (and its health server) in a thread until the block ends.
 
-        Needs admin of every org, as a store tool; holds the store's
-        single-controller lock throughout. Leaving the block sets ``stop``.
+        Needs admin of every org, as a store tool; leads the store
+        (Store.leader) throughout. ``retention`` is the change feed's policy
+        as ``--retention`` spells it. Leaving the block sets ``stop``.
         """
         from stigmer.controller import controller as ctl
         from stigmer.controller import health
+        from stigmer.store.protocol import Retention
 
+        keep = Retention.parse(retention) if retention is not None else Retention()
         self.authorize("serve", org="*")
         leader = ctl.elect(self.store)
         try:
@@ -800,7 +806,7 @@ class Client:
                 workers=workers,
                 resync_seconds=resync_seconds,
                 leader=leader,
-                retention=retention,
+                retention=keep,
             )
             server = health.serve(runtime, health_port) if health_port is not None else None
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")

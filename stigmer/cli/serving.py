@@ -171,16 +171,13 @@ def serve(
     ] = "100000",
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
-    from stigmer.client import Retention
-
     _check_serve_options(workers, health_port)
-    keep = Retention.parse(retention)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
     stop = _stop_on_signals()
     with client.controller(
-        stop, workers=workers, resync_seconds=resync, health_port=health_port, retention=keep
+        stop, workers=workers, resync_seconds=resync, health_port=health_port, retention=retention
     ):
         if watch is not None:
             from stigmer.gitops.watching import watch as follow
