@@ -17,9 +17,10 @@ from stigmer.store.protocol import (
     Record,
     RevisionRecord,
     TupleRecord,
+    WriteTxn,
 )
 from stigmer.store.selectors import parse
-from tests.factories import agent, instance
+from tests.factories import agent, as_agent, instance
 from tests.store.conftest import BACKENDS
 
 
@@ -138,7 +139,7 @@ def test_compare_and_swap(store: Store) -> None:
         store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv + 5))
     b = agent("agt-1", instructions="Changed instructions here.")
     store.transact(lambda w: w.put(b, expected_version=rv))
-    assert store.get("agent", "agt-1").spec.instructions == "Changed instructions here."
+    assert as_agent(store.get("agent", "agt-1")).spec.instructions == "Changed instructions here."
     with pytest.raises(Conflict):  # the old version is gone now
         store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv))
     with pytest.raises(Conflict):
@@ -291,7 +292,7 @@ def test_writes_are_seen_by_another_handle(store: Store, reopen: Callable[[], St
 def test_every_call_after_close_raises_store_closed(store: Store) -> None:
     store.close()
     store.close()  # idempotent
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: store.get("agent", "x"),
         lambda: store.find("agent", "x"),
         lambda: store.get_by_slug("agent", "local", "x"),
@@ -394,7 +395,7 @@ def test_writes_to_one_object_in_a_transaction_are_one_revision_and_event(store:
         (1, "agt-1", EventType.created),
         (2, "agt-2", EventType.created),
     ]
-    a = store.get("agent", "agt-1")
+    a = as_agent(store.get("agent", "agt-1"))
     assert a.metadata.resource_version == 1 and a.spec.instructions == "The final instructions."
     assert store.revision() == 2
     store.transact(lambda w: (w.put(agent("agt-1")), w.put(agent("agt-1"))))
@@ -428,12 +429,22 @@ def _busy(store: Store) -> None:
     store.transact(lambda w: w.put(agent("agt-2", slug="gone")))
     store.transact(lambda w: w.put(agent("agt-1", org="acme", slug="bot", instructions="Newer.")))
     store.delete("agent", "agt-2")
-    store.transact(lambda w: (w.set_meta("owner", "alice"), w.add_tuple("org:acme#admin@user:a")))
+
+    def owner_and_admin(w: WriteTxn) -> None:
+        w.set_meta("owner", "alice")
+        w.add_tuple("org:acme#admin@user:a")
+
+    store.transact(owner_and_admin)
 
 
 def _restored(records: list[Record], url: str) -> Store:
     target = open_store(url)
-    target.transact(lambda w: [w.restore(r) for r in records])
+
+    def restore(w: WriteTxn) -> None:
+        for record in records:
+            w.restore(record)
+
+    target.transact(restore)
     return target
 
 
