@@ -8,14 +8,15 @@ both alike) applies bench.apply's 10,000 agents to a fresh data dir through
 its CLI: cold, unchanged and updated; then runs bench.cli's `get` commands on
 the store it made (20,000 objects). Each install reads and writes only its own
 store, so the two may differ in their store format. Prints the median of each
-figure for each install and AFTER's ratio to BEFORE, as one JSON object on its
-last line; a first round only warms the caches.
+figure (wall and CPU time) for each install and AFTER's ratio to BEFORE, as one
+JSON object on its last line; a first round only warms the caches.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -25,15 +26,25 @@ from pathlib import Path
 from bench._common import emit
 from bench.apply import write_manifests
 
+APPLIES = {
+    "cold_apply_10k": "agents.yaml",
+    "reapply_unchanged_10k": "agents.yaml",
+    "update_10k": "agents-updated.yaml",
+}
 GET_ONE = ("get", "agent", "support-agent-5001", "-o", "yaml")
 GETS = {"get_one_yaml": GET_ONE, "get_table_10k": ("get", "agents", "-A")}
 GETS["get_yaml_10k"] = ("get", "agents", "-A", "-o", "yaml")
 GET_ONE_RUNS = 5  # per round: it is short, so the noise of one run counts for more
 
 
-def seconds(venv: Path, data_dir: Path, *args: str) -> float:
-    """The time of one whole `stigmer ARGS` process of ``venv`` on ``data_dir``."""
+def seconds(venv: Path, data_dir: Path, *args: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole `stigmer ARGS` process of ``venv`` on ``data_dir``.
+
+    CPU is user + system time, the parse worker's included; it moves less than
+    wall time when other work loads the machine.
+    """
     env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
+    cpu_before = cpu_of_children()
     started = time.perf_counter()
     done = subprocess.run(
         [str(venv / "bin" / "stigmer"), *args],
@@ -45,19 +56,26 @@ def seconds(venv: Path, data_dir: Path, *args: str) -> float:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{venv}: stigmer {' '.join(args)}: {done.stderr.decode()}")
-    return elapsed
+    return elapsed, cpu_of_children() - cpu_before
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def one_round(venv: Path, tmp: Path, data_dir: Path) -> dict[str, float]:
     """Every figure once (get one agent GET_ONE_RUNS times, its median) for ``venv``."""
-    figures = {
-        "cold_apply_10k": seconds(venv, data_dir, "apply", "-f", str(tmp / "agents.yaml")),
-        "reapply_unchanged_10k": seconds(venv, data_dir, "apply", "-f", str(tmp / "agents.yaml")),
-        "update_10k": seconds(venv, data_dir, "apply", "-f", str(tmp / "agents-updated.yaml")),
-    }
+    figures: dict[str, float] = {}
+    for name, manifest in APPLIES.items():
+        wall, cpu = seconds(venv, data_dir, "apply", "-f", str(tmp / manifest))
+        figures[f"{name}_wall"], figures[f"{name}_cpu"] = wall, cpu
     for name, args in GETS.items():
-        runs = GET_ONE_RUNS if args == GET_ONE else 1
-        figures[name] = statistics.median(seconds(venv, data_dir, *args) for _ in range(runs))
+        runs = [
+            seconds(venv, data_dir, *args) for _ in range(GET_ONE_RUNS if args == GET_ONE else 1)
+        ]
+        figures[f"{name}_wall"] = statistics.median(wall for wall, _ in runs)
+        figures[f"{name}_cpu"] = statistics.median(cpu for _, cpu in runs)
     return figures
 
 
