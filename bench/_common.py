@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from stigmer.api.kinds import AGENT, AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
 
 
 def make_agent(i: int, org: str = "local") -> Agent:
@@ -18,7 +19,7 @@ def make_agent(i: int, org: str = "local") -> Agent:
     assert isinstance(a, Agent)
     md = a.metadata
     md.name, md.slug, md.id, md.org = f"Agent {i}", f"agent-{i}", f"agt-{i:026d}", org
-    md.owner_scope = 2
+    md.owner_scope = ApiResourceOwnerScope.organization
     md.labels.update({"team": f"team-{i % 10}", "tier": "gold" if i % 2 else "silver"})
     md.generation = 1
     s = a.spec
@@ -39,7 +40,7 @@ def make_instance(agent: Agent) -> AgentInstance:
     md, amd = inst.metadata, agent.metadata
     md.name, md.slug, md.org = f"{amd.name}-default", f"{amd.slug}-default", amd.org
     md.id = agent.status.default_instance_id
-    md.owner_scope = 2
+    md.owner_scope = ApiResourceOwnerScope.organization
     md.generation = 1
     md.owner_references.add(kind="Agent", id=amd.id, slug=amd.slug, controller=True)
     inst.spec.agent_id = amd.id
@@ -66,6 +67,6 @@ def median_of(fn: Callable[[], object], repeat: int = 5) -> float:
     return statistics.median(timings(fn, repeat))
 
 
-def emit(result: dict[str, object]) -> None:
+def emit(result: Mapping[str, object]) -> None:
     """Prints the figures as one JSON object on the last line."""
     print(json.dumps(result, sort_keys=True))

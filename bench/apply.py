@@ -16,11 +16,13 @@ holds when the machine's speed moves.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lmdb
@@ -30,9 +32,17 @@ from bench.cli import installed_stigmer
 from stigmer.client import Client
 from stigmer.manifests import reading
 
-# A regular install, as users have: an editable one recompiles its modules on
-# every run when PYTHONDONTWRITEBYTECODE is set, as it is on this machine.
-STIGMER = installed_stigmer(Path(tempfile.gettempdir()) / "stigmer-bench-venv")
+
+@functools.cache
+def stigmer() -> Path:
+    """A regular install of this checkout, made on first use (bench.compare imports this module).
+
+    Regular, as users have it: an editable one recompiles its modules on every
+    run when PYTHONDONTWRITEBYTECODE is set, as it is on this machine.
+    """
+    return installed_stigmer(Path(tempfile.gettempdir()) / "stigmer-bench-venv")
+
+
 MANIFEST = """apiVersion: agentic.stigmer.ai/v1
 kind: Agent
 metadata:
@@ -73,7 +83,7 @@ def timed_cli(data_dir: Path, manifest: Path) -> float:
     env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir))
     started = time.perf_counter()
     done = subprocess.run(
-        [str(STIGMER), "apply", "-f", str(manifest)], env=env, capture_output=True, check=False
+        [str(stigmer()), "apply", "-f", str(manifest)], env=env, capture_output=True, check=False
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -101,13 +111,15 @@ def timed_sequential(data_dir: Path, manifest: Path) -> float:
         reading.PARALLEL_MIN_CHARS = threshold
 
 
-def one_round(tmp: Path, n: int, runner: object) -> tuple[float, float, float, bool]:
-    data_dir = tmp / f"data-{runner.__name__}-{n}"  # type: ignore[attr-defined]
-    cold = runner(data_dir, tmp / "agents.yaml")  # type: ignore[operator]
+def one_round(
+    tmp: Path, n: int, runner: Callable[[Path, Path], float]
+) -> tuple[float, float, float, bool]:
+    data_dir = tmp / f"data-{runner.__name__}-{n}"
+    cold = runner(data_dir, tmp / "agents.yaml")
     before = last_txnid(data_dir)
-    again = runner(data_dir, tmp / "agents.yaml")  # type: ignore[operator]
+    again = runner(data_dir, tmp / "agents.yaml")
     no_commit = last_txnid(data_dir) == before
-    update = runner(data_dir, tmp / "agents-updated.yaml")  # type: ignore[operator]
+    update = runner(data_dir, tmp / "agents-updated.yaml")
     return cold, again, update, no_commit
 
 
@@ -115,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    result: dict[str, object] = {}
+    result: dict[str, float | bool] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         write_manifests(tmp / "agents.yaml")
@@ -130,7 +142,7 @@ def main() -> None:
             result[f"update_10k_{suffix}_s"] = round(statistics.median(r[2] for r in runs), 3)
             result[f"reapply_committed_nothing_{suffix}"] = all(r[3] for r in runs)
     for key in ("cold_apply_10k", "reapply_unchanged_10k", "update_10k"):
-        ratio = result[f"{key}_inproc_s"] / result[f"{key}_sequential_s"]  # type: ignore[operator]
+        ratio = result[f"{key}_inproc_s"] / result[f"{key}_sequential_s"]
         result[f"{key}_worker_to_sequential"] = round(ratio, 2)
     # The issue names the in-process keys with a suffix on the CLI's names.
     for key in ("cold_apply_10k", "reapply_unchanged_10k", "update_10k"):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench._common import best_of, emit, make_agent, make_instance
+from stigmer.api.kinds import Resource
 from stigmer.store import open_store
+from stigmer.store.protocol import WriteTxn
 
 
 def bench_batched_put(root: Path) -> tuple[float, int]:
@@ -29,6 +32,16 @@ def bench_batched_put(root: Path) -> tuple[float, int]:
     return min(times), size // len(objs)
 
 
+def putting(objs: Sequence[Resource]) -> Callable[[WriteTxn], None]:
+    """A transact callback writing ``objs``, bound now rather than when the loop has moved on."""
+
+    def put(w: WriteTxn) -> None:
+        for obj in objs:
+            w.put(obj)
+
+    return put
+
+
 def bench_reads(root: Path) -> dict[str, float]:
     """Point gets and org listing on 100,000 agents in 1,000 orgs of 100."""
     store = open_store(root / "reads")
@@ -37,7 +50,7 @@ def bench_reads(root: Path) -> dict[str, float]:
             make_agent(i, org=f"org-{i % 1000}")
             for i in range(chunk * 10_000, (chunk + 1) * 10_000)
         ]
-        store.transact(lambda w, batch=batch: [w.put(a) for a in batch])
+        store.transact(putting(batch))
     slugs = [(f"org-{i % 1000}", f"agent-{i}") for i in range(0, 100_000, 97)]
 
     def gets() -> None:

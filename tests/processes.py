@@ -70,7 +70,7 @@ def wait_until(
             proc.kill()
             out, err = proc.communicate(timeout=10)
             detail = (
-                f"\n{proc.args} {'exited ' + str(ended) if ended is not None else 'was running'}"
+                f"\n{proc.args!r} {'exited ' + str(ended) if ended is not None else 'was running'}"
             )
             detail += f"\nstdout: {out}\nstderr: {err}"
         raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}{detail}")
@@ -81,13 +81,14 @@ def read_line(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
     import queue
     import threading
 
-    assert proc.stdout is not None
+    stdout = proc.stdout
+    assert stdout is not None
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
     try:
         return lines.get(timeout=timeout)
     except queue.Empty:
-        raise AssertionError(f"no output from {proc.args} within {timeout}s") from None
+        raise AssertionError(f"no output from {proc.args!r} within {timeout}s") from None
 
 
 def process_table() -> list[tuple[int, str, int, int]]:

@@ -314,7 +314,9 @@ def test_our_additions_use_numbers_upstream_does_not() -> None:
         "AgentInstanceStatus": AgentInstance.DESCRIPTOR.fields_by_name["status"].message_type,
     }
     for name, ours in additions.items():
-        for field in descriptors[name].fields:
+        descriptor = descriptors[name]
+        assert descriptor is not None
+        for field in descriptor.fields:
             assert (field.number > 100) == (field.name in ours), f"{name}.{field.name}"
 
 

@@ -50,7 +50,7 @@ def test_errors_share_one_base() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError):
-        _ = stigmer.NoSuchThing  # type: ignore[attr-defined]
+        _ = stigmer.NoSuchThing
 
 
 def test_importing_stigmer_imports_nothing_heavy() -> None:

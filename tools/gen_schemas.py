@@ -140,8 +140,10 @@ class SchemaBuilder:
     def single(self, fd: FieldDescriptor) -> dict[str, Any]:
         """The schema of one value of a field (an item, for repeated fields)."""
         if fd.type == fd.TYPE_MESSAGE:
+            assert fd.message_type is not None  # a message field has one; the stubs allow None
             return {"$ref": f"#/$defs/{self.message(fd.message_type)}"}
         if fd.type == fd.TYPE_ENUM:
+            assert fd.enum_type is not None  # an enum field has one; the stubs allow None
             values = [v.name for v in fd.enum_type.values if v.number != 0]
             return {"type": "string", "enum": values}
         if fd.type == fd.TYPE_BOOL:
@@ -174,11 +176,18 @@ class SchemaBuilder:
         return str(msg.name)
 
 
+def message_of(kind: kinds.Kind, field: str) -> Descriptor:
+    """The type of a message field of ``kind`` (protobuf's stubs allow None and upb's types)."""
+    found = kind.message.DESCRIPTOR.fields_by_name[field].message_type
+    assert isinstance(found, Descriptor)
+    return found
+
+
 def kind_schema(kind: kinds.Kind, docs: dict[str, str]) -> dict[str, Any]:
     builder = SchemaBuilder(docs)
     desc = kind.message.DESCRIPTOR
-    metadata = builder.message(desc.fields_by_name["metadata"].message_type, USER_METADATA)
-    spec = builder.message(desc.fields_by_name["spec"].message_type)
+    metadata = builder.message(message_of(kind, "metadata"), USER_METADATA)
+    spec = builder.message(message_of(kind, "spec"))
     return {
         "$schema": DRAFT,
         "$id": f"https://stigmer.ai/schemas/{kind.api_version}/{kind.name}.json",

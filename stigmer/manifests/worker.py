@@ -20,7 +20,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO, TypeVar
 
 T = TypeVar("T")
@@ -43,7 +43,7 @@ def produce_in_worker(
     produce: Callable[[], Iterator[T]],
     pack: Callable[[T], Any],
     unpack: Callable[[Any], T],
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """The items of ``produce()``, made in a forked worker; ``pack`` and ``unpack`` cross the pipe.
 
     The worker is killed and reaped when the caller stops early, whatever

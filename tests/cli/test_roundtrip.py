@@ -110,11 +110,12 @@ def test_list_items_apply_as_documents_with_their_own_positions(run: Run) -> Non
 
 def test_a_large_list_keeps_each_items_position(run: Run, tmp_path: Path) -> None:
     """Large enough to be parsed by a worker process, which sends items back by position."""
+    metadata: list[dict[str, object]] = [{"name": f"bot{i}", "generation": 2} for i in range(600)]
     items = [
         {
             "apiVersion": "agentic.stigmer.ai/v1",
             "kind": "Agent",
-            "metadata": {"name": f"bot{i}", "generation": 2},
+            "metadata": metadata[i],
             "spec": {"instructions": "You answer questions politely. " * 20},
             "status": {"observedGeneration": 2},
         }
@@ -123,7 +124,7 @@ def test_a_large_list_keeps_each_items_position(run: Run, tmp_path: Path) -> Non
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1))
     assert run("apply", "-f", str(big)).exit_code == 0
-    items[567]["metadata"]["id"] = "agt-01arz3ndektsv4rrffq69g5fav"
+    metadata[567]["id"] = "agt-01arz3ndektsv4rrffq69g5fav"
     big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1))
     line = next(i for i, x in enumerate(big.read_text().splitlines(), 1) if "agt-01arz3" in x)
     result = run("apply", "-f", str(big))

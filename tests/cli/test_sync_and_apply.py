@@ -27,7 +27,7 @@ def synced(run: Run, tmp_path: Path) -> Path:
     return repo
 
 
-def annotations(run: Run) -> dict[str, str]:
+def shown_annotations(run: Run) -> dict[str, str]:
     shown = yaml.safe_load(run("get", "agent", "bot", "-o", "yaml").stdout)
     return dict(shown["metadata"]["annotations"])
 
@@ -36,7 +36,7 @@ def test_a_manual_apply_of_a_synced_file_keeps_sync_annotations_and_warns(
     run: Run, tmp_path: Path
 ) -> None:
     repo = synced(run, tmp_path)
-    before = annotations(run)
+    before = shown_annotations(run)
     assert "stigmer.ai/sync-source" in before
     result = run("apply", "-f", str(repo / "bot.yaml"))
     assert (result.exit_code, result.stdout) == (0, "agent/bot unchanged\n")
@@ -44,7 +44,7 @@ def test_a_manual_apply_of_a_synced_file_keeps_sync_annotations_and_warns(
         f"warning: agent/bot is managed by stigmer sync of {repo}; "
         "sync sets it back to that directory's version\n"
     )
-    assert annotations(run) == before
+    assert shown_annotations(run) == before
     assert run("diff", "-f", str(repo / "bot.yaml")).exit_code == 0  # diff ignores them
     assert run("sync", str(repo)).stdout == "bot.yaml: agent/bot unchanged\n"
 

@@ -77,10 +77,10 @@ def test_a_large_backlog_drains_in_order_each_key_once_from_a_constant_time_queu
     for key in keys + keys[::7]:
         q.add(key)
     assert len(q) == len(keys)
-    drained = []
-    while (key := q.get(timeout=0)) is not None:
-        drained.append(key)
-        q.done(key)
+    drained: list[int] = []
+    while (got := q.get(timeout=0)) is not None:
+        drained.append(got)
+        q.done(got)
     assert drained == keys
     # Complexity is checked by structure, never by timing: the waiting keys sit in a
     # deque, whose popleft is O(1), where a list's pop(0) moved every key behind it.

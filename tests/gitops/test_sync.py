@@ -12,6 +12,7 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.gitops.syncing import SOURCE, SOURCE_PATH, Syncer, source_id
+from tests.factories import as_agent
 from tests.processes import ROOT, start, stigmer, wait_until
 from tests.reconcilers.helpers import assert_converged
 
@@ -86,7 +87,7 @@ def test_drift_is_set_back_on_the_next_sync(repo: Path, data_dir: Path, tmp_path
     done = stigmer("sync", str(repo), data_dir=data_dir)
     assert "team/nested.yaml: agent/nested-agent configured" in done.stdout
     with Client(data_dir) as c:
-        nested = c.store.get_by_slug("agent", "local", "nested-agent")
+        nested = as_agent(c.store.get_by_slug("agent", "local", "nested-agent"))
         assert nested.metadata.labels["team"] == "a"
         assert nested.spec.instructions == "Help people well."
 

@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stigmer import iam
 from stigmer.client import Client
@@ -21,7 +20,7 @@ OWN, OTHER = "acme", "globex"
 OWNER = "alice"
 # The users of the world, by the role they hold in OWN (none anywhere else).
 ROLE_OF = {"vic": "viewer", "eddie": "editor", "ada": "admin", "nobody": None}
-RANKS = {None: -1, **{r: i for i, r in enumerate(iam.ROLES)}}
+RANKS: dict[str | None, int] = {None: -1, **{r: i for i, r in enumerate(iam.ROLES)}}
 
 AGENT_YAML = """apiVersion: agentic.stigmer.ai/v1
 kind: Agent

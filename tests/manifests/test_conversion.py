@@ -10,6 +10,7 @@ import pytest
 from stigmer.api import kinds
 from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceOwnerScope
 from stigmer.manifests import conversion, loading, reading, validation, yamlio
+from tests.factories import as_agent
 from tests.manifests._common import EVERY_FIELD_AGENT, EVERY_FIELD_INSTANCE, EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -128,7 +129,7 @@ def test_snake_case_field_names_are_accepted(kind: kinds.Kind, text: str) -> Non
 
 def test_integers_stay_integers_and_enums_print_by_name() -> None:
     manifest = parse(EVERY_FIELD_AGENT.replace("containerPort: 8080", "containerPort: 8080.0"))
-    agent = manifest.resource
+    agent = as_agent(manifest.resource)
     port = agent.spec.mcp_servers[2].docker.ports[0]
     assert (port.container_port, port.host_port) == (8080, 18080)
     assert agent.metadata.owner_scope == ApiResourceOwnerScope.identity_account

@@ -80,9 +80,9 @@ def test_a_document_after_a_tag_directive_is_still_located() -> None:
     text = agent_yaml("First") + "%TAG !s! tag:yaml.org,2002:\n---\n" + second
     parsed = reading.parse_documents(loading.load_text(text, "t.yaml").documents)
     assert [m.resource.metadata.name for m in parsed.manifests] == ["First", "Second"]
-    second = parsed.manifests[1].document
+    doc = parsed.manifests[1].document
     # Its slice cannot be parsed without the directive: positions fall back to its start.
-    assert second.position(("metadata", "name")) == (second.line, second.column) == (9, 1)
+    assert doc.position(("metadata", "name")) == (doc.line, doc.column) == (9, 1)
 
 
 # -- what is loaded -----------------------------------------------------------------

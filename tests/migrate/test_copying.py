@@ -13,7 +13,7 @@ from stigmer.migrate.copying import copy_store, open_existing
 from stigmer.migrate.importing import import_upstream
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store, open_store
-from stigmer.store.protocol import ObjectRecord, RevisionRecord
+from stigmer.store.protocol import ObjectRecord, RevisionRecord, WriteTxn
 from tests.factories import agent
 from tests.migrate.upstream import UpstreamDb, agent_with_default, upstream_agent
 from tests.reconcilers.helpers import assert_converged, new_agent
@@ -27,7 +27,12 @@ def populate(store: Store, tmp_path: Path) -> None:
     with Client(store, actor="bob") as client:
         client.apply([new_agent("Local Bot", labels={"tier": "gold"}), new_agent("Gone")])
         client.delete("agent", "gone")
-    store.transact(lambda w: (w.set_meta("owner", "alice"), w.add_tuple("org:acme#admin@user:a")))
+
+    def owner_and_admin(w: WriteTxn) -> None:
+        w.set_meta("owner", "alice")
+        w.add_tuple("org:acme#admin@user:a")
+
+    store.transact(owner_and_admin)
 
 
 def test_lmdb_to_sqlite_to_lmdb_keeps_every_byte_revision_event_and_tuple(tmp_path: Path) -> None:

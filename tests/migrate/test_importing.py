@@ -22,6 +22,7 @@ from stigmer.reconcilers.conditions import get_condition
 from stigmer.reconcilers.running import Session
 from stigmer.store import Store, WriteTxn, open_store
 from stigmer.store.protocol import RevisionRecord
+from tests.factories import as_agent, as_instance
 from tests.migrate.conftest import Import
 from tests.migrate.upstream import (
     UpstreamDb,
@@ -52,9 +53,9 @@ def upstream_fields(obj: Resource) -> bytes:
     """The object's upstream fields only (numbers below 100), deterministically encoded."""
     copy = kinds.clone(obj)
     for name in ("generation", "resource_version", "owner_references"):
-        copy.metadata.ClearField(name)  # type: ignore[arg-type]
+        copy.metadata.ClearField(name)
     for name in ("observed_generation", "conditions"):
-        copy.status.ClearField(name)  # type: ignore[arg-type]
+        copy.status.ClearField(name)
     return copy.SerializeToString(deterministic=True)
 
 
@@ -226,7 +227,7 @@ def test_an_orphaned_instance_is_imported_and_named(
     (entry,) = report.entries
     assert (entry.outcome, entry.slug, entry.org) == ("imported", "left", "acme")
     assert entry.notes == ['orphaned: its agent "agt-gone" is not found in org "acme"']
-    orphan = lmdb_store.get("agent_instance", "ain-orphan")
+    orphan = as_instance(lmdb_store.get("agent_instance", "ain-orphan"))
     assert ready(orphan) == ("False", "AgentNotFound")
     assert orphan.spec.agent_id == "agt-gone"
     assert lmdb_store.check() == []
@@ -468,7 +469,7 @@ def test_an_edit_made_here_survives_another_run(
     report = run_import()
 
     assert set(outcomes(report).values()) == {"unchanged"}
-    stored = lmdb_store.get("agent", agent.metadata.id)
+    stored = as_agent(lmdb_store.get("agent", agent.metadata.id))
     assert stored.spec.instructions == "Edited here, after the import."
 
 

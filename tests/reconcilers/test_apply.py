@@ -14,6 +14,7 @@ from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.framework import Outcome
 from stigmer.reconcilers.masking import MASK
 from stigmer.store import Store
+from tests.factories import as_agent
 from tests.reconcilers.helpers import assert_converged, default_instances, new_agent, new_instance
 
 
@@ -324,7 +325,7 @@ def test_a_dry_run_goes_through_every_step_and_commits_nothing(
     client.bus.subscribe(seen.append)
     results = client.apply([new_agent("One"), new_agent("Bad", instructions="x")], dry_run=True)
     assert [r.outcome for r in results] == ["created", "error"]
-    assert results[0].object is not None and results[0].object.status.default_instance_id
+    assert as_agent(results[0].object).status.default_instance_id
     assert lmdb_store.revision() == 0 and seen == []
 
 
@@ -355,14 +356,14 @@ def test_secrets_are_masked_in_results_and_on_the_bus(client: Client, lmdb_store
     assert stored.spec.env_spec.data["API_KEY"].value == "s3cret"  # masking is output-only
     assert b"s3cret" not in client.get("agent", "bot").SerializeToString()
     assert (
-        client.get("agent", "bot", show_secrets=True).spec.env_spec.data["API_KEY"].value
+        as_agent(client.get("agent", "bot", show_secrets=True)).spec.env_spec.data["API_KEY"].value
         == "s3cret"
     )
 
 
 def test_reapplying_the_mask_keeps_the_stored_secret(client: Client, lmdb_store: Store) -> None:
     client.apply([new_agent("Bot", secret="s3cret")])
-    shown = client.get("agent", "bot")  # what `get -o yaml` shows: every secret masked
+    shown = as_agent(client.get("agent", "bot"))  # what `get -o yaml` shows: every secret masked
     assert shown.spec.mcp_servers[0].http.headers["Authorization"] == MASK
     again = new_agent("Bot", secret=MASK)
     again.spec.mcp_servers[0].http.headers["Authorization"] = MASK

@@ -6,13 +6,13 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.reconcilers import catalog
-from stigmer.reconcilers.framework import Context
+from stigmer.reconcilers.framework import Context, Pipeline
 from stigmer.store import Store
 from tests.reconcilers.helpers import assert_converged, new_agent
 from tests.reconcilers.test_faults import STEPS, Injected, with_fault
 
 
-def raising_for(name: str, step: str) -> catalog.Pipeline:
+def raising_for(name: str, step: str) -> Pipeline:
     """The agent pipeline, raising a non-Stigmer error after ``step`` for one agent."""
 
     def fail(ctx: Context) -> None:

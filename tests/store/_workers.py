@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from stigmer.store import open_store
-from tests.factories import agent, instance
+from tests.factories import agent, instance, putting
 
 
 def writer(url: str, name: str, count: int) -> None:
@@ -17,7 +17,7 @@ def writer(url: str, name: str, count: int) -> None:
     store = open_store(url)
     for i in range(count):
         a = agent(f"agt-{name}-{i}", slug=f"{name}-{i}", org=f"org-{i % 3}")
-        store.transact(lambda w, a=a, i=i: (w.put(a), w.put(instance(f"ain-{name}-{i}", a))))
+        store.transact(putting(a, instance(f"ain-{name}-{i}", a)))
         print(a.metadata.id, flush=True)
     store.close()
 

@@ -12,7 +12,7 @@ import pytest
 
 from stigmer.client import Client
 from stigmer.store import open_store
-from tests.factories import agent, instance
+from tests.factories import agent, instance, putting
 from tests.processes import stigmer
 
 
@@ -103,7 +103,7 @@ def test_check_survives_byte_flips_in_data_mdb(tmp_path: Path) -> None:
         for n in range(30):
             a = agent(f"agt-{n}", slug=f"bot-{n}", labels={"n": str(n)})
             i = instance(f"ain-{n}", a)
-            client.store.transact(lambda w, a=a, i=i: (w.put(a), w.put(i)))
+            client.store.transact(putting(a, i))
     original = (data / "data.mdb").read_bytes()
     used = [i for i, b in enumerate(original) if b]
     rng = random.Random(12)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stigmer.api.v1.event_pb2 import EventType
+from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import AlreadyExists, Conflict, NotFound, StoreClosed, StoreError
 from stigmer.store import Store, open_store
 from stigmer.store.protocol import (
@@ -17,9 +17,10 @@ from stigmer.store.protocol import (
     Record,
     RevisionRecord,
     TupleRecord,
+    WriteTxn,
 )
 from stigmer.store.selectors import parse
-from tests.factories import agent, instance
+from tests.factories import agent, as_agent, instance, putting
 from tests.store.conftest import BACKENDS
 
 
@@ -138,7 +139,7 @@ def test_compare_and_swap(store: Store) -> None:
         store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv + 5))
     b = agent("agt-1", instructions="Changed instructions here.")
     store.transact(lambda w: w.put(b, expected_version=rv))
-    assert store.get("agent", "agt-1").spec.instructions == "Changed instructions here."
+    assert as_agent(store.get("agent", "agt-1")).spec.instructions == "Changed instructions here."
     with pytest.raises(Conflict):  # the old version is gone now
         store.transact(lambda w: w.put(agent("agt-1"), expected_version=rv))
     with pytest.raises(Conflict):
@@ -169,11 +170,12 @@ def test_events_are_ordered_by_revision_and_a_limit_never_splits_a_revision(
     store: Store,
 ) -> None:
     for n in range(3):
-        store.transact(lambda w, n=n: [w.put(agent(f"agt-{n}-{i}")) for i in range(3)])
+        store.transact(putting(*[agent(f"agt-{n}-{i}") for i in range(3)]))
     events = store.events_since(0)
     assert [e.id for e in events] == [f"agt-{n}-{i}" for n in range(3) for i in range(3)]
     assert [e.revision for e in events] == sorted(e.revision for e in events)
-    seen, after = [], 0
+    seen: list[Event] = []
+    after = 0
     while batch := store.events_since(after, limit=2):
         assert len(batch) >= 2 or batch == events[len(seen) :]
         last = batch[-1].revision  # a batch ends with the whole of its last revision
@@ -322,7 +324,7 @@ def test_writes_are_seen_by_another_handle(store: Store, reopen: Callable[[], St
 def test_every_call_after_close_raises_store_closed(store: Store) -> None:
     store.close()
     store.close()  # idempotent
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: store.get("agent", "x"),
         lambda: store.find("agent", "x"),
         lambda: store.get_by_slug("agent", "local", "x"),
@@ -428,7 +430,7 @@ def test_writes_to_one_object_in_a_transaction_are_one_revision_and_event(store:
         ("agt-1", EventType.created),
         ("agt-2", EventType.created),
     ]
-    a = store.get("agent", "agt-1")
+    a = as_agent(store.get("agent", "agt-1"))
     assert a.metadata.resource_version == events[0].revision
     assert a.spec.instructions == "The final instructions."
     assert store.revision() == events[1].revision
@@ -464,12 +466,22 @@ def _busy(store: Store) -> None:
     store.transact(lambda w: w.put(agent("agt-2", slug="gone")))
     store.transact(lambda w: w.put(agent("agt-1", org="acme", slug="bot", instructions="Newer.")))
     store.delete("agent", "agt-2")
-    store.transact(lambda w: (w.set_meta("owner", "alice"), w.add_tuple("org:acme#admin@user:a")))
+
+    def owner_and_admin(w: WriteTxn) -> None:
+        w.set_meta("owner", "alice")
+        w.add_tuple("org:acme#admin@user:a")
+
+    store.transact(owner_and_admin)
 
 
 def _restored(records: list[Record], url: str) -> Store:
     target = open_store(url)
-    target.transact(lambda w: [w.restore(r) for r in records])
+
+    def restore(w: WriteTxn) -> None:
+        for record in records:
+            w.restore(record)
+
+    target.transact(restore)
     return target
 
 

@@ -12,7 +12,7 @@ from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import Expired, UsageError
 from stigmer.store import Store, open_store
 from stigmer.store.protocol import EventRecord, Retention
-from tests.factories import agent
+from tests.factories import agent, restoring
 
 Revisions = list[int]
 
@@ -122,7 +122,7 @@ def test_a_restored_feed_is_indexed_by_object(store: Store, reopen: Callable[[],
     put_agents(store, 2)
     records = [r for r in store.records() if isinstance(r, EventRecord)]
     store.compact(Retention(events=None, seconds=1e-9))
-    store.transact(lambda w: [w.restore(r) for r in records])
+    store.transact(restoring(records))
     assert revisions(store.events_of("agent", "agt-1")) == [2]
 
 
@@ -148,7 +148,7 @@ def test_a_copy_keeps_the_compacted_revision(store: Store, store_url: str, tmp_p
     put_agents(store, 4)
     store.compact(Retention(events=2))
     target = open_store(f"{store_url.partition(':')[0]}:{tmp_path / 'copy.db'}")
-    target.transact(lambda w: [w.restore(r) for r in store.records()])
+    target.transact(restoring(store.records()))
     assert target.compacted() == 2 and revisions(target.events_since(0)) == [3, 4]
     with pytest.raises(Expired):
         target.watch(1)

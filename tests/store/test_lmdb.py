@@ -14,7 +14,7 @@ import pytest
 from stigmer.errors import StoreVersionError
 from stigmer.store import open_store
 from stigmer.store.lmdbstore import LmdbStore
-from tests.factories import agent, instance
+from tests.factories import agent, instance, putting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def test_a_one_mib_map_grows_to_take_100k_objects(tmp_path: Path) -> None:
     store = LmdbStore(tmp_path / "s", map_size=1 << 20)
     for chunk in range(10):
         batch = [agent(f"agt-{chunk}-{i}", org=f"o{i % 7}") for i in range(10_000)]
-        store.transact(lambda w, batch=batch: [w.put(a) for a in batch])
+        store.transact(putting(*batch))
     assert store.count("agent") == 100_000
     assert store.get_by_slug("agent", "o3", "a9-9999").metadata.id == "agt-9-9999"
     assert store.check() == []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from stigmer.store import Store
-from tests.factories import agent
+from tests.factories import agent, as_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,8 @@ def test_a_sigkilled_writer_leaves_a_consistent_store(store: Store, store_url: s
     assert store.check() == []
     for id in committed:
         a = store.get("agent", id)
-        assert [o.spec.agent_id for o in store.list_owned(id)] == [id]  # written together
+        owned = [as_instance(o).spec.agent_id for o in store.list_owned(id)]
+        assert owned == [id]  # written together
         assert a.metadata.resource_version > 0
     # Whatever else made it in is whole too: every agent has its instance.
     for a in store.list("agent"):

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ def test_resources_is_upstreams_table_of_binary_protobuf(tmp_path: Path) -> None
     assert Agent.FromString(data) == stored
     assert Agent.FromString(data).metadata.resource_version == 1
     written = datetime.fromisoformat(updated_at)
-    assert written.utcoffset() is not None and written.utcoffset().total_seconds() == 0
+    assert written.utcoffset() == timedelta(0)
     assert abs((datetime.now(UTC) - written).total_seconds()) < 3600
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"resources", "slugs", "by_org", "by_owner", "events", "meta", "tuples"} <= tables
