@@ -561,6 +561,8 @@ class Client:
 
     def synced_directory(self, obj: Resource) -> str | None:
         """The directory whose ``stigmer sync`` manages ``obj``, or None."""
+        if not obj.metadata.annotations:
+            return None  # the usual case, asked for each object applied: no import
         from stigmer.gitops import syncing
 
         source = obj.metadata.annotations.get(syncing.SOURCE)

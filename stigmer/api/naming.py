@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -22,6 +23,9 @@ _DASHES = re.compile(r"-{2,}")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+# An apply derives each name's slug four times (the name's checks, the duplicate
+# check, the pipeline's lookup and its result); the cache spans a chunk of documents.
+@functools.lru_cache(maxsize=4096)
 def slugify(name: str) -> str:
     """Upstream's slug rule: lowercase, spaces to "-", drop the rest, collapse, trim.
 

@@ -109,7 +109,9 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns, three spaces apart, like kubectl."""
     if not rows:
         return ""
-    rows = [[escape(c) for c in r] for r in rows]
+    # Escaping is rare: a row that joins into printable text has no unsafe character
+    # (each in _UNSAFE is unprintable), and one test per row is cheaper than one per cell.
+    rows = [r if "".join(r).isprintable() else [escape(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines) + "\n"

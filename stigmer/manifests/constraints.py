@@ -25,6 +25,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 KEY_NAME_MAX, KEY_PREFIX_MAX, LABEL_VALUE_MAX = 63, 253, 63
+_PLAIN_MAX = min(KEY_NAME_MAX, LABEL_VALUE_MAX)  # a label's key and value: see _plain_name
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?")
 ANNOTATIONS_MAX_BYTES = 256 * 1024  # Kubernetes' TotalAnnotationSizeLimitB
 _NAME_HINT = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit'
@@ -56,7 +57,9 @@ def _name(md: dict[str, Any]) -> Found:
     name = md.get("name", "")
     if bad := naming.unsafe_char(name):
         yield ("metadata", "name"), bad
-    elif "slug" not in md and len(slug := naming.slugify(name)) > naming.SLUG_MAX_LENGTH:
+    elif "slug" in md or (len(name) <= naming.SLUG_MAX_LENGTH and name.isascii()):
+        return  # the usual case: an ASCII slug is never longer than its name
+    elif len(slug := naming.slugify(name)) > naming.SLUG_MAX_LENGTH:
         yield (
             ("metadata", "name"),
             (
@@ -68,16 +71,30 @@ def _name(md: dict[str, Any]) -> Found:
 
 def _metadata(md: dict[str, Any]) -> Found:
     for key, value in md.get("labels", {}).items():
-        yield from _key(("metadata", "labels", key), key)
-        yield from _label_value(("metadata", "labels", key), value)
-    for key in md.get("annotations", {}):
-        yield from _key(("metadata", "annotations", key), key)
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in md.get("annotations", {}).items())
+        if not (_plain_name(key) and (not value or _plain_name(value))):
+            yield from _key(("metadata", "labels", key), key)
+            yield from _label_value(("metadata", "labels", key), value)
+    annotations = md.get("annotations")
+    if not annotations:
+        return  # the usual case
+    for key in annotations:
+        if not _plain_name(key):
+            yield from _key(("metadata", "annotations", key), key)
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
     if size > ANNOTATIONS_MAX_BYTES:
         yield (
             ("metadata", "annotations"),
             (f"take {size} bytes, above the limit of {ANNOTATIONS_MAX_BYTES} (256 KiB)"),
         )
+
+
+def _plain_name(text: str) -> bool:
+    """The usual key or value: a valid name without prefix, so every rule of _key holds.
+
+    One regex match instead of _key's several steps; _KEY_NAME admits no
+    control or bidi character, so the unsafe-character check holds too.
+    """
+    return len(text) <= _PLAIN_MAX and _KEY_NAME.fullmatch(text) is not None
 
 
 def _key(path: Path, key: str) -> Found:
@@ -141,8 +158,8 @@ def _servers(spec: dict[str, Any]) -> Found:
                 ),
             )
         for kind in ("stdio", "docker"):
-            env = server.get(kind, {}).get("envPlaceholders", {})
-            yield from _env_names(("spec", "mcpServers", i, kind, "envPlaceholders"), env)
+            if env := server.get(kind, {}).get("envPlaceholders"):
+                yield from _env_names(("spec", "mcpServers", i, kind, "envPlaceholders"), env)
 
 
 def _is_http_url(url: str) -> bool:
@@ -175,8 +192,8 @@ def _sub_agents(spec: dict[str, Any]) -> Found:
 
 
 def _env(spec: dict[str, Any]) -> Found:
-    data = spec.get("envSpec", {}).get("data", {})
-    yield from _env_names(("spec", "envSpec", "data"), data)
+    if data := spec.get("envSpec", {}).get("data"):
+        yield from _env_names(("spec", "envSpec", "data"), data)
 
 
 def _env_names(path: Path, names: dict[str, Any]) -> Found:

@@ -148,6 +148,8 @@ def keep_sync_annotations(want: Resource, live: Resource) -> None:
     So a manual apply of a synced file neither takes the object away from its
     directory (a later ``sync --prune`` still finds it) nor counts as a change.
     """
+    if not live.metadata.annotations:
+        return  # the usual case: nothing that sync could own
     wanted = want.metadata.annotations
     if any(key.startswith(naming.SYNC_ANNOTATION_PREFIX) for key in wanted):
         return  # sync itself, or a manifest that says whose it is

@@ -57,14 +57,20 @@ def check_identity(kind: str, obj: Resource) -> None:
     for what, value in (("org", md.org), ("slug", md.slug)):
         if not value or "/" in value or "\0" in value:
             raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
-    check_key_size(f"{kind}/{md.org}/{md.slug}", "name and org")
-    check_key_size(f"{kind}/{md.org}/{md.id}", "id and org")
+    # A character takes at most 4 bytes in UTF-8: keys this short in characters
+    # fit, and the usual put skips building and encoding them (~4 per put).
+    if 4 * (len(kind) + len(md.org) + max(len(md.slug), len(md.id)) + 2) > MAX_KEY_BYTES:
+        check_key_size(f"{kind}/{md.org}/{md.slug}", "name and org")
+        check_key_size(f"{kind}/{md.org}/{md.id}", "id and org")
     for ref in md.owner_references:
-        check_key_size(f"{ref.id}\0{kind}/{md.id}", "owner reference")
+        if 4 * (len(ref.id) + len(kind) + len(md.id) + 2) > MAX_KEY_BYTES:
+            check_key_size(f"{ref.id}\0{kind}/{md.id}", "owner reference")
 
 
 def check_key_size(key: str, what: str) -> None:
     """Raises KeyTooLong when ``key`` is longer than MAX_KEY_BYTES in UTF-8."""
+    if 4 * len(key) <= MAX_KEY_BYTES:
+        return  # the usual key: short enough in characters, so no need to encode it
     size = len(key.encode())
     if size > MAX_KEY_BYTES:
         shown = key.replace("\0", " -> ")[:40]
