@@ -120,3 +120,41 @@ def compare(wanted: Indexes, stored: Indexes) -> Differences:
         by_owner=stored.by_owner - wanted.by_owner,
     )
     return Differences(missing, stray)
+
+
+EventEntry = tuple[str, str, int]  # kind, id, revision: one entry of the feed's object index
+
+
+@dataclass
+class EventIndex:
+    """The change feed's per-object index against its events: entries missing, and stray.
+
+    ``describe`` reads an object's events through that index, so a missing entry
+    hides an event and a stray one names an event that is gone.
+    """
+
+    missing: set[EventEntry]
+    stray: set[EventEntry]
+
+    def problems(self, index: str) -> list[str]:
+        """What ``check()`` reports, naming the backend's ``index`` (by_object, event_index)."""
+        out = [f"events/{rev}: {index} entry missing" for _, _, rev in _by_revision(self.missing)]
+        return out + [f"{entry}: points at no event" for entry in _event_entries(index, self.stray)]
+
+    def changes(self, index: str) -> list[str]:
+        """What ``repair()`` reports it changed."""
+        removed = [f"{entry}: removed" for entry in _event_entries(index, self.stray)]
+        return removed + [f"{entry}: added" for entry in _event_entries(index, self.missing)]
+
+
+def compare_events(events: set[EventEntry], stored: set[EventEntry]) -> EventIndex:
+    """The entries the readable ``events`` imply that ``stored`` lacks, and the stray ones."""
+    return EventIndex(missing=events - stored, stray=stored - events)
+
+
+def _by_revision(entries: set[EventEntry]) -> list[EventEntry]:
+    return sorted(entries, key=lambda e: (e[2], e[0], e[1]))
+
+
+def _event_entries(index: str, entries: set[EventEntry]) -> list[str]:
+    return [f"{index}/{kind}/{id}@{rev}" for kind, id, rev in _by_revision(entries)]

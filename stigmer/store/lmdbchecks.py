@@ -17,7 +17,7 @@ import struct
 from typing import Any
 
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.store.checking import Indexes, compare, decode_objects
+from stigmer.store.checking import EventEntry, Indexes, compare, compare_events, decode_objects
 
 _REV = struct.Struct(">Q")  # lmdbstore's layout of revisions and event keys
 _INDEXES = ("slugs", "by_org", "by_owner")
@@ -101,7 +101,9 @@ def _stored_indexes(txn: Any, dbs: dict[str, Any], problems: list[str]) -> Index
     return stored
 
 
-def _check_events(entries: Entries, revision: int, problems: list[str]) -> None:
+def _check_events(entries: Entries, revision: int, problems: list[str]) -> set[EventEntry]:
+    """Problems of the events themselves; returns the object index entries they imply."""
+    implied: set[EventEntry] = set()
     for key, blob in entries:
         where = f"events/{key.hex()}"
         if len(key) != _REV.size:
@@ -117,6 +119,38 @@ def _check_events(entries: Entries, revision: int, problems: list[str]) -> None:
             problems.append(f"events/{rev}: holds revision {event.revision}")
         if rev > revision:
             problems.append(f"events/{rev}: newer than the store revision {revision}")
+        implied.add((event.kind, event.id, rev))
+    return implied
+
+
+def _event_key(entry: EventEntry) -> bytes:
+    """lmdbstore's by_object key: kind/id NUL 8-byte revision."""
+    kind, id, rev = entry
+    return f"{kind}/{id}".encode() + b"\0" + _REV.pack(rev)
+
+
+def _parse_event_key(key: bytes) -> EventEntry | None:
+    """A by_object key as (kind, id, revision), or None when it is malformed."""
+    cut = len(key) - _REV.size - 1
+    if cut < 0 or key[cut] != 0:
+        return None
+    try:
+        kind, sep, id = key[:cut].decode().partition("/")
+    except UnicodeDecodeError:
+        return None
+    return (kind, id, int(_REV.unpack(key[cut + 1 :])[0])) if sep else None
+
+
+def _event_index(entries: Entries, problems: list[str]) -> dict[bytes, EventEntry]:
+    """The by_object entries by key; a malformed one is a problem (and not returned)."""
+    stored = {}
+    for key, value in entries:
+        entry = _parse_event_key(key)
+        if entry is None or value:
+            problems.append(f"by_object/{_show(key)}: malformed entry")
+        else:
+            stored[key] = entry
+    return stored
 
 
 def _check_text(name: str, entries: Entries, problems: list[str]) -> None:
@@ -141,7 +175,10 @@ def check(txn: Any, dbs: dict[str, Any]) -> list[str]:
     rows = _objects(_walk(txn, dbs, "objects", problems), problems)
     wanted = decode_objects(rows, revision=revision, problems=problems)
     problems += compare(wanted, stored).problems("objects")
-    _check_events(_walk(txn, dbs, "events", problems), revision, problems)
+    implied = _check_events(_walk(txn, dbs, "events", problems), revision, problems)
+    if "by_object" in dbs:  # a version 1 store opened read-only has none yet
+        stored_events = set(_event_index(_walk(txn, dbs, "by_object", problems), problems).values())
+        problems += compare_events(implied, stored_events).problems("by_object")
     for name in ("meta", "iam"):
         _check_text(name, _walk(txn, dbs, name, problems), problems)
     return problems
@@ -174,8 +211,27 @@ def repair(txn: Any, dbs: dict[str, Any]) -> list[str]:
         for key in sorted(k for k, v in want.items() if have.get(k) != v):
             txn.put(key, want[key], db=dbs[name])
             changes.append(f"{name}/{_show(key)}: added")
+    changes += _repair_event_index(txn, dbs, problems)
     changes += _repair_revision(txn, dbs, wanted.newest_version)
     return changes
+
+
+def _repair_event_index(txn: Any, dbs: dict[str, Any], problems: list[str]) -> list[str]:
+    """Rewrites by_object from the readable events: strays and malformed entries go."""
+    implied = _check_events(_walk(txn, dbs, "events", problems), 1 << 63, problems)
+    entries = _walk(txn, dbs, "by_object", problems)
+    stored = _event_index(entries, problems)
+    changes = []
+    for key, _ in entries:
+        if key not in stored:  # malformed: no event could be behind it
+            txn.delete(key, db=dbs["by_object"])
+            changes.append(f"by_object/{_show(key)}: removed")
+    differences = compare_events(implied, set(stored.values()))
+    for entry in differences.stray:
+        txn.delete(_event_key(entry), db=dbs["by_object"])
+    for entry in differences.missing:
+        txn.put(_event_key(entry), b"", db=dbs["by_object"])
+    return changes + differences.changes("by_object")
 
 
 def _repair_revision(txn: Any, dbs: dict[str, Any], newest_version: int) -> list[str]:

@@ -43,7 +43,14 @@ from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StoreClosed, StoreError, StoreFull
 from stigmer.store import registry
-from stigmer.store.checking import Indexes, compare, decode_objects
+from stigmer.store.checking import (
+    EventEntry,
+    EventIndex,
+    Indexes,
+    compare,
+    compare_events,
+    decode_objects,
+)
 from stigmer.store.feed import Compacting
 from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
 from stigmer.store.objects import decode, make_event, matching
@@ -404,16 +411,33 @@ def _check(r: _SqliteReader) -> builtins.list[str]:
     rows = db.execute("SELECT kind, id, data FROM resources")
     wanted = decode_objects(rows, revision=revision, problems=problems)
     problems += compare(wanted, _stored_indexes(db)).problems("resources")
-    for rev, blob in db.execute("SELECT revision, data FROM events"):
-        try:
-            if Event.FromString(blob).revision != rev:
-                problems.append(f"events/{rev}: holds another revision")
-        except Exception as e:  # any decode failure is a finding, not a crash
-            problems.append(f"events/{rev}: cannot decode: {e}")
+    implied = _events(db, problems)
     (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
     if last is not None and last > revision:
         problems.append("events: an event is newer than the store revision")
+    if _has_table(db, "event_index"):  # a version 1 file opened read-only has none yet
+        problems += _event_index(db, implied).problems("event_index")
     return problems
+
+
+def _events(db: sqlite3.Connection, problems: list[str]) -> set[EventEntry]:
+    """Problems of the events themselves; returns the event_index rows they imply."""
+    implied: set[EventEntry] = set()
+    for rev, blob in db.execute("SELECT revision, data FROM events"):
+        try:
+            event = Event.FromString(blob)
+        except Exception as e:  # any decode failure is a finding, not a crash
+            problems.append(f"events/{rev}: cannot decode: {e}")
+            continue
+        if event.revision != rev:
+            problems.append(f"events/{rev}: holds another revision")
+        implied.add((event.kind, event.id, rev))
+    return implied
+
+
+def _event_index(db: sqlite3.Connection, implied: set[EventEntry]) -> EventIndex:
+    stored = set(db.execute("SELECT kind, id, revision FROM event_index"))
+    return compare_events(implied, stored)
 
 
 def _repair(w: _SqliteWriteTxn) -> builtins.list[str]:
@@ -435,6 +459,12 @@ def _repair(w: _SqliteWriteTxn) -> builtins.list[str]:
     db.executemany("INSERT INTO by_org VALUES (?, ?, ?)", missing.by_org)
     db.executemany("INSERT INTO by_owner VALUES (?, ?, ?)", missing.by_owner)
     changes = differences.changes()
+    events = _event_index(db, _events(db, problems))
+    db.executemany(
+        "DELETE FROM event_index WHERE kind = ? AND id = ? AND revision = ?", events.stray
+    )
+    db.executemany("INSERT INTO event_index VALUES (?, ?, ?)", events.missing)
+    changes += events.changes("event_index")
     (last,) = db.execute("SELECT max(revision) FROM events").fetchone()
     newest = max(last or 0, wanted.newest_version)
     if newest > w.state.start:

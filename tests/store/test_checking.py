@@ -125,3 +125,52 @@ def test_check_survives_byte_flips_in_data_mdb(tmp_path: Path) -> None:
         assert "internal error" not in done.stderr and "Traceback" not in done.stderr, offset
         if offset == visible:
             assert done.returncode == 1, done.stdout
+
+
+def _damage_lmdb_event_index(path: Path) -> int:
+    """Drops agt-2's entry in by_object and adds a stray and a malformed one; its revision."""
+    env = lmdb.open(str(path), max_dbs=10)
+    with env.begin(write=True) as txn:
+        by_object = env.open_db(b"by_object", txn=txn)
+        with txn.cursor(db=by_object) as cur:
+            key = next(k for k, _ in cur if k.startswith(b"agent/agt-2\0"))
+        txn.delete(key, db=by_object)
+        txn.put(b"agent/agt-gone\0" + (99).to_bytes(8, "big"), b"", db=by_object)
+        txn.put(b"junk", b"", db=by_object)
+    env.close()
+    return int.from_bytes(key[-8:], "big")
+
+
+def _damage_sqlite_event_index(path: Path) -> int:
+    db = sqlite3.connect(path, isolation_level=None)
+    (rev,) = db.execute("SELECT revision FROM event_index WHERE id = 'agt-2'").fetchone()
+    db.execute("DELETE FROM event_index WHERE id = 'agt-2'")
+    db.execute("INSERT INTO event_index VALUES ('agent', 'agt-gone', 99)")
+    db.close()
+    return int(rev)
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
+def test_check_and_repair_cover_the_feeds_object_index(tmp_path: Path, backend: str) -> None:
+    """A missing entry hides an event from describe; a stray one names an event that is gone."""
+    path = tmp_path / ("s" if backend == "lmdb" else "s.db")
+    url, index = f"{backend}:{path}", "by_object" if backend == "lmdb" else "event_index"
+    _world(url)
+    damage = _damage_lmdb_event_index if backend == "lmdb" else _damage_sqlite_event_index
+    rev = damage(path)
+    store = open_store(url)
+    try:
+        assert store.events_of("agent", "agt-2") == []  # describe would show no event
+        problems = store.check()
+        assert f"events/{rev}: {index} entry missing" in problems
+        assert f"{index}/agent/agt-gone@99: points at no event" in problems
+        if backend == "lmdb":
+            assert "by_object/junk: malformed entry" in problems
+        changes = store.repair()
+        assert f"{index}/agent/agt-2@{rev}: added" in changes
+        assert f"{index}/agent/agt-gone@99: removed" in changes
+        assert store.check() == []
+        assert [e.revision for e in store.events_of("agent", "agt-2")] == [rev]
+        assert store.repair() == []
+    finally:
+        store.close()
