@@ -155,7 +155,8 @@ def parse_document(doc: Document) -> tuple[Manifest | None, list[Problem]]:
         return None, [doc.problem((), f"cannot convert: {e}")]
     # The preconditions travel in the resource (see pipeline.apply_request), which is
     # what a worker process sends back.
-    resource.metadata.id, resource.metadata.resource_version = id_, version
+    if id_ or version:  # usually neither; "" and 0 are the fields' defaults already
+        resource.metadata.id, resource.metadata.resource_version = id_, version
     return Manifest(doc, kind, resource), []
 
 

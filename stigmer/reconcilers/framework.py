@@ -156,8 +156,9 @@ def apply_request(item: Resource | Manifest) -> Request:
         assert not isinstance(item, Resource)
         md = item.resource.metadata
         expected_id, expected_version = md.id, md.resource_version
-        md.ClearField("id")  # a manifest's system fields are preconditions, never values
-        md.ClearField("resource_version")
+        if expected_id or expected_version:  # usually neither: a hand-written manifest
+            md.ClearField("id")  # a manifest's system fields are preconditions, never values
+            md.ClearField("resource_version")
         return Request(
             "apply",
             item.kind,

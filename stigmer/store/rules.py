@@ -52,19 +52,21 @@ def check_identity(kind: str, obj: Resource) -> None:
     """Refuses identities that would make index keys ambiguous, or too long to store."""
     kinds.by_key(kind)  # KeyError for an unknown kind
     md = obj.metadata
-    if not md.id or "\0" in md.id:
-        raise StoreError(f"{kind} id {md.id!r} is empty or contains NUL")
-    for what, value in (("org", md.org), ("slug", md.slug)):
+    id_, org, slug = md.id, md.org, md.slug  # each read of a message field makes a new str
+    if not id_ or "\0" in id_:
+        raise StoreError(f"{kind} id {id_!r} is empty or contains NUL")
+    for what, value in (("org", org), ("slug", slug)):
         if not value or "/" in value or "\0" in value:
-            raise StoreError(f'{kind}/{md.id}: {what} "{value}" is empty or contains "/" or NUL')
+            raise StoreError(f'{kind}/{id_}: {what} "{value}" is empty or contains "/" or NUL')
     # A character takes at most 4 bytes in UTF-8: keys this short in characters
     # fit, and the usual put skips building and encoding them (~4 per put).
-    if 4 * (len(kind) + len(md.org) + max(len(md.slug), len(md.id)) + 2) > MAX_KEY_BYTES:
-        check_key_size(f"{kind}/{md.org}/{md.slug}", "name and org")
-        check_key_size(f"{kind}/{md.org}/{md.id}", "id and org")
+    if 4 * (len(kind) + len(org) + max(len(slug), len(id_)) + 2) > MAX_KEY_BYTES:
+        check_key_size(f"{kind}/{org}/{slug}", "name and org")
+        check_key_size(f"{kind}/{org}/{id_}", "id and org")
+    owned = len(kind) + len(id_) + 2  # an owner reference's key, less the owner's id
     for ref in md.owner_references:
-        if 4 * (len(ref.id) + len(kind) + len(md.id) + 2) > MAX_KEY_BYTES:
-            check_key_size(f"{ref.id}\0{kind}/{md.id}", "owner reference")
+        if 4 * (owned + len(ref_id := ref.id)) > MAX_KEY_BYTES:
+            check_key_size(f"{ref_id}\0{kind}/{id_}", "owner reference")
 
 
 def check_key_size(key: str, what: str) -> None:
