@@ -128,6 +128,28 @@ def _relatives(client: Client, obj: Resource) -> str:
     return "Agent:\n" + ("\n".join(refs) if refs else "  <none>") + "\n"
 
 
+def _references(client: Client, obj: Resource) -> str:
+    """Each reference the object makes, with its state (Resolved, NotFound, NotPermitted)."""
+    states = client.references(obj)
+    if not states:
+        return ""
+    rows = [["Field", "Kind", "Target", "State"]]
+    rows += [[s.ref.path, s.ref.kind, f"{s.ref.org}/{s.ref.slug}", s.state] for s in states]
+    return "References:\n" + _indented_table(rows)
+
+
+def _environment(client: Client, obj: Resource, show_secrets: bool) -> str:
+    """An instance's effective environment, each value with its source; secrets masked."""
+    if isinstance(obj, Agent):
+        return ""
+    entries = client.environment(obj, show_secrets=show_secrets)
+    if not entries:
+        return "Environment:  <none>\n"
+    rows = [["Name", "Value", "Source"]]
+    rows += [[e.name, e.value or ("<missing>" if e.required else NONE), e.source] for e in entries]
+    return "Environment:\n" + _indented_table(rows)
+
+
 def _events(client: Client, obj: Resource) -> str:
     events = client.events_for(obj)
     if not events:
@@ -137,7 +159,7 @@ def _events(client: Client, obj: Resource) -> str:
     return "Events:\n" + _indented_table(rows)
 
 
-def describe_text(client: Client, obj: Resource) -> str:
+def describe_text(client: Client, obj: Resource, *, show_secrets: bool = False) -> str:
     """Everything ``stigmer describe`` prints for one object."""
     lines = Lines()
     _metadata(lines, obj)
@@ -152,4 +174,11 @@ def describe_text(client: Client, obj: Resource) -> str:
         _excerpt(lines, "Description", obj.spec.description, hint)
         lines.add("Status")
     lines.add("Observed Generation", obj.status.observed_generation, 1)
-    return lines.text() + _conditions(obj) + _relatives(client, obj) + _events(client, obj)
+    return (
+        lines.text()
+        + _conditions(obj)
+        + _references(client, obj)
+        + _environment(client, obj, show_secrets)
+        + _relatives(client, obj)
+        + _events(client, obj)
+    )

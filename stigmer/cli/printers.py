@@ -92,7 +92,7 @@ def row(kind: Kind, obj: Resource, *, wide: bool, now: float) -> list[str]:
         cells = [md.slug, md.org, default, _ready(obj), age(obj, now)]
     else:
         agent = md.owner_references[0].slug if md.owner_references else NONE
-        cells = [md.slug, md.org, agent, age(obj, now)]
+        cells = [md.slug, md.org, agent, _ready(obj), age(obj, now)]
     return [*cells, md.id, _labels(obj)] if wide else cells
 
 
@@ -100,7 +100,7 @@ def headers(kind: Kind, *, wide: bool) -> list[str]:
     base = (
         ["NAME", "ORG", "DEFAULT-INSTANCE", "READY", "AGE"]
         if kind is kinds.AGENT
-        else ["NAME", "ORG", "AGENT", "AGE"]
+        else ["NAME", "ORG", "AGENT", "READY", "AGE"]
     )
     return [*base, "ID", "LABELS"] if wide else base
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind
 from stigmer.errors import UsageError
-from stigmer.reconcilers import agents, instances, steps
+from stigmer.reconcilers import agents, converging, instances, steps
 from stigmer.reconcilers.framework import Pipeline, Step
 
 _HEAD: tuple[tuple[str, Step], ...] = (
@@ -26,9 +26,11 @@ AGENT_APPLY = Pipeline(
         *_HEAD,
         ("SetDefaults", steps.set_defaults),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("CreateDefaultInstance", agents.create_default_instance),
         ("UpdateAgentStatusWithDefaultInstance", agents.update_agent_status),
+        ("ConvergeInstances", converging.converge_instances),
         *_TAIL,
     ),
 )
@@ -41,6 +43,7 @@ INSTANCE_APPLY = Pipeline(
         ("SetDefaults", steps.set_defaults),
         ("SetOwnerReference", instances.set_owner_reference),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         *_TAIL,
     ),
@@ -54,6 +57,8 @@ DELETE = Pipeline(
         ("DeleteOwned", steps.delete_owned),
         ("DeleteObject", steps.delete_object),
         ("DeleteIamPolicies", steps.delete_iam_policies),
+        ("UnindexReferences", converging.unindex_deleted),
+        ("ConvergeReferrers", converging.converge_referrers),
         ("RepairOwner", agents.repair_owner),
         *_TAIL,
     ),
@@ -64,6 +69,7 @@ AGENT_RECONCILE = Pipeline(
     (
         ("Authorize", steps.authorize),
         ("LoadLive", steps.load_live),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("CreateDefaultInstance", agents.create_default_instance),
         ("UpdateAgentStatusWithDefaultInstance", agents.update_agent_status),
@@ -79,6 +85,7 @@ INSTANCE_RECONCILE = Pipeline(
         ("LoadLive", steps.load_live),
         ("CheckAgent", instances.check_agent),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("MarkChanged", steps.mark_changed),
         *_TAIL,

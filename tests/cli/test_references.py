@@ -1,0 +1,76 @@
+"""References as a user sees them: ResolvedRefs, Ready, describe, bad reference kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stigmer.client import Client
+from tests.cli.conftest import Run
+
+AGENT = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata: {name: bot}
+spec:
+  instructions: You answer questions politely.
+  skillRefs: [{slug: writing}]
+  subAgents:
+    - {name: helper, instructions: You help the bot out., skillRefs: [{slug: math}]}
+---
+apiVersion: agentic.stigmer.ai/v1
+kind: AgentInstance
+metadata: {name: bot-prod}
+spec:
+  agentId: bot
+  environmentRefs: [{slug: prod}, {slug: shared, kind: environment}]
+"""
+
+
+def _condition(obj: object, type_: str) -> tuple[str, str, str]:
+    cond = next(c for c in obj.status.conditions if c.type == type_)  # type: ignore[attr-defined]
+    return cond.status, cond.reason, cond.message
+
+
+def test_a_missing_reference_is_stored_and_reported_not_refused(
+    fresh: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "a.yaml").write_text(AGENT)
+    result = fresh("apply", "-f", str(tmp_path / "a.yaml"))
+    assert result.exit_code == 0, result.stderr
+    assert "agentinstance/bot-prod created" in result.stdout
+    with Client(data_dir, actor="alice") as client:
+        inst = client.get("agentinstance", "bot-prod")
+        agent = client.get("agent", "bot")
+    status, reason, message = _condition(inst, "ResolvedRefs")
+    assert (status, reason) == ("False", "EnvironmentNotFound")
+    assert "local/prod" in message and "local/shared" in message
+    assert _condition(inst, "Ready")[:2] == ("False", "EnvironmentNotFound")
+    status, reason, message = _condition(agent, "ResolvedRefs")
+    assert (status, reason) == ("False", "SkillNotFound")
+    assert "local/writing" in message and "local/math" in message  # its own and a sub-agent's
+    assert _condition(agent, "Ready")[:2] == ("False", "SkillNotFound")
+
+
+def test_get_shows_ready_false_and_describe_lists_each_reference(
+    fresh: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "a.yaml").write_text(AGENT)
+    assert fresh("apply", "-f", str(tmp_path / "a.yaml")).exit_code == 0
+    table = fresh("get", "agentinstance", "bot-prod").stdout
+    assert "READY" in table.splitlines()[0] and "False" in table.splitlines()[1]
+    text = fresh("describe", "agentinstance", "bot-prod").stdout
+    assert "References:" in text
+    assert "spec.environmentRefs[0]  environment  local/prod    NotFound" in text
+    assert "spec.environmentRefs[1]  environment  local/shared  NotFound" in text
+    agent_text = fresh("describe", "agent", "bot").stdout
+    assert "spec.subAgents[0].skillRefs[0]  skill  local/math     NotFound" in agent_text
+
+
+def test_an_object_without_references_gets_no_resolved_refs_condition(
+    fresh: Run, data_dir: Path
+) -> None:
+    example = Path(__file__).parents[2] / "manifests/examples/support-agent.yaml"
+    assert fresh("apply", "-f", str(example)).exit_code == 0
+    with Client(data_dir, actor="alice") as client:
+        agent = client.get("agent", "support-agent")
+    assert [c.type for c in agent.status.conditions] == ["Ready"]
