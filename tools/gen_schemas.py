@@ -36,6 +36,7 @@ REQUIRED = {
     "ApiResourceMetadata": ["name"],
     "AgentSpec": ["instructions"],
     "McpServerDefinition": ["name"],
+    "McpServerUsage": ["mcpServerRef"],
     "StdioServer": ["command"],
     "HttpServer": ["url"],
     "DockerServer": ["image"],
