@@ -81,3 +81,40 @@ def test_an_object_without_references_gets_no_resolved_refs_condition(
     with Client(data_dir, actor="alice") as client:
         agent = client.get("agent", "support-agent")
     assert [c.type for c in agent.status.conditions] == ["Ready"]
+
+
+CROSS_ORG = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata: {name: bot, org: team-a}
+spec: {instructions: You answer questions politely.}
+---
+apiVersion: agentic.stigmer.ai/v1
+kind: AgentInstance
+metadata: {name: bot-prod, org: team-a}
+spec:
+  agentId: bot
+  environmentRefs: [{org: team-b, slug: prod}]
+"""
+
+
+def test_a_cross_org_reference_needs_a_role_in_the_target_org(
+    fresh: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "x.yaml").write_text(CROSS_ORG)
+    assert fresh("iam", "grant", "bob", "editor", "--org", "team-a").exit_code == 0
+    result = fresh("apply", "-f", str(tmp_path / "x.yaml"), user="bob")
+    assert result.exit_code == 0, result.stderr
+    with Client(data_dir, actor="alice") as client:
+        inst = client.get("agentinstance", "bot-prod", org="team-a")
+    status, reason, message = _condition(inst, "ResolvedRefs")
+    assert (status, reason) == ("False", "RefNotPermitted")
+    assert "environment team-b/prod not permitted" in message
+    assert _condition(inst, "Ready")[:2] == ("False", "RefNotPermitted")
+    # Once bob may view team-b, the reference is only missing.
+    assert fresh("iam", "grant", "bob", "viewer", "--org", "team-b").exit_code == 0
+    with Client(data_dir, actor="alice") as client:
+        (done,) = client.reconcile("agentinstance", "bot-prod", org="team-a")
+        assert done.ok, done.error
+        inst = client.get("agentinstance", "bot-prod", org="team-a")
+    assert _condition(inst, "ResolvedRefs")[:2] == ("False", "EnvironmentNotFound")
