@@ -118,3 +118,38 @@ def test_a_cross_org_reference_needs_a_role_in_the_target_org(
         assert done.ok, done.error
         inst = client.get("agentinstance", "bot-prod", org="team-a")
     assert _condition(inst, "ResolvedRefs")[:2] == ("False", "EnvironmentNotFound")
+
+
+NEEDS_ENV = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata: {name: reviewer}
+spec:
+  instructions: You review pull requests carefully.
+  envSpec:
+    data:
+      GITHUB_TOKEN: {value: ghp_secret_value, isSecret: true}
+      REGION: {value: eu-west-1}
+      SLACK_WEBHOOK: {description: where to post}
+"""
+
+
+def test_a_required_key_nothing_provides_makes_ready_false(
+    fresh: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "n.yaml").write_text(NEEDS_ENV)
+    assert fresh("apply", "-f", str(tmp_path / "n.yaml")).exit_code == 0
+    with Client(data_dir, actor="alice") as client:
+        inst = client.get("agentinstance", "reviewer-default")
+    status, reason, message = _condition(inst, "Ready")
+    assert (status, reason) == ("False", "MissingEnvironmentValue")
+    assert "SLACK_WEBHOOK" in message and "REGION" not in message
+    assert not [c for c in inst.status.conditions if c.type == "ResolvedRefs"]
+    text = fresh("describe", "agentinstance", "reviewer-default").stdout
+    env = text[text.index("Environment:") :].splitlines()
+    assert "ghp_secret_value" not in text
+    assert env[2].split() == ["GITHUB_TOKEN", "******", "agent", "envSpec"]
+    assert env[3].split() == ["REGION", "eu-west-1", "agent", "envSpec"]
+    assert env[4].split() == ["SLACK_WEBHOOK", "<missing>", "agent", "envSpec"]
+    shown = fresh("describe", "agentinstance", "reviewer-default", "--show-secrets").stdout
+    assert "ghp_secret_value" in shown
