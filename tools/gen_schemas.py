@@ -36,7 +36,6 @@ REQUIRED = {
     "ApiResourceMetadata": ["name"],
     "AgentSpec": ["instructions"],
     "McpServerDefinition": ["name"],
-    "McpServerUsage": ["mcpServerRef"],
     "StdioServer": ["command"],
     "HttpServer": ["url"],
     "DockerServer": ["image"],

@@ -85,7 +85,6 @@ def _agent_spec(lines: Lines, agent: Agent) -> None:
     _excerpt(lines, "Description", spec.description, hint)
     _excerpt(lines, "Instructions", spec.instructions, hint)
     servers = [f"{s.name} ({s.WhichOneof('server_type')})" for s in spec.mcp_servers]
-    servers += [f"{u.mcp_server_ref.slug} (mcpServer)" for u in spec.mcp_server_usages]
     lines.add("MCP Servers", ", ".join(servers) or NONE, 1)
     lines.add("Sub-agents", ", ".join(s.name for s in spec.sub_agents) or NONE, 1)
     lines.add("Skills", ", ".join(f"{r.org or '.'}/{r.slug}" for r in spec.skill_refs) or NONE, 1)

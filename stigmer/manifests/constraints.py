@@ -193,16 +193,16 @@ def _sub_agents(spec: dict[str, Any]) -> Found:
         return  # the usual case
     yield from _unique(("spec", "subAgents"), subs, "sub-agent")
     servers = list(dict.fromkeys(s.get("name") for s in spec.get("mcpServers", [])))
-    used = [u["mcpServerRef"].get("slug") for u in spec.get("mcpServerUsages", [])]
-    servers += used
-    where = "spec.mcpServers and spec.mcpServerUsages have" if used else "spec.mcpServers has"
     known = ", ".join(map(yamlio.show, servers)) if servers else "none"
     for i, sub in enumerate(subs):
         for j, name in enumerate(sub.get("mcpServers", [])):
             if name not in servers:
                 yield (
                     ("spec", "subAgents", i, "mcpServers", j),
-                    (f"{yamlio.show(name)} is not an MCP server of this agent ({where} {known})"),
+                    (
+                        f"{yamlio.show(name)} is not an MCP server of this agent "
+                        f"(spec.mcpServers has {known})"
+                    ),
                 )
 
 

@@ -84,7 +84,7 @@ def _agent_refs(obj: Any) -> list[Ref]:
     found = _refs(spec.skill_refs, SKILL, org, "spec.skillRefs")
     for i, sub in enumerate(spec.sub_agents):
         found += _refs(sub.skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
-    usages = (u.mcp_server_ref for u in spec.mcp_server_usages)
+    usages = (u.mcp_server_ref for u in getattr(spec, "mcp_server_usages", ()))
     return found + _refs(usages, MCP_SERVER, org, "spec.mcpServerUsages", ".mcpServerRef")
 
 

@@ -14,12 +14,8 @@ metadata: {name: bot}
 spec:
   instructions: You answer questions politely.
   skillRefs: [{slug: writing}]
-  mcpServerUsages: [{mcpServerRef: {slug: github}, enabledTools: [list_issues]}]
   subAgents:
-    - name: helper
-      instructions: You help the bot out.
-      skillRefs: [{slug: math}]
-      mcpServers: [github]
+    - {name: helper, instructions: You help the bot out., skillRefs: [{slug: math}]}
 ---
 apiVersion: agentic.stigmer.ai/v1
 kind: AgentInstance
@@ -52,7 +48,6 @@ def test_a_missing_reference_is_stored_and_reported_not_refused(
     status, reason, message = _condition(agent, "ResolvedRefs")
     assert (status, reason) == ("False", "SkillNotFound")
     assert "local/writing" in message and "local/math" in message  # its own and a sub-agent's
-    assert "mcp_server local/github not found" in message
     assert _condition(agent, "Ready")[:2] == ("False", "SkillNotFound")
 
 
@@ -68,9 +63,7 @@ def test_get_shows_ready_false_and_describe_lists_each_reference(
     assert "spec.environmentRefs[0]  environment  local/prod    NotFound" in text
     assert "spec.environmentRefs[1]  environment  local/shared  NotFound" in text
     agent_text = fresh("describe", "agent", "bot").stdout
-    assert "spec.subAgents[0].skillRefs[0]" in agent_text
-    assert "spec.mcpServerUsages[0].mcpServerRef  mcp_server  local/github   NotFound" in agent_text
-    assert "github (mcpServer)" in agent_text
+    assert "spec.subAgents[0].skillRefs[0]  skill  local/math     NotFound" in agent_text
 
 
 def test_an_object_without_references_gets_no_resolved_refs_condition(

@@ -23,7 +23,7 @@ class Agent(_message.Message):
     def __init__(self, api_version: _Optional[str] = ..., kind: _Optional[str] = ..., metadata: _Optional[_Union[_commons_pb2.ApiResourceMetadata, _Mapping]] = ..., spec: _Optional[_Union[AgentSpec, _Mapping]] = ..., status: _Optional[_Union[AgentStatus, _Mapping]] = ...) -> None: ...
 
 class AgentSpec(_message.Message):
-    __slots__ = ("description", "icon_url", "instructions", "mcp_servers", "skill_refs", "sub_agents", "env_spec", "mcp_server_usages")
+    __slots__ = ("description", "icon_url", "instructions", "mcp_servers", "skill_refs", "sub_agents", "env_spec")
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ICON_URL_FIELD_NUMBER: _ClassVar[int]
     INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -31,7 +31,6 @@ class AgentSpec(_message.Message):
     SKILL_REFS_FIELD_NUMBER: _ClassVar[int]
     SUB_AGENTS_FIELD_NUMBER: _ClassVar[int]
     ENV_SPEC_FIELD_NUMBER: _ClassVar[int]
-    MCP_SERVER_USAGES_FIELD_NUMBER: _ClassVar[int]
     description: str
     icon_url: str
     instructions: str
@@ -39,16 +38,7 @@ class AgentSpec(_message.Message):
     skill_refs: _containers.RepeatedCompositeFieldContainer[_commons_pb2.ApiResourceReference]
     sub_agents: _containers.RepeatedCompositeFieldContainer[SubAgent]
     env_spec: _environment_pb2.EnvironmentSpec
-    mcp_server_usages: _containers.RepeatedCompositeFieldContainer[McpServerUsage]
-    def __init__(self, description: _Optional[str] = ..., icon_url: _Optional[str] = ..., instructions: _Optional[str] = ..., mcp_servers: _Optional[_Iterable[_Union[McpServerDefinition, _Mapping]]] = ..., skill_refs: _Optional[_Iterable[_Union[_commons_pb2.ApiResourceReference, _Mapping]]] = ..., sub_agents: _Optional[_Iterable[_Union[SubAgent, _Mapping]]] = ..., env_spec: _Optional[_Union[_environment_pb2.EnvironmentSpec, _Mapping]] = ..., mcp_server_usages: _Optional[_Iterable[_Union[McpServerUsage, _Mapping]]] = ...) -> None: ...
-
-class McpServerUsage(_message.Message):
-    __slots__ = ("mcp_server_ref", "enabled_tools")
-    MCP_SERVER_REF_FIELD_NUMBER: _ClassVar[int]
-    ENABLED_TOOLS_FIELD_NUMBER: _ClassVar[int]
-    mcp_server_ref: _commons_pb2.ApiResourceReference
-    enabled_tools: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, mcp_server_ref: _Optional[_Union[_commons_pb2.ApiResourceReference, _Mapping]] = ..., enabled_tools: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, description: _Optional[str] = ..., icon_url: _Optional[str] = ..., instructions: _Optional[str] = ..., mcp_servers: _Optional[_Iterable[_Union[McpServerDefinition, _Mapping]]] = ..., skill_refs: _Optional[_Iterable[_Union[_commons_pb2.ApiResourceReference, _Mapping]]] = ..., sub_agents: _Optional[_Iterable[_Union[SubAgent, _Mapping]]] = ..., env_spec: _Optional[_Union[_environment_pb2.EnvironmentSpec, _Mapping]] = ...) -> None: ...
 
 class McpServerDefinition(_message.Message):
     __slots__ = ("name", "stdio", "http", "docker", "enabled_tools")
