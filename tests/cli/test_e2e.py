@@ -55,7 +55,7 @@ def test_every_example_applies_reads_back_and_deletes(example: Path, data_dir: P
 
 def test_the_main_job_of_the_readme(data_dir: Path) -> None:
     applied = sh("apply", "-f", "manifests/examples/", data_dir=data_dir)
-    assert applied.returncode == 0 and applied.stdout.count(" created") == 4
+    assert applied.returncode == 0 and applied.stdout.count(" created") == 7
     agents = sh("get", "agents", data_dir=data_dir)
     assert agents.returncode == 0 and "support-agent-default" in agents.stdout
     assert sh("--version", data_dir=data_dir).stdout.startswith("stigmer ")
