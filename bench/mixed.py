@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bench._common import emit
 from bench.apply import write_manifests
+from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.client import Client
 
 ENVS, SKILLS, AGENTS = 100, 100, 10_000
@@ -92,9 +93,7 @@ def cold(data_dir: Path, manifest: Path) -> tuple[float, int]:
 
 
 def _ready_count(client: Client) -> int:
-    shared = [
-        i for i in client.list("agentinstance") if i.spec.environment_refs[0].slug == "env-0"
-    ]
+    shared = [i for i in client.list("agentinstance") if i.spec.environment_refs[0].slug == "env-0"]
     assert len(shared) == SHARED, len(shared)
     return sum(
         any(c.type == "ResolvedRefs" and c.status == "True" for c in i.status.conditions)

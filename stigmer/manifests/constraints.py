@@ -59,12 +59,9 @@ def _references(kind: object, spec: dict[str, Any]) -> Iterator[tuple[Path, Any,
     for j, sub in enumerate(spec.get("subAgents", ())):
         for i, ref in enumerate(sub.get("skillRefs", ())):
             yield ("spec", "subAgents", j, "skillRefs", i), ref, "skill"
-    for i, usage in enumerate(spec.get("mcpServerUsages", ())):
-        yield (
-            ("spec", "mcpServerUsages", i, "mcpServerRef"),
-            usage.get("mcpServerRef", {}),
-            ("mcp_server"),
-        )
+    for i, server in enumerate(spec.get("mcpServers", ())):
+        if "mcpServerRef" in server:
+            yield ("spec", "mcpServers", i, "mcpServerRef"), server["mcpServerRef"], "mcp_server"
 
 
 def _ref_kinds(refs: Iterator[tuple[Path, Any, str]]) -> Found:

@@ -16,7 +16,7 @@ from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.reconcilers import readiness, references
 from stigmer.reconcilers.agents import refresh_status
-from stigmer.reconcilers.framework import Context
+from stigmer.reconcilers.framework import Context, Outcome
 from stigmer.reconcilers.instances import find_agent
 from stigmer.store import Reader, WriteTxn
 
@@ -61,8 +61,8 @@ def converge_referrers(ctx: Context) -> None:
     Deleting a target still in use succeeds, with a warning naming its users.
     """
     target = ctx.new if ctx.new is not None else ctx.live
-    if target is None:
-        return
+    if target is None or ctx.outcome == Outcome.UNCHANGED:
+        return  # an unchanged target leaves its referrers as they were
     found = referrers_of(ctx.txn, target)
     resolver = references.Resolver(ctx.txn)
     for obj in found:

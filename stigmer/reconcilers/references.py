@@ -2,7 +2,7 @@
 
 A reference is (kind, org, slug): an AgentInstance's ``spec.environmentRefs``
 name Environments, an Agent's ``skillRefs`` (its own and its sub-agents') name
-Skills and its ``mcpServerUsages`` name McpServers. It resolves in the
+Skills and its ``mcpServers`` entries with an ``mcpServerRef`` name McpServers. It resolves in the
 referrer's org unless it names another; a cross-org reference needs the
 referrer's owner to hold a role (viewer or more) in the target org.
 
@@ -29,16 +29,12 @@ from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.store import Reader, WriteTxn
 
-ENVIRONMENT, SKILL, MCP_SERVER = "environment", "skill", "mcp_server"
+ENVIRONMENT, SKILL, MCP_SERVER = kinds.ENVIRONMENT.key, kinds.SKILL.key, kinds.MCP_SERVER.key
 TARGET_KINDS = (ENVIRONMENT, SKILL, MCP_SERVER)
 RESOLVED_REFS = "ResolvedRefs"
 NOT_PERMITTED = "RefNotPermitted"
-# Each target kind's reason when a reference to it does not resolve.
-NOT_FOUND_REASON = {
-    ENVIRONMENT: "EnvironmentNotFound",
-    SKILL: "SkillNotFound",
-    MCP_SERVER: "McpServerNotFound",
-}
+# Each target kind's reason when a reference to it does not resolve: EnvironmentNotFound.
+NOT_FOUND_REASON = {key: f"{kinds.by_key(key).name}NotFound" for key in TARGET_KINDS}
 _PREFIX = "ref:"
 
 # A reference's state, as describe prints it.
@@ -84,8 +80,13 @@ def _agent_refs(obj: Any) -> list[Ref]:
     found = _refs(spec.skill_refs, SKILL, org, "spec.skillRefs")
     for i, sub in enumerate(spec.sub_agents):
         found += _refs(sub.skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
-    usages = (u.mcp_server_ref for u in getattr(spec, "mcp_server_usages", ()))
-    return found + _refs(usages, MCP_SERVER, org, "spec.mcpServerUsages", ".mcpServerRef")
+    for i, server in enumerate(spec.mcp_servers):
+        if server.WhichOneof("server_type") == "mcp_server_ref":
+            ref = server.mcp_server_ref
+            found.append(
+                Ref(MCP_SERVER, ref.org or org, ref.slug, f"spec.mcpServers[{i}].mcpServerRef")
+            )
+    return found
 
 
 # Which kinds make references, and how to read them: a referring kind adds an entry.

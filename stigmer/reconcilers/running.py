@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from stigmer.api import kinds, naming
 from stigmer.errors import StepFailed, StigmerError
-from stigmer.reconcilers import references, steps
+from stigmer.reconcilers import steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
@@ -110,13 +110,8 @@ def _locate(request: Request, error: StigmerError) -> str:
 
 
 def _order(requests: Sequence[Request]) -> list[Request]:
-    """Targets of references, then agents, then the instances that refer to them.
-
-    Deletes go the other way round. A target applied before its referrers
-    finds none to re-evaluate, so a cold apply of both costs no rewrites.
-    """
-    targets = references.TARGET_KINDS
-    rank = {k.key: i - len(kinds.KINDS) * (k.key in targets) for i, k in enumerate(kinds.KINDS)}
+    """Agents before the instances that refer to them; deletes the other way round."""
+    rank = {k.key: i for i, k in enumerate(kinds.KINDS)}
     return sorted(
         requests, key=lambda r: -rank[r.kind.key] if r.verb == "delete" else rank[r.kind.key]
     )
@@ -237,19 +232,17 @@ def run_stream(
 ) -> Batch:
     """``run_batch`` (not atomic) for requests that are still arriving, such as a parse's.
 
-    Applies of agents, and of the targets of references, run as they arrive;
-    every other request waits for the end of the stream and then runs in
-    ``_order``, so agents still come before their instances.
+    Applies of the kinds marked ``streamed`` (agents, and the kinds agents and
+    instances name) run as they arrive; every other request waits for the end
+    of the stream and then runs in ``_order``, so instances still come after them.
     """
     arrived: list[Request] = []
-    targets = references.TARGET_KINDS
 
     def ready() -> Iterator[Request]:
         waiting: list[Request] = []
         for request in requests:
             arrived.append(request)
-            first = request.kind.key == kinds.KINDS[0].key or request.kind.key in targets
-            if request.verb != "delete" and first:
+            if request.verb != "delete" and request.kind.streamed:
                 yield request
             else:
                 waiting.append(request)

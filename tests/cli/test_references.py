@@ -14,6 +14,7 @@ metadata: {name: bot}
 spec:
   instructions: You answer questions politely.
   skillRefs: [{slug: writing}]
+  mcpServers: [{name: gh, mcpServerRef: {slug: github}}]
   subAgents:
     - {name: helper, instructions: You help the bot out., skillRefs: [{slug: math}]}
 ---
@@ -48,6 +49,7 @@ def test_a_missing_reference_is_stored_and_reported_not_refused(
     status, reason, message = _condition(agent, "ResolvedRefs")
     assert (status, reason) == ("False", "SkillNotFound")
     assert "local/writing" in message and "local/math" in message  # its own and a sub-agent's
+    assert "mcp_server local/github not found" in message
     assert _condition(agent, "Ready")[:2] == ("False", "SkillNotFound")
 
 
@@ -63,17 +65,22 @@ def test_get_shows_ready_false_and_describe_lists_each_reference(
     assert "spec.environmentRefs[0]  environment  local/prod    NotFound" in text
     assert "spec.environmentRefs[1]  environment  local/shared  NotFound" in text
     agent_text = fresh("describe", "agent", "bot").stdout
-    assert "spec.subAgents[0].skillRefs[0]  skill  local/math     NotFound" in agent_text
+    rows = [line.split() for line in agent_text.splitlines()]
+    assert ["spec.subAgents[0].skillRefs[0]", "skill", "local/math", "NotFound"] in rows
+    assert ["spec.mcpServers[0].mcpServerRef", "mcp_server", "local/github", "NotFound"] in rows
 
 
 def test_an_object_without_references_gets_no_resolved_refs_condition(
-    fresh: Run, data_dir: Path
+    fresh: Run, data_dir: Path, tmp_path: Path
 ) -> None:
-    example = Path(__file__).parents[2] / "manifests/examples/support-agent.yaml"
-    assert fresh("apply", "-f", str(example)).exit_code == 0
+    plain = "apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata: {name: plain}\n"
+    (tmp_path / "p.yaml").write_text(plain + "spec: {instructions: You answer questions.}\n")
+    assert fresh("apply", "-f", str(tmp_path / "p.yaml")).exit_code == 0
     with Client(data_dir, actor="alice") as client:
-        agent = client.get("agent", "support-agent")
+        agent = client.get("agent", "plain")
+        inst = client.get("agentinstance", "plain-default")
     assert [c.type for c in agent.status.conditions] == ["Ready"]
+    assert [c.type for c in inst.status.conditions] == ["Ready"]
 
 
 CROSS_ORG = """\
