@@ -93,7 +93,11 @@ def cold(data_dir: Path, manifest: Path) -> tuple[float, int]:
 
 
 def _ready_count(client: Client) -> int:
-    shared = [i for i in client.list("agentinstance") if i.spec.environment_refs[0].slug == "env-0"]
+    shared: list[AgentInstance] = []
+    for inst in client.list("agentinstance"):
+        assert isinstance(inst, AgentInstance)
+        if inst.spec.environment_refs and inst.spec.environment_refs[0].slug == "env-0":
+            shared.append(inst)
     assert len(shared) == SHARED, len(shared)
     return sum(
         any(c.type == "ResolvedRefs" and c.status == "True" for c in i.status.conditions)
