@@ -21,7 +21,7 @@ longer makes (it is dropped when found): ``referrers`` checks each one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stigmer import iam
@@ -49,6 +49,7 @@ class Ref:
     org: str
     slug: str
     path: str  # the field that makes it: spec.environmentRefs[1]
+    version: str = field(default="", compare=False)  # empty: whatever version there is
 
     @property
     def target(self) -> str:
@@ -67,8 +68,10 @@ class RefState:
 # -- what each kind references --------------------------------------------------------
 
 
-def _refs(items: Iterable[Any], kind: str, org: str, path: str, tail: str = "") -> list[Ref]:
-    return [Ref(kind, r.org or org, r.slug, f"{path}[{i}]{tail}") for i, r in enumerate(items)]
+def _refs(items: Iterable[Any], kind: str, org: str, path: str) -> list[Ref]:
+    return [
+        Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)
+    ]
 
 
 def _instance_refs(obj: Any) -> list[Ref]:
@@ -133,6 +136,8 @@ class Resolver:
                     out.append(RefState(ref, FORBIDDEN))
                     continue
             found = self.target(ref.kind, ref.org, ref.slug)
+            if found is not None and ref.version and ref.version not in versions(found):
+                found = None
             out.append(RefState(ref, RESOLVED if found is not None else NOT_FOUND, found))
         return out
 
@@ -147,6 +152,14 @@ class Resolver:
         if key not in self._allowed:
             self._allowed[key] = iam.role_of(self.reader, user, org) is not None
         return self._allowed[key]
+
+
+def versions(obj: Resource) -> set[str]:
+    """What a reference's ``version`` may name: a Skill's tag or hash, the version id."""
+    spec: Any = obj.spec
+    status: Any = obj.status
+    names = {obj.metadata.version.id, getattr(spec, "tag", ""), getattr(status, "version_hash", "")}
+    return names - {""}
 
 
 def owner_of(reader: Reader, obj: Resource) -> str:
@@ -176,7 +189,8 @@ def verdict(states: list[RefState]) -> Verdict:
     first = forbidden[0] if forbidden else bad[0]
     reason = NOT_PERMITTED if forbidden else NOT_FOUND_REASON.get(first.ref.kind, "RefNotFound")
     parts = [
-        f"{s.ref.kind} {s.ref.org}/{s.ref.slug} "
+        f"{s.ref.kind} {s.ref.org}/{s.ref.slug}"
+        + (f"@{s.ref.version} " if s.ref.version else " ")
         + ("not found" if s.state == NOT_FOUND else "not permitted")
         for s in bad
     ]

@@ -135,3 +135,17 @@ def test_a_changed_envspec_reaches_the_agents_instances(
     got = conditions(data_dir, "ai", "bot-prod")
     assert got["Ready"][:2] == ("False", "MissingEnvironmentValue")
     assert "ZONE" in got["Ready"][2]
+
+
+def test_a_skill_reference_with_a_version_needs_that_tag(
+    fresh: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    apply(fresh, tmp_path / "s.yaml", SKILL.replace("spec: {", "spec: {tag: v1, "))
+    pinned = AGENT.replace(
+        "skillRefs: [{slug: writing}]", "skillRefs: [{slug: writing, version: v2}]"
+    )
+    apply(fresh, tmp_path / "a.yaml", pinned.split("---")[0])
+    got = conditions(data_dir, "agent", "bot")["ResolvedRefs"]
+    assert got[:2] == ("False", "SkillNotFound") and "writing@v2 not found" in got[2]
+    apply(fresh, tmp_path / "s.yaml", SKILL.replace("spec: {", "spec: {tag: v2, "))
+    assert conditions(data_dir, "agent", "bot")["ResolvedRefs"][0] == "True"
