@@ -69,9 +69,7 @@ class RefState:
 
 
 def _refs(items: Iterable[Any], kind: str, org: str, path: str) -> list[Ref]:
-    return [
-        Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)
-    ]
+    return [Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)]
 
 
 def _instance_refs(obj: Any) -> list[Ref]:
