@@ -149,3 +149,20 @@ def test_a_skill_reference_with_a_version_needs_that_tag(
     assert got[:2] == ("False", "SkillNotFound") and "writing@v2 not found" in got[2]
     apply(fresh, tmp_path / "s.yaml", SKILL.replace("spec: {", "spec: {tag: v2, "))
     assert conditions(data_dir, "agent", "bot")["ResolvedRefs"][0] == "True"
+
+
+def test_the_library_gives_reference_states_and_the_masked_environment(
+    fresh: Run, data_dir: Path, tmp_path: Path
+) -> None:
+    apply(fresh, tmp_path / "a.yaml", AGENT)
+    apply(fresh, tmp_path / "b.yaml", env("base", API_TOKEN="base-token"))
+    with Client(data_dir, actor="alice") as client:
+        inst = client.get("agentinstance", "bot-prod")
+        states = [(s.ref.slug, s.state) for s in client.references(inst)]
+        assert states == [("base", "Resolved"), ("prod", "NotFound")]
+        assert all(s.found is None for s in client.references(inst))  # states, not objects
+        masked = {e.name: (e.value, e.source) for e in client.environment(inst)}
+        assert masked["API_TOKEN"] == ("******", "environment/base")
+        assert masked["REGION"] == ("us-east-1", "agent envSpec")
+        shown = {e.name: e.value for e in client.environment(inst, show_secrets=True)}
+        assert shown["API_TOKEN"] == "base-token"
