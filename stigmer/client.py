@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
     from stigmer.reconcilers.framework import Context, Request, Result
+    from stigmer.reconcilers.readiness import EnvEntry as EnvEntry  # noqa: PLC0414
+    from stigmer.reconcilers.references import RefState as RefState  # noqa: PLC0414
     from stigmer.reconcilers.running import Batch, Session
     from stigmer.store import Reader, Store
     from stigmer.store.protocol import ResourceList, Stats
@@ -554,6 +556,42 @@ class Client:
     def owned(self, obj: Resource) -> ResourceList:
         """The objects an object owns, masked."""
         return [masking.masked(o) for o in self.store.list_owned(obj.metadata.id)]
+
+    def references(self, obj: Resource) -> builtins.list[RefState]:
+        """The state of each reference ``obj`` makes, in field order (describe lists them).
+
+        Only the states: the targets themselves are read with ``get``, which checks access.
+        """
+        from dataclasses import replace
+
+        from stigmer.reconcilers.references import Resolver
+
+        with self.store.read() as reader:
+            return [replace(s, found=None) for s in Resolver(reader).resolve(obj)]
+
+    def environment(self, obj: Resource, *, show_secrets: bool = False) -> builtins.list[EnvEntry]:
+        """An instance's effective environment, by name, with the source of each value.
+
+        Its agent's ``envSpec``, then each referenced Environment in order, later
+        ones winning. Secret values are masked unless asked and allowed.
+        """
+        from dataclasses import replace
+
+        from stigmer.reconcilers.instances import find_agent
+        from stigmer.reconcilers.readiness import effective_environment
+        from stigmer.reconcilers.references import Resolver
+
+        if kinds.of(obj) is not kinds.AGENT_INSTANCE:
+            return []
+        org = obj.metadata.org
+        if show_secrets and not self._may_reveal(org):
+            raise secrets_forbidden(self.actor, org)
+        with self.store.read() as reader:
+            agent = find_agent(reader, obj.spec.agent_id, org)  # type: ignore[union-attr]
+            entries = effective_environment(agent, Resolver(reader).resolve(obj), org)
+        if show_secrets:
+            return entries
+        return [replace(e, value=masking.MASK) if e.secret and e.value else e for e in entries]
 
     def revision(self) -> int:
         """The store's revision now: where a watch that should miss nothing starts."""

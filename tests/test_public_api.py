@@ -65,6 +65,6 @@ def test_importing_stigmer_imports_nothing_heavy() -> None:
 def test_the_readme_example_runs(tmp_path: object) -> None:
     with stigmer.Client(str(tmp_path), actor="alice") as client:
         report = client.apply_files(["manifests/examples/"])
-        assert report.ok and len(report.results) == 4
+        assert report.ok and len(report.results) == 7
         slugs = sorted(a.metadata.slug for a in client.list("agents"))
         assert slugs == ["code-reviewer", "support-agent"]

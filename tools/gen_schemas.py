@@ -43,6 +43,10 @@ REQUIRED = {
     "AgentInstanceSpec": ["agentId"],
     "VolumeMount": ["hostPath", "containerPath"],
     "PortMapping": ["containerPort"],
+    "SkillSpec": ["skillMd"],
+    "StdioServerConfig": ["command"],
+    "HttpServerConfig": ["url"],
+    "DockerServerConfig": ["image"],
 }
 FIELD_CONSTRAINTS: dict[tuple[str, str], dict[str, Any]] = {
     ("ApiResourceMetadata", "name"): {"minLength": 1, "maxLength": naming.NAME_MAX_LENGTH},
@@ -58,9 +62,15 @@ FIELD_CONSTRAINTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PortMapping", "containerPort"): {"minimum": 1, "maximum": 65535},
     ("PortMapping", "protocol"): {"enum": ["tcp", "udp"]},
     ("HttpServer", "timeoutSeconds"): {"minimum": 0},
+    ("HttpServerConfig", "timeoutSeconds"): {"minimum": 0},
+    ("SkillSpec", "skillMd"): {"minLength": 1},
+    ("SkillSpec", "tag"): {"pattern": "^$|^[a-zA-Z0-9._-]+$", "maxLength": 128},
 }
 # Exactly one of these must be set (proto oneofs allow zero).
-ONE_OF = {"McpServerDefinition": ["stdio", "http", "docker"]}
+ONE_OF = {
+    "McpServerDefinition": ["stdio", "http", "docker", "mcpServerRef"],
+    "McpServerSpec": ["stdio", "http", "docker"],
+}
 # Only these metadata fields belong to the user; the rest are the system's. The schema
 # lists those as x-system-fields, and reading drops them before validating, so that what
 # ``get -o yaml`` prints applies back (stigmer.manifests.reading.without_system_fields).

@@ -7,15 +7,21 @@ so adding a kind means adding one entry to ``KINDS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.api.v1.environment_pb2 import Environment
+from stigmer.api.v1.mcp_server_pb2 import McpServer
+from stigmer.api.v1.skill_pb2 import Skill
 
 API_VERSION = "agentic.stigmer.ai/v1"
 
 # Resource is any message the registry knows; all share metadata/spec/status.
-Resource = Agent | AgentInstance
+Resource = Agent | AgentInstance | Environment | Skill | McpServer
+Message = type[Agent] | type[AgentInstance] | type[Environment] | type[Skill] | type[McpServer]
 
 
 def clone(obj: Resource) -> Resource:
@@ -32,15 +38,44 @@ def replace_spec(dst: Resource, src: Resource) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a kind's ``get`` table: a header and what a cell shows ("" is <none>)."""
+
+    header: str
+    cell: Callable[[Any], str]
+    floor: int = 0  # the least width of a watched row's cell (``get -w``)
+
+
+def ready(obj: Resource) -> str:
+    """The Ready condition's status."""
+    return next((c.status for c in obj.status.conditions if c.type == "Ready"), "Unknown")
+
+
+READY = Column("READY", ready)
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
     """What Stigmer knows about one resource kind."""
 
     name: str  # the manifest kind, e.g. "Agent"
-    message: type[Agent] | type[AgentInstance]
+    message: Message
     id_prefix: str  # ids are "<prefix>-<ulid>"
     key: str  # store key kind, upstream's kind-enum name, e.g. "agent"
     cli_names: tuple[str, ...]  # singular, plural, short
     api_version: str = API_VERSION
+    # Upstream's ApiResourceKind number, which references (ApiResourceReference.kind) carry.
+    number: int = 0
+    # A batch may run this kind's applies as they arrive: nothing it names comes later
+    # in the batch's order (stigmer.reconcilers.running).
+    streamed: bool = False
+    # The table columns of ``get`` between NAME and ORG on the left and AGE on the right.
+    columns: tuple[Column, ...] = (READY,)
+    # Where the kind keeps secrets, as paths of proto field names ("*": each item of a
+    # list): EnvironmentSpec messages, whose values marked is_secret are secrets, and
+    # string maps whose every value is (HTTP headers). stigmer.reconcilers.masking masks them.
+    env_specs: tuple[tuple[str, ...], ...] = ()
+    secret_maps: tuple[tuple[str, ...], ...] = ()
 
     @property
     def singular(self) -> str:
@@ -55,16 +90,86 @@ class Kind:
         return self.message(api_version=self.api_version, kind=self.name)
 
 
-AGENT = Kind("Agent", Agent, "agt", "agent", ("agent", "agents", "ag"))
+# The kinds other kinds refer to come first: a batch applies in this order, and deletes
+# in the reverse (stigmer.reconcilers.running).
+ENVIRONMENT = Kind(
+    "Environment",
+    Environment,
+    "env",
+    "environment",
+    ("environment", "environments", "env"),
+    number=53,
+    streamed=True,
+    env_specs=(("spec",),),
+    columns=(
+        Column("VARIABLES", lambda o: str(len(o.spec.data))),
+        Column("SECRETS", lambda o: str(sum(v.is_secret for v in o.spec.data.values()))),
+        READY,
+    ),
+)
+SKILL = Kind(
+    "Skill",
+    Skill,
+    "skl",
+    "skill",
+    ("skill", "skills", "skill"),
+    number=43,
+    streamed=True,
+    columns=(Column("TAG", lambda o: o.spec.tag), READY),
+)
+MCP_SERVER = Kind(
+    "McpServer",
+    McpServer,
+    "mcp",
+    "mcp_server",
+    ("mcpserver", "mcpservers", "mcp"),
+    number=44,
+    streamed=True,
+    env_specs=(("spec", "env_spec"),),
+    secret_maps=(("spec", "http", "headers"),),
+    columns=(
+        Column("TYPE", lambda o: o.spec.WhichOneof("server_type") or ""),
+        Column("TOOLS", lambda o: ",".join(o.spec.default_enabled_tools) or "all", 16),
+        READY,
+    ),
+)
+AGENT = Kind(
+    "Agent",
+    Agent,
+    "agt",
+    "agent",
+    ("agent", "agents", "ag"),
+    number=40,
+    streamed=True,
+    env_specs=(("spec", "env_spec"),),
+    secret_maps=(("spec", "mcp_servers", "*", "http", "headers"),),
+    columns=(
+        Column(
+            "DEFAULT-INSTANCE",
+            lambda o: f"{o.metadata.slug}-default" if o.status.default_instance_id else "",
+            32,
+        ),
+        READY,
+    ),
+)
 AGENT_INSTANCE = Kind(
     "AgentInstance",
     AgentInstance,
     "ain",
     "agent_instance",
     ("agentinstance", "agentinstances", "ai"),
+    number=45,
+    columns=(
+        Column(
+            "AGENT",
+            lambda o: o.metadata.owner_references[0].slug if o.metadata.owner_references else "",
+            24,
+        ),
+        READY,
+    ),
 )
 
-KINDS: tuple[Kind, ...] = (AGENT, AGENT_INSTANCE)
+KINDS: tuple[Kind, ...] = (ENVIRONMENT, SKILL, MCP_SERVER, AGENT, AGENT_INSTANCE)
 
 _BY_NAME = {k.name: k for k in KINDS}
 _BY_KEY = {k.key: k for k in KINDS}

@@ -34,7 +34,7 @@ def create(
     agent = AGENT.new()
     agent.metadata.name = name
     agent.spec.instructions = instructions  # type: ignore[union-attr]
-    agent.spec.description = description
+    agent.spec.description = description  # type: ignore[union-attr]
     result = client.create(agent)
     typer.echo(f"agent/{result.name} created")
 

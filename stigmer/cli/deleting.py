@@ -74,14 +74,21 @@ def delete(
             continue
         gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
         gone -= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.recreated}
-        _print_deleted(k.singular, name, result.recreated)
+        _print_deleted(k.singular, name, result.recreated, result.warnings)
     if failed:
         raise typer.Exit(1)
 
 
-def _print_deleted(kind: str, name: str, recreated: list[Any]) -> None:
-    """``kind/name deleted``, then each default instance its agent put back at once."""
+def _print_deleted(
+    kind: str, name: str, recreated: list[Any], warnings: tuple[str, ...] | list[str] = ()
+) -> None:
+    """``kind/name deleted``, then each default instance its agent put back at once.
+
+    A warning (a deleted target still referenced) goes to stderr, as kubectl's do.
+    """
     typer.echo(f"{kind}/{name} deleted")
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
     for obj in recreated:
         owner = obj.metadata.owner_references[0].slug
         typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
@@ -94,7 +101,7 @@ def _delete_all(client: "Client", wanted: list[Any], *, all_orgs: bool) -> None:
     deleted = False
     for target in wanted:
         for result in client.delete_all(target.kind, all_orgs=all_orgs):
-            _print_deleted(result.kind.singular, result.name, result.recreated)
+            _print_deleted(result.kind.singular, result.name, result.recreated, result.warnings)
             deleted = True
     if not deleted:
         typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stigmer.api import kinds
@@ -95,6 +97,74 @@ def _agent_spec(lines: Lines, agent: Agent) -> None:
     lines.add("Environment", ", ".join(env) or NONE, 1)
 
 
+def _agent_section(lines: Lines, obj: Resource) -> None:
+    assert isinstance(obj, Agent)
+    _agent_spec(lines, obj)
+    lines.add("Status")
+    lines.add("Default Instance", obj.status.default_instance_id or NONE, 1)
+
+
+def _instance_section(lines: Lines, obj: Resource) -> None:
+    lines.add("Spec")
+    lines.add("Agent ID", obj.spec.agent_id, 1)  # type: ignore[union-attr]
+    hint = f"stigmer get ai {obj.metadata.slug} --org {obj.metadata.org} -o yaml"
+    _excerpt(lines, "Description", obj.spec.description, hint)  # type: ignore[union-attr]
+    lines.add("Status")
+
+
+_WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _title(json_name: str) -> str:
+    """``defaultEnabledTools`` -> ``Default Enabled Tools``."""
+    return " ".join(w[:1].upper() + w[1:] for w in _WORD.split(json_name))
+
+
+def _brief(value: Any) -> str:
+    """A value on one line: a list's items, a map's pairs, an environment value's value."""
+    if isinstance(value, list):
+        return ", ".join(_brief(v) for v in value) or NONE
+    if isinstance(value, dict):
+        if "value" in value or "isSecret" in value:  # an EnvironmentValue
+            return str(value.get("value", "")) + (" (secret)" if value.get("isSecret") else "")
+        if "name" in value:  # a named item of a list
+            return str(value["name"])
+        return ", ".join(f"{k}={_brief(value[k])}" for k in sorted(value)) or NONE
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _fields(lines: Lines, data: dict[str, Any], indent: int, hint: str) -> None:
+    """Each field of a message: text as an excerpt, a message as its own fields, the rest brief."""
+    for key, value in data.items():
+        if isinstance(value, str) and "\n" in value.strip():
+            _excerpt(lines, _title(key), value, hint)
+        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            lines.add(
+                _title(key), ", ".join(f"{k}={_brief(value[k])}" for k in sorted(value)), indent
+            )
+        elif isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values()):
+            lines.add(_title(key), "", indent)
+            _fields(lines, value, indent + 1, hint)
+        else:
+            lines.add(_title(key), _brief(value), indent)
+
+
+def _any_section(lines: Lines, obj: Resource) -> None:
+    """The spec of a kind with no section of its own, field by field, from its data."""
+    md = obj.metadata
+    hint = f"stigmer get {kinds.of(obj).singular} {md.slug} --org {md.org} -o yaml"
+    lines.add("Spec")
+    _fields(lines, conversion.to_dict(obj).get("spec", {}), 1, hint)
+    lines.add("Status")
+
+
+# The kinds whose spec reads better laid out by hand; any other is shown field by field.
+_SECTIONS: dict[str, Callable[[Lines, Resource], None]] = {
+    kinds.AGENT.key: _agent_section,
+    kinds.AGENT_INSTANCE.key: _instance_section,
+}
+
+
 def _conditions(obj: Resource) -> str:
     conds = list(obj.status.conditions)
     if not conds:
@@ -113,19 +183,56 @@ def _indented_table(rows: list[list[str]]) -> str:
     )
 
 
-def _relatives(client: Client, obj: Resource) -> str:
-    if isinstance(obj, Agent):
-        owned = client.owned(obj)
-        if not owned:
-            return "Instances:  <none>\n"
-        lines = [
-            f"  {o.metadata.slug}"
-            + (" (default)" if o.metadata.id == obj.status.default_instance_id else "")
-            for o in sorted(owned, key=lambda o: o.metadata.slug)
-        ]
-        return "Instances:\n" + "\n".join(lines) + "\n"
+def _instances(client: Client, obj: Resource) -> str:
+    assert isinstance(obj, Agent)
+    owned = client.owned(obj)
+    if not owned:
+        return "Instances:  <none>\n"
+    lines = [
+        f"  {o.metadata.slug}"
+        + (" (default)" if o.metadata.id == obj.status.default_instance_id else "")
+        for o in sorted(owned, key=lambda o: o.metadata.slug)
+    ]
+    return "Instances:\n" + "\n".join(lines) + "\n"
+
+
+def _agent(client: Client, obj: Resource) -> str:
     refs = [f"  {kinds.AGENT.singular}/{r.slug} ({r.id})" for r in obj.metadata.owner_references]
     return "Agent:\n" + ("\n".join(refs) if refs else "  <none>") + "\n"
+
+
+def _references(client: Client, obj: Resource) -> str:
+    """Each reference the object makes, with its state (Resolved, NotFound, NotPermitted)."""
+    states = client.references(obj)
+    if not states:
+        return ""
+    rows = [["Field", "Kind", "Target", "State"]]
+    rows += [[s.ref.path, s.ref.kind, f"{s.ref.org}/{s.ref.slug}", s.state] for s in states]
+    return "References:\n" + _indented_table(rows)
+
+
+def _environment(client: Client, obj: Resource, show_secrets: bool) -> str:
+    """An instance's effective environment, each value with its source; secrets masked."""
+    if kinds.of(obj) is not kinds.AGENT_INSTANCE:
+        return ""
+    entries = client.environment(obj, show_secrets=show_secrets)
+    if not entries:
+        return "Environment:  <none>\n"
+    rows = [["Name", "Value", "Source"]]
+    rows += [[e.name, e.value or ("<missing>" if e.required else NONE), e.source] for e in entries]
+    return "Environment:\n" + _indented_table(rows)
+
+
+# The objects a kind's describe lists after its conditions.
+_RELATIVES: dict[str, Callable[[Client, Resource], str]] = {
+    kinds.AGENT.key: _instances,
+    kinds.AGENT_INSTANCE.key: _agent,
+}
+
+
+def _relatives(client: Client, obj: Resource) -> str:
+    show = _RELATIVES.get(kinds.of(obj).key)
+    return show(client, obj) if show is not None else ""
 
 
 def _events(client: Client, obj: Resource) -> str:
@@ -137,19 +244,17 @@ def _events(client: Client, obj: Resource) -> str:
     return "Events:\n" + _indented_table(rows)
 
 
-def describe_text(client: Client, obj: Resource) -> str:
+def describe_text(client: Client, obj: Resource, *, show_secrets: bool = False) -> str:
     """Everything ``stigmer describe`` prints for one object."""
     lines = Lines()
     _metadata(lines, obj)
-    if isinstance(obj, Agent):
-        _agent_spec(lines, obj)
-        lines.add("Status")
-        lines.add("Default Instance", obj.status.default_instance_id or NONE, 1)
-    else:
-        lines.add("Spec")
-        lines.add("Agent ID", obj.spec.agent_id, 1)
-        hint = f"stigmer get ai {obj.metadata.slug} --org {obj.metadata.org} -o yaml"
-        _excerpt(lines, "Description", obj.spec.description, hint)
-        lines.add("Status")
+    _SECTIONS.get(kinds.of(obj).key, _any_section)(lines, obj)
     lines.add("Observed Generation", obj.status.observed_generation, 1)
-    return lines.text() + _conditions(obj) + _relatives(client, obj) + _events(client, obj)
+    return (
+        lines.text()
+        + _conditions(obj)
+        + _references(client, obj)
+        + _environment(client, obj, show_secrets)
+        + _relatives(client, obj)
+        + _events(client, obj)
+    )

@@ -180,4 +180,4 @@ def describe(
     client = state(ctx).client(write=False)
     org, slug = wanted[0].names[0]
     obj = client.get(wanted[0].kind, slug, org=org, show_secrets=show_secrets, verb="describe")
-    typer.echo(describe_text(client, obj), nl=False)
+    typer.echo(describe_text(client, obj, show_secrets=show_secrets), nl=False)

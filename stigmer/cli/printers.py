@@ -75,33 +75,21 @@ def age(obj: Resource, now: float | None = None) -> str:
     return f"{seconds}s"
 
 
-def _ready(obj: Resource) -> str:
-    """The Ready condition's status (read here: the CLI does not import the reconcilers)."""
-    return next((c.status for c in obj.status.conditions if c.type == "Ready"), "Unknown")
-
-
 def _labels(obj: Resource) -> str:
     labels = obj.metadata.labels
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels)) or NONE
 
 
 def row(kind: Kind, obj: Resource, *, wide: bool, now: float) -> list[str]:
+    """A table row: NAME and ORG, the kind's own columns (kinds.Kind.columns), then AGE."""
     md = obj.metadata
-    if kind is kinds.AGENT:
-        default = f"{md.slug}-default" if obj.status.default_instance_id else NONE  # type: ignore[union-attr]
-        cells = [md.slug, md.org, default, _ready(obj), age(obj, now)]
-    else:
-        agent = md.owner_references[0].slug if md.owner_references else NONE
-        cells = [md.slug, md.org, agent, age(obj, now)]
+    own = [column.cell(obj) or NONE for column in kind.columns]
+    cells = [md.slug, md.org, *own, age(obj, now)]
     return [*cells, md.id, _labels(obj)] if wide else cells
 
 
 def headers(kind: Kind, *, wide: bool) -> list[str]:
-    base = (
-        ["NAME", "ORG", "DEFAULT-INSTANCE", "READY", "AGE"]
-        if kind is kinds.AGENT
-        else ["NAME", "ORG", "AGENT", "AGE"]
-    )
+    base = ["NAME", "ORG", *(column.header for column in kind.columns), "AGE"]
     return [*base, "ID", "LABELS"] if wide else base
 
 
@@ -125,17 +113,15 @@ def render_table(kind: Kind, objs: Sequence[Resource], *, wide: bool, header: bo
 
 # Watched rows come one at a time: their columns are at least this wide, so that
 # most later rows line up with the header printed before them.
-_WATCH_FLOORS = {"NAME": 24, "ORG": 12, "AGENT": 24, "DEFAULT-INSTANCE": 32}
+_WATCH_FLOORS = {"NAME": 24, "ORG": 12}
 
 
 def watch_widths(kind: Kind, objs: Sequence[Resource], *, wide: bool) -> list[int]:
     """Column widths for ``get -w``: the listing's, or the floors if wider."""
     now = time.time()
     rows = [headers(kind, wide=wide)] + [row(kind, o, wide=wide, now=now) for o in objs]
-    return [
-        max(_WATCH_FLOORS.get(rows[0][i], 0), *(len(r[i]) for r in rows))
-        for i in range(len(rows[0]))
-    ]
+    floors = {**_WATCH_FLOORS, **{c.header: c.floor for c in kind.columns}}
+    return [max(floors.get(rows[0][i], 0), *(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
 
 
 def _watch_line(cells: Sequence[str], widths: Sequence[int], event: str) -> str:

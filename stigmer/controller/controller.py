@@ -31,7 +31,7 @@ from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.controller import trimming
 from stigmer.controller.workqueue import WorkQueue
 from stigmer.errors import Expired, NotFound, StepFailed, StigmerError
-from stigmer.reconcilers import conditions
+from stigmer.reconcilers import conditions, references
 from stigmer.reconcilers.authz import AllowAll, Authorizer
 from stigmer.reconcilers.framework import Outcome, Request, Result
 from stigmer.reconcilers.running import Session, run_batch
@@ -245,10 +245,13 @@ class Controller:
                 self.queue.add(key)
 
     def keys_for(self, event: Event) -> list[Key]:
-        """The objects to reconcile because of an event: itself and the agent it belongs to."""
+        """The objects to reconcile because of an event: itself, its agent, or its referrers."""
         keys: list[Key] = []
         if event.type != EventType.deleted:
             keys.append((event.kind, event.id, event.org))
+        if event.kind in references.TARGET_KINDS:  # its referrers, through the index
+            found = references.referrers(self.store, event.kind, event.org, event.slug)
+            return keys + [(kinds.of(o).key, o.metadata.id, o.metadata.org) for o in found]
         if event.kind != kinds.AGENT_INSTANCE.key:
             return keys
         inst = self.store.find(event.kind, event.id) if event.type != EventType.deleted else None

@@ -42,10 +42,39 @@ def problems(data: dict[str, Any], *, authoring: bool = True) -> list[tuple[Path
     if not authoring:
         keys = [("metadata", m, k) for m in ("labels", "annotations") for k in md.get(m, {})]
         return [*_name(md), *(p for path in keys for p in _key_chars(path, str(path[2])))]
-    found = [*_name(md), *_metadata(md)]
+    found = [*_name(md), *_metadata(md), *_ref_kinds(_references(data.get("kind"), spec))]
     if data.get("kind") == "Agent":
         found += [*_servers(spec), *_sub_agents(spec), *_env(spec)]
     return found
+
+
+def _references(kind: object, spec: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
+    """(path, reference, the kind its field names) for each reference a manifest makes."""
+    if kind == "AgentInstance":
+        for i, ref in enumerate(spec.get("environmentRefs", ())):
+            yield ("spec", "environmentRefs", i), ref, "environment"
+    if kind != "Agent":
+        return
+    for i, ref in enumerate(spec.get("skillRefs", ())):
+        yield ("spec", "skillRefs", i), ref, "skill"
+    for j, sub in enumerate(spec.get("subAgents", ())):
+        for i, ref in enumerate(sub.get("skillRefs", ())):
+            yield ("spec", "subAgents", j, "skillRefs", i), ref, "skill"
+    for i, server in enumerate(spec.get("mcpServers", ())):
+        if "mcpServerRef" in server:
+            yield ("spec", "mcpServers", i, "mcpServerRef"), server["mcpServerRef"], "mcp_server"
+
+
+def _ref_kinds(refs: Iterator[tuple[Path, Any, str]]) -> Found:
+    """A reference's ``kind``, when given, is its field's: an environment reference is 53.
+
+    Upstream's rule on environmentRefs checks kind 52 (workflow_execution), a
+    bug; docs/architecture.md, "References".
+    """
+    for path, ref, kind in refs:
+        given = ref.get("kind", kind)
+        if given != kind:
+            yield (*path, "kind"), f'must be "{kind}" (or left out), not {yamlio.show(given)}'
 
 
 def _key_chars(path: Path, key: str) -> Found:

@@ -13,7 +13,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.reconcilers import audits, conditions
+from stigmer.reconcilers import audits, conditions, readiness, references
 from stigmer.reconcilers.framework import Context, Outcome, TerminalError
 from stigmer.store import WriteTxn
 
@@ -34,20 +34,6 @@ def link_owner(inst: AgentInstance, agent: Agent, *, controller: bool) -> None:
     del inst.metadata.owner_references[:]
     inst.metadata.owner_references.add(
         kind=kinds.AGENT.name, id=agent.metadata.id, slug=agent.metadata.slug, controller=controller
-    )
-
-
-def instance_ready(inst: AgentInstance, *, now_ns: int) -> None:
-    """An instance whose agent exists is Ready."""
-    inst.status.observed_generation = inst.metadata.generation
-    conditions.set_condition(
-        inst.status,
-        conditions.READY,
-        conditions.TRUE,
-        "AgentFound",
-        f"agent {inst.spec.agent_id} exists",
-        generation=inst.metadata.generation,
-        now_ns=now_ns,
     )
 
 
@@ -87,21 +73,33 @@ def ensure_default_instance(
     inst.spec.agent_id = agent.metadata.id
     inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
     link_owner(inst, agent, controller=True)
-    instance_ready(inst, now_ns=now_ns)
+    readiness.instance_status(txn, inst, agent, now_ns=now_ns)
     if live is None or inst != live:
         txn.put(inst, expected_version=0 if live is None else live.metadata.resource_version)
     return inst
 
 
 def converge_status(
-    agent: Agent, inst: AgentInstance | None, *, reason: str, message: str, now_ns: int
+    agent: Agent,
+    inst: AgentInstance | None,
+    *,
+    reason: str,
+    message: str,
+    now_ns: int,
+    refs: references.Verdict,
 ) -> bool:
-    """Sets default_instance_id, observed_generation and Ready; True if any changed."""
+    """Sets default_instance_id, observed_generation, ResolvedRefs and Ready; True if any changed.
+
+    Ready is False while a reference does not resolve, with its reason.
+    """
     status, generation = agent.status, agent.metadata.generation
     instance_id = inst.metadata.id if inst is not None else ""
     changed = (status.default_instance_id, status.observed_generation) != (instance_id, generation)
     status.default_instance_id, status.observed_generation = instance_id, generation
+    changed = readiness.set_resolved(agent, refs, now_ns=now_ns) or changed
     ready = conditions.TRUE if inst is not None else conditions.FALSE
+    if not refs.resolved:
+        ready, reason, message = conditions.FALSE, refs.reason, refs.message
     return (
         conditions.set_condition(
             status, conditions.READY, ready, reason, message, generation=generation, now_ns=now_ns
@@ -133,8 +131,16 @@ def update_agent_status(ctx: Context) -> None:
         ctx.outcome = Outcome.CONFIGURED  # the apply repaired something: it did write
 
 
-def _write_status(txn: WriteTxn, agent: Agent, inst: AgentInstance | None, *, now_ns: int) -> None:
-    """Converges the agent's status to ``inst`` and writes the agent if that changed it."""
+def _write_status(
+    txn: WriteTxn,
+    agent: Agent,
+    inst: AgentInstance | None,
+    *,
+    now_ns: int,
+    resolver: references.Resolver | None = None,
+) -> None:
+    """Converges the agent's status to ``inst`` and its references; writes it if that changed it."""
+    refs = references.verdict((resolver or references.Resolver(txn)).resolve(agent))
     changed = converge_status(
         agent,
         inst,
@@ -143,6 +149,7 @@ def _write_status(txn: WriteTxn, agent: Agent, inst: AgentInstance | None, *, no
         if inst
         else "no default instance",
         now_ns=now_ns,
+        refs=refs,
     )
     if changed:
         txn.put(agent, expected_version=agent.metadata.resource_version)
@@ -165,3 +172,12 @@ def repair_owner(ctx: Context) -> None:
     ctx.authorizer.record(ctx.txn, inst, ctx.actor)
     _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns)
     ctx.recreated.append(inst)
+
+
+def refresh_status(
+    txn: WriteTxn, agent: Agent, *, now_ns: int, resolver: references.Resolver
+) -> None:
+    """Re-reads the agent's references and default instance into its status (a target changed)."""
+    inst = txn.find(AGENT_INSTANCE.key, agent.status.default_instance_id)
+    assert inst is None or isinstance(inst, AgentInstance)
+    _write_status(txn, agent, inst, now_ns=now_ns, resolver=resolver)

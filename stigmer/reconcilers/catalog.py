@@ -5,7 +5,7 @@ from __future__ import annotations
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind
 from stigmer.errors import UsageError
-from stigmer.reconcilers import agents, instances, steps
+from stigmer.reconcilers import accepting, agents, converging, instances, steps
 from stigmer.reconcilers.framework import Pipeline, Step
 
 _HEAD: tuple[tuple[str, Step], ...] = (
@@ -26,9 +26,11 @@ AGENT_APPLY = Pipeline(
         *_HEAD,
         ("SetDefaults", steps.set_defaults),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("CreateDefaultInstance", agents.create_default_instance),
         ("UpdateAgentStatusWithDefaultInstance", agents.update_agent_status),
+        ("ConvergeInstances", converging.converge_instances),
         *_TAIL,
     ),
 )
@@ -41,7 +43,35 @@ INSTANCE_APPLY = Pipeline(
         ("SetDefaults", steps.set_defaults),
         ("SetOwnerReference", instances.set_owner_reference),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
+        *_TAIL,
+    ),
+)
+
+# A kind with no steps of its own (in _PIPELINES) runs these: adding a kind needs no code here.
+PLAIN_APPLY = Pipeline(
+    "apply",
+    (
+        *_HEAD,
+        ("SetDefaults", steps.set_defaults),
+        ("SetReady", accepting.set_ready),
+        ("Persist", steps.persist),
+        ("CreateIamPolicies", steps.create_iam_policies),
+        ("ConvergeReferrers", converging.converge_referrers),
+        *_TAIL,
+    ),
+)
+
+PLAIN_RECONCILE = Pipeline(
+    "reconcile",
+    (
+        ("Authorize", steps.authorize),
+        ("LoadLive", steps.load_live),
+        ("SetReady", accepting.set_ready),
+        ("Persist", steps.persist),
+        ("CreateIamPolicies", steps.create_iam_policies),
+        ("MarkChanged", steps.mark_changed),
         *_TAIL,
     ),
 )
@@ -54,6 +84,8 @@ DELETE = Pipeline(
         ("DeleteOwned", steps.delete_owned),
         ("DeleteObject", steps.delete_object),
         ("DeleteIamPolicies", steps.delete_iam_policies),
+        ("UnindexReferences", converging.unindex_deleted),
+        ("ConvergeReferrers", converging.converge_referrers),
         ("RepairOwner", agents.repair_owner),
         *_TAIL,
     ),
@@ -64,6 +96,7 @@ AGENT_RECONCILE = Pipeline(
     (
         ("Authorize", steps.authorize),
         ("LoadLive", steps.load_live),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("CreateDefaultInstance", agents.create_default_instance),
         ("UpdateAgentStatusWithDefaultInstance", agents.update_agent_status),
@@ -79,6 +112,7 @@ INSTANCE_RECONCILE = Pipeline(
         ("LoadLive", steps.load_live),
         ("CheckAgent", instances.check_agent),
         ("Persist", steps.persist),
+        ("IndexReferences", converging.index_references),
         ("CreateIamPolicies", steps.create_iam_policies),
         ("MarkChanged", steps.mark_changed),
         *_TAIL,
@@ -96,6 +130,9 @@ _PIPELINES = {
     (kinds.AGENT_INSTANCE.key, "reconcile"): INSTANCE_RECONCILE,
 }
 
+_PLAIN = {"apply": PLAIN_APPLY, "create": PLAIN_APPLY, "update": PLAIN_APPLY}
+_PLAIN["reconcile"] = PLAIN_RECONCILE
+
 
 def pipeline_for(kind: Kind, verb: str) -> Pipeline:
     """The pipeline that serves ``verb`` on ``kind``."""
@@ -103,7 +140,7 @@ def pipeline_for(kind: Kind, verb: str) -> Pipeline:
         return DELETE
     if verb == "diff":  # a diff is an apply that is never committed
         verb = "apply"
-    try:
-        return _PIPELINES[(kind.key, verb)]
-    except KeyError:
-        raise UsageError(f"no pipeline for {verb} on {kind.plural}") from None
+    found = _PIPELINES.get((kind.key, verb)) or _PLAIN.get(verb)
+    if found is None:
+        raise UsageError(f"no pipeline for {verb} on {kind.plural}")
+    return found

@@ -97,6 +97,7 @@ class Context:
     deleted: list[Resource] = field(default_factory=list)
     recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
     outbox: list[Change] = field(default_factory=list)  # for the bus, after commit
+    warnings: list[str] = field(default_factory=list)  # said to the user; the request succeeded
     response: Resource | None = None
     result: Result | None = None
 
@@ -119,6 +120,7 @@ class Result:
     source: str = ""
     deleted: list[Resource] = field(default_factory=list)  # a delete's target, then what it owned
     recreated: list[Resource] = field(default_factory=list)  # a default instance put back
+    warnings: list[str] = field(default_factory=list)  # e.g. a deleted target still referenced
 
     @property
     def ok(self) -> bool:

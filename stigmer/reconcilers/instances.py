@@ -8,8 +8,8 @@ from stigmer.api import kinds
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.errors import NotFound
-from stigmer.reconcilers import conditions
-from stigmer.reconcilers.agents import default_slug, instance_ready, link_owner
+from stigmer.reconcilers import readiness
+from stigmer.reconcilers.agents import default_slug, link_owner
 from stigmer.reconcilers.framework import Context
 from stigmer.store import Reader
 
@@ -49,7 +49,7 @@ def set_owner_reference(ctx: Context) -> None:
     inst, agent = ctx.new, ctx.parent
     assert isinstance(inst, AgentInstance) and isinstance(agent, Agent)
     link_owner(inst, agent, controller=inst.metadata.slug == default_slug(agent))
-    instance_ready(inst, now_ns=ctx.now_ns)
+    readiness.instance_status(ctx.txn, inst, agent, now_ns=ctx.now_ns)
 
 
 def check_agent(ctx: Context) -> None:
@@ -61,13 +61,4 @@ def check_agent(ctx: Context) -> None:
         ctx.parent = agent
         set_owner_reference(ctx)
         return
-    inst.status.observed_generation = inst.metadata.generation
-    conditions.set_condition(
-        inst.status,
-        conditions.READY,
-        conditions.FALSE,
-        "AgentNotFound",
-        f'agent "{inst.spec.agent_id}" not found in org "{inst.metadata.org}"',
-        generation=inst.metadata.generation,
-        now_ns=ctx.now_ns,
-    )
+    readiness.instance_status(ctx.txn, inst, None, now_ns=ctx.now_ns)

@@ -1,9 +1,12 @@
 """Secret masking: the TransformResponse step's rules.
 
-Secrets are ``envSpec.data[*].value`` where ``isSecret`` is true, and the
-values of MCP HTTP ``headers`` (bearer tokens). Masking is for output only:
-the store keeps the real values, and a manifest that carries the mask back
-(``******``) keeps the stored secret instead of overwriting it.
+Where a kind keeps secrets is data in its registry entry (``Kind.env_specs``
+and ``Kind.secret_maps``): the values of an EnvironmentSpec marked
+``isSecret`` (an agent's or an MCP server's ``envSpec``, an Environment's
+``spec``), and every value of a string map of HTTP ``headers`` (bearer
+tokens). Masking is for output only: the store keeps the real values, and a
+manifest that carries the mask back (``******``) keeps the stored secret
+instead of overwriting it.
 
 A secret is found by its path (``spec.mcpServers[1].http.headers.X``), never
 by a server's name: a name may repeat in an object stored before names had to
@@ -12,40 +15,67 @@ be unique, and masking must still hide every value.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from stigmer.api import kinds
 from stigmer.api.kinds import Resource
-from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.errors import InvalidResource
 
 MASK = "******"
 MASKED_INPUT = "masked value; give the real secret"
 
-Slot = tuple[str | int, ...]  # the field path of one secret value
+Slot = tuple[str | int, ...]  # the field path of one secret value, in JSON names
+
+
+def _containers(msg: Any, path: tuple[str, ...], slot: Slot) -> Iterator[tuple[Any, Slot]]:
+    """The messages at ``path`` below ``msg`` (unset ones skipped), with their slots."""
+    if not path:
+        yield msg, slot
+        return
+    fd = msg.DESCRIPTOR.fields_by_name[path[0]]
+    if path[1:2] == ("*",):
+        for i, item in enumerate(getattr(msg, path[0])):
+            yield from _containers(item, path[2:], (*slot, fd.json_name, i))
+    elif msg.HasField(path[0]):  # cheap, and most objects have no env or HTTP server
+        yield from _containers(getattr(msg, path[0]), path[1:], (*slot, fd.json_name))
 
 
 def secrets(obj: Resource | None) -> dict[Slot, str]:
     """Every secret value of an object, by its field path."""
     found: dict[Slot, str] = {}
-    if not isinstance(obj, Agent):
+    if obj is None:
         return found
-    # HasField first: every apply asks, and most agents have no env or HTTP server,
-    # so the cheap test (about half the cost of walking empty fields) is the usual path.
-    spec = obj.spec
-    if spec.HasField("env_spec"):
-        for name, env in spec.env_spec.data.items():
-            if env.is_secret:
-                found[("spec", "envSpec", "data", name, "value")] = env.value
-    for i, server in enumerate(spec.mcp_servers):
-        if server.HasField("http"):
-            for header, value in server.http.headers.items():
-                found[("spec", "mcpServers", i, "http", "headers", header)] = value
+    kind = kinds.of(obj)
+    for path in kind.env_specs:
+        for env_spec, slot in _containers(obj, path, ()):
+            for name, env in env_spec.data.items():
+                if env.is_secret:
+                    found[(*slot, "data", name, "value")] = env.value
+    for path in kind.secret_maps:
+        for msg, slot in _containers(obj, path[:-1], ()):
+            json_name = msg.DESCRIPTOR.fields_by_name[path[-1]].json_name
+            for key, value in getattr(msg, path[-1]).items():
+                found[(*slot, json_name, key)] = value
     return found
 
 
-def _set(obj: Agent, slot: Slot, value: str) -> None:
-    if slot[1] == "envSpec":
-        obj.spec.env_spec.data[str(slot[3])].value = value
-        return
-    obj.spec.mcp_servers[int(slot[2])].http.headers[str(slot[5])] = value
+def _field(msg: Any, json_name: str) -> str:
+    return str(msg.DESCRIPTOR.fields_by_camelcase_name[json_name].name)
+
+
+def _set(obj: Resource, slot: Slot, value: str) -> None:
+    cur: Any = obj
+    for step in slot[:-1]:
+        if isinstance(step, int) or not hasattr(cur, "DESCRIPTOR"):
+            cur = cur[step]  # an item of a list, or an entry of a map of messages
+        else:
+            cur = getattr(cur, _field(cur, step))
+    last = str(slot[-1])
+    if hasattr(cur, "DESCRIPTOR"):
+        setattr(cur, _field(cur, last), value)
+    else:
+        cur[last] = value
 
 
 def masked(obj: Resource, *, before: Resource | None = None, marker: str = "") -> Resource:
@@ -59,9 +89,7 @@ def masked(obj: Resource, *, before: Resource | None = None, marker: str = "") -
     found = secrets(obj)
     if not found:
         return obj
-    assert isinstance(obj, Agent)
-    copy = Agent()
-    copy.CopyFrom(obj)
+    copy = kinds.clone(obj)
     old = secrets(before) if before is not None else {}
     for slot, value in found.items():
         changed = before is not None and old.get(slot) != value
@@ -74,19 +102,36 @@ def path_text(slot: Slot) -> str:
     return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in slot).lstrip(".")
 
 
-def _stored(live: Resource | None, slot: Slot, desired: Agent) -> str | None:
+def _stored(live: Resource | None, slot: Slot, desired: Resource) -> str | None:
     """The live secret that a mask at ``slot`` of ``desired`` stands for, if exactly one."""
-    if not isinstance(live, Agent):
+    if live is None or type(live) is not type(desired):
         return None
-    if slot[1] == "envSpec":
-        env = live.spec.env_spec.data.get(str(slot[3]))
-        return env.value if env is not None and env.is_secret else None
-    # A server is the live one of the same name: manifests may reorder servers.
-    name = desired.spec.mcp_servers[int(slot[2])].name
-    same = [s for s in live.spec.mcp_servers if s.name == name]
-    if len(same) != 1 or same[0].WhichOneof("server_type") != "http":
-        return None  # no server, or an ambiguous one: the mask stands for nothing
-    return same[0].http.headers.get(str(slot[5]))
+    cur: Any = live
+    want: Any = desired
+    for step in slot[:-1]:
+        if isinstance(step, int):
+            # An item is the live one of the same name: manifests may reorder servers.
+            want = want[step]
+            name = getattr(want, "name", None)
+            same = [x for x in cur if x.name == name] if name is not None else cur[step : step + 1]
+            if len(same) != 1:
+                return None  # no item, or an ambiguous one: the mask stands for nothing
+            cur = same[0]
+        elif not hasattr(cur, "DESCRIPTOR"):  # an entry of a map of messages
+            if step not in cur:
+                return None
+            cur, want = cur[step], want[step]
+        else:
+            field = _field(cur, step)
+            if cur.DESCRIPTOR.fields_by_name[field].containing_oneof and not cur.HasField(field):
+                return None  # another server type: its headers are not these
+            cur, want = getattr(cur, field), getattr(want, field)
+    last = str(slot[-1])
+    if not hasattr(cur, "DESCRIPTOR"):
+        return cur.get(last)  # type: ignore[no-any-return]
+    if not getattr(cur, "is_secret", True):
+        return None  # the live value is not a secret: a mask cannot stand for it
+    return str(getattr(cur, _field(cur, last)))
 
 
 def restore(desired: Resource, live: Resource | None) -> None:
@@ -95,8 +140,6 @@ def restore(desired: Resource, live: Resource | None) -> None:
     A mask with no stored secret behind it (a new object, a new key) is
     refused: storing the literal ``******`` would silently lose the secret.
     """
-    if not isinstance(desired, Agent):
-        return
     masked_slots = [slot for slot, value in secrets(desired).items() if value == MASK]
     for slot in masked_slots:  # usually none: a manifest with its real values
         value = _stored(live, slot, desired)

@@ -232,8 +232,9 @@ def run_stream(
 ) -> Batch:
     """``run_batch`` (not atomic) for requests that are still arriving, such as a parse's.
 
-    Applies of agents run as they arrive; every other request waits for the
-    end of the stream and then runs in ``_order``, so agents still come first.
+    Applies of the kinds marked ``streamed`` (agents, and the kinds agents and
+    instances name) run as they arrive; every other request waits for the end
+    of the stream and then runs in ``_order``, so instances still come after them.
     """
     arrived: list[Request] = []
 
@@ -241,7 +242,7 @@ def run_stream(
         waiting: list[Request] = []
         for request in requests:
             arrived.append(request)
-            if request.verb != "delete" and request.kind.key == kinds.KINDS[0].key:
+            if request.verb != "delete" and request.kind.streamed:
                 yield request
             else:
                 waiting.append(request)

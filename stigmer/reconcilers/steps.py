@@ -285,6 +285,7 @@ def send_response(ctx: Context) -> None:
         source=ctx.request.source,
         deleted=list(ctx.deleted),
         recreated=list(ctx.recreated),
+        warnings=list(ctx.warnings),
     )
 
 

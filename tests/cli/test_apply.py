@@ -9,9 +9,12 @@ from tests.cli.conftest import EXAMPLES, Run
 
 EXPECTED = [  # (object, where it is when not in the default org)
     ("agent/data-analyst", ' in org "acme"'),
+    ("skill/code-review", ""),
     ("agent/code-reviewer", ""),
+    ("mcpserver/github", ""),
     ("agentinstance/support-agent-eu", ""),
     ("agent/support-agent", ""),
+    ("environment/support-eu", ""),
 ]
 BAD = """apiVersion: agentic.stigmer.ai/v1
 kind: Agent

@@ -28,7 +28,7 @@ def test_the_default_table(applied: Run) -> None:
     ]
     assert rows[0][4].endswith("s")
     instances = applied("get", "ai").stdout.splitlines()
-    assert instances[0].split() == ["NAME", "ORG", "AGENT", "AGE"]
+    assert instances[0].split() == ["NAME", "ORG", "AGENT", "READY", "AGE"]
     assert instances[3].split()[:3] == ["support-agent-eu", "local", "support-agent"]
 
 

@@ -37,8 +37,14 @@ def test_store_check_dump_and_stats(applied: Run) -> None:
     assert check.exit_code == 0 and "is consistent" in check.stdout
     dump = applied("store", "dump")
     kinds = [line for line in dump.stdout.splitlines() if line.startswith("kind: ")]
-    assert sorted(kinds) == ["kind: Agent"] * 3 + ["kind: AgentInstance"] * 4
-    assert "docs-read-token" not in dump.stdout and "******" in dump.stdout
+    assert sorted(kinds) == sorted(
+        ["kind: Agent"] * 3
+        + ["kind: AgentInstance"] * 4
+        + ["kind: Environment", "kind: McpServer", "kind: Skill"]
+    )
+    for secret in ("docs-read-token", "tkt_example_not_a_real_token", "ghp_example_not_a_real"):
+        assert secret not in dump.stdout
+    assert "******" in dump.stdout
     only = applied("store", "dump", "--kind", "ai")
     assert "\nkind: Agent\n" not in only.stdout and "\nkind: AgentInstance\n" in only.stdout
     stats = applied("store", "stats").stdout

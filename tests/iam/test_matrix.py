@@ -170,7 +170,7 @@ def test_library_only_verbs(verb: str, user: str, org: str, world: Path) -> None
     """update and reconcile have no CLI command of their own; the library enforces them."""
     with iam_client(world, OWNER) as c:
         target = c.get("agents", "bot", org=org, show_secrets=True)
-    target.spec.description = "updated"
+    target.spec.description = "updated"  # type: ignore[union-attr]
     before = snapshot(world)
     with iam_client(world, user) as c:
         if verb == "update":

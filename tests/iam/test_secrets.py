@@ -164,7 +164,7 @@ def test_watching_a_change_prints_it_masked(world: Path) -> None:
         listed = read_json_document(proc.stdout)  # printed after the watch's start revision
         with iam_client(world, OWNER) as c:
             live = c.get("agents", "bot", org=OWN, show_secrets=True)
-            live.spec.description = "watched change"
+            live.spec.description = "watched change"  # type: ignore[union-attr]
             c.apply([live])
         changed = read_json_document(proc.stdout)
     finally:
@@ -192,7 +192,7 @@ def test_the_library_watch_masks(world: Path) -> None:
         start = c.store.revision()
         with iam_client(world, OWNER) as owner:
             live = owner.get("agents", "bot", org=OWN, show_secrets=True)
-            live.spec.description = "changed"
+            live.spec.description = "changed"  # type: ignore[union-attr]
             owner.apply([live])
         for change in c.watch("agents", since=start, org=OWN, stop=stop):
             stop.set()

@@ -68,6 +68,8 @@ spec:
         ports:
           - {hostPort: 18080, containerPort: 8080, protocol: tcp}
         containerName: db-mcp
+    - name: shared
+      mcpServerRef: {scope: organization, org: acme, kind: mcp_server, slug: github, version: v1}
   skillRefs:
     - {scope: organization, org: acme, kind: skill, slug: style-guide, version: stable}
   subAgents:
@@ -102,3 +104,96 @@ spec:
   environmentRefs:
     - {scope: organization, org: acme, kind: environment, slug: prod-env, version: v1}
 """
+
+EVERY_FIELD_ENVIRONMENT = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Environment
+metadata:
+  name: Prod Env
+  slug: prod-env
+  org: acme
+  ownerScope: organization
+  labels: {stage: prod}
+  annotations: {owner: alice}
+  tags: [prod]
+spec:
+  description: Production values.
+  data:
+    API_URL: {value: https://api.example.com, description: Where the API is.}
+    API_KEY: {value: sk-123, isSecret: true, description: The key.}
+"""
+
+EVERY_FIELD_SKILL = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Skill
+metadata:
+  name: Style Guide
+  slug: style-guide
+  org: acme
+  ownerScope: platform
+  labels: {team: platform}
+  annotations: {owner: alice}
+  tags: [style]
+spec:
+  skillMd: |
+    # Style guide
+    Prefer short functions.
+  tag: v1.2.0
+"""
+
+# An McpServer has exactly one of stdio, http and docker: three manifests use every field.
+EVERY_FIELD_MCP_SERVERS = (
+    """\
+apiVersion: agentic.stigmer.ai/v1
+kind: McpServer
+metadata:
+  name: GitHub
+  slug: github
+  org: acme
+  ownerScope: organization
+  labels: {team: platform}
+  annotations: {owner: alice}
+  tags: [code]
+spec:
+  description: GitHub's MCP server.
+  iconUrl: https://icons.example.com/github.svg
+  tags: [code, github]
+  stdio:
+    command: npx
+    args: ["-y", "@mcp/github"]
+    workingDir: /srv
+  defaultEnabledTools: [list_prs]
+  envSpec:
+    description: What the server needs.
+    data:
+      GITHUB_TOKEN: {value: ghp_123, isSecret: true, description: The token.}
+""",
+    """\
+apiVersion: agentic.stigmer.ai/v1
+kind: McpServer
+metadata:
+  name: Search
+spec:
+  http:
+    url: https://search.example.com/mcp
+    headers: {Authorization: Bearer s3cret}
+    queryParams: {region: eu}
+    timeoutSeconds: 30
+""",
+    """\
+apiVersion: agentic.stigmer.ai/v1
+kind: McpServer
+metadata:
+  name: DB
+spec:
+  docker:
+    image: ghcr.io/acme/db-mcp:1.0
+    args: ["--read-only"]
+    volumes:
+      - {hostPath: /data, containerPath: /mnt/data, readOnly: true}
+    network: bridge
+    ports:
+      - {hostPort: 18080, containerPort: 8080, protocol: tcp}
+    containerName: db-mcp
+""",
+)

@@ -46,9 +46,13 @@ def test_each_module_says_it_is_generated_and_imports_only_the_standard_library(
 
 def test_the_key_counting_one_of_is_lifted_out_of_the_code() -> None:
     agent = check_module(kinds.AGENT)
-    assert agent.ONE_OF_SITES == ((("spec", "mcpServers", 0), ("stdio", "http", "docker")),)
+    one_of = ("stdio", "http", "docker", "mcpServerRef")
+    assert ((("spec", "mcpServers", 0), one_of),) == agent.ONE_OF_SITES
     assert "one_of_count" not in inspect.getsource(agent)  # no branch is tried
     assert check_module(kinds.AGENT_INSTANCE).ONE_OF_SITES == ()
+    server = check_module(kinds.MCP_SERVER)
+    assert server.ONE_OF_SITES == ((("spec",), ("stdio", "http", "docker")),)
+    assert "one_of_count" not in inspect.getsource(server)
 
 
 @pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)

@@ -11,7 +11,14 @@ from stigmer.api import kinds
 from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceOwnerScope
 from stigmer.manifests import conversion, loading, reading, validation, yamlio
 from tests.factories import as_agent
-from tests.manifests._common import EVERY_FIELD_AGENT, EVERY_FIELD_INSTANCE, EXAMPLES
+from tests.manifests._common import (
+    EVERY_FIELD_AGENT,
+    EVERY_FIELD_ENVIRONMENT,
+    EVERY_FIELD_INSTANCE,
+    EVERY_FIELD_MCP_SERVERS,
+    EVERY_FIELD_SKILL,
+    EXAMPLES,
+)
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -77,18 +84,27 @@ def fields_used(kind: kinds.Kind, data: Any) -> set[str]:
     return used
 
 
-@pytest.mark.parametrize(
-    ("kind", "text"),
-    [(kinds.AGENT, EVERY_FIELD_AGENT), (kinds.AGENT_INSTANCE, EVERY_FIELD_INSTANCE)],
-    ids=["Agent", "AgentInstance"],
-)
-def test_a_manifest_with_every_user_field_round_trips(kind: kinds.Kind, text: str) -> None:
-    manifest = parse(text)
-    data = manifest.document.data
-    assert fields_used(kind, data) == schema_fields(kind), "the manifest misses a field"
-    assert round_trip(kind, data) == data
-    # And through YAML text again, as `get -o yaml` then `apply -f` would.
-    assert parse(yamlio.dump(conversion.to_dict(manifest.resource))).resource == manifest.resource
+EVERY_FIELD = {
+    "Agent": (EVERY_FIELD_AGENT,),
+    "AgentInstance": (EVERY_FIELD_INSTANCE,),
+    "Environment": (EVERY_FIELD_ENVIRONMENT,),
+    "Skill": (EVERY_FIELD_SKILL,),
+    "McpServer": EVERY_FIELD_MCP_SERVERS,
+}
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_a_manifest_with_every_user_field_round_trips(kind: kinds.Kind) -> None:
+    used: set[str] = set()
+    for text in EVERY_FIELD[kind.name]:
+        manifest = parse(text)
+        data = manifest.document.data
+        used |= fields_used(kind, data)
+        assert round_trip(kind, data) == data
+        # And through YAML text again, as `get -o yaml` then `apply -f` would.
+        again = parse(yamlio.dump(conversion.to_dict(manifest.resource))).resource
+        assert again == manifest.resource
+    assert used == schema_fields(kind), "the manifests miss a field"
 
 
 def to_snake(kind: kinds.Kind, data: Any) -> Any:

@@ -53,7 +53,8 @@ def test_the_agent_schema_states_the_constraints_of_the_issue() -> None:
     assert defs["AgentSpec"]["properties"]["instructions"]["minLength"] == 10
     assert defs["SubAgent"]["properties"]["instructions"]["minLength"] == 10
     mcp = defs["McpServerDefinition"]
-    assert mcp["oneOf"] == [{"required": [t]} for t in ("stdio", "http", "docker")]
+    one_of = ("stdio", "http", "docker", "mcpServerRef")
+    assert mcp["oneOf"] == [{"required": [t]} for t in one_of]
     assert [defs[d]["required"] for d in ("StdioServer", "HttpServer", "DockerServer")] == [
         ["command"],
         ["url"],

@@ -71,4 +71,9 @@ def assert_converged(store: Store) -> None:
         assert inst.spec.agent_id == agent.metadata.id
         assert agent.status.observed_generation == agent.metadata.generation
         ready = [c for c in agent.status.conditions if c.type == "Ready"]
-        assert len(ready) == 1 and ready[0].status == "True"
+        refs = [c for c in agent.status.conditions if c.type == "ResolvedRefs"]
+        assert len(ready) == 1 and len(refs) <= 1
+        if refs and refs[0].status == "False":  # converged too: Ready says why it is not
+            assert (ready[0].status, ready[0].reason) == ("False", refs[0].reason)
+        else:
+            assert ready[0].status == "True"

@@ -17,7 +17,7 @@ from stigmer.reconcilers.framework import (
 )
 
 
-def test_the_agent_apply_pipeline_runs_the_twelve_steps_in_order() -> None:
+def test_the_agent_apply_pipeline_runs_its_steps_in_order() -> None:
     assert AGENT_APPLY.step_names == [
         "ValidateFieldConstraints",
         "Authorize",
@@ -25,9 +25,11 @@ def test_the_agent_apply_pipeline_runs_the_twelve_steps_in_order() -> None:
         "CheckDuplicate",
         "SetDefaults",
         "Persist",
+        "IndexReferences",
         "CreateIamPolicies",
         "CreateDefaultInstance",
         "UpdateAgentStatusWithDefaultInstance",
+        "ConvergeInstances",
         "Publish",
         "TransformResponse",
         "SendResponse",
@@ -38,6 +40,7 @@ def test_instance_and_delete_pipelines_reuse_the_generic_steps() -> None:
     generic = set(AGENT_APPLY.step_names) - {
         "CreateDefaultInstance",
         "UpdateAgentStatusWithDefaultInstance",
+        "ConvergeInstances",
     }
     assert generic <= set(INSTANCE_APPLY.step_names)
     assert {"Authorize", "Publish", "TransformResponse", "SendResponse"} <= set(DELETE.step_names)

@@ -26,7 +26,7 @@ from stigmer.api.v1 import commons_pb2 as stigmer_dot_api_dot_v1_dot_commons__pb
 from stigmer.api.v1 import environment_pb2 as stigmer_dot_api_dot_v1_dot_environment__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astigmer/api/v1/agent.proto\x12\x0estigmer.api.v1\x1a\x1cstigmer/api/v1/commons.proto\x1a stigmer/api/v1/environment.proto\"\xb7\x01\n\x05\x41gent\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x35\n\x08metadata\x18\x03 \x01(\x0b\x32#.stigmer.api.v1.ApiResourceMetadata\x12\'\n\x04spec\x18\x04 \x01(\x0b\x32\x19.stigmer.api.v1.AgentSpec\x12+\n\x06status\x18\x05 \x01(\x0b\x32\x1b.stigmer.api.v1.AgentStatus\"\x9d\x02\n\tAgentSpec\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x10\n\x08icon_url\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\x38\n\x0bmcp_servers\x18\x04 \x03(\x0b\x32#.stigmer.api.v1.McpServerDefinition\x12\x38\n\nskill_refs\x18\x05 \x03(\x0b\x32$.stigmer.api.v1.ApiResourceReference\x12,\n\nsub_agents\x18\x06 \x03(\x0b\x32\x18.stigmer.api.v1.SubAgent\x12\x31\n\x08\x65nv_spec\x18\x07 \x01(\x0b\x32\x1f.stigmer.api.v1.EnvironmentSpec\"\xd3\x01\n\x13McpServerDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x05stdio\x18\x02 \x01(\x0b\x32\x1b.stigmer.api.v1.StdioServerH\x00\x12*\n\x04http\x18\x03 \x01(\x0b\x32\x1a.stigmer.api.v1.HttpServerH\x00\x12.\n\x06\x64ocker\x18\x04 \x01(\x0b\x32\x1c.stigmer.api.v1.DockerServerH\x00\x12\x15\n\renabled_tools\x18\x05 \x03(\tB\r\n\x0bserver_type\"\xc5\x01\n\x0bStdioServer\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12J\n\x10\x65nv_placeholders\x18\x03 \x03(\x0b\x32\x30.stigmer.api.v1.StdioServer.EnvPlaceholdersEntry\x12\x13\n\x0bworking_dir\x18\x04 \x01(\t\x1a\x36\n\x14\x45nvPlaceholdersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x02\n\nHttpServer\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x38\n\x07headers\x18\x02 \x03(\x0b\x32\'.stigmer.api.v1.HttpServer.HeadersEntry\x12\x41\n\x0cquery_params\x18\x03 \x03(\x0b\x32+.stigmer.api.v1.HttpServer.QueryParamsEntry\x12\x17\n\x0ftimeout_seconds\x18\x04 \x01(\x05\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10QueryParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb3\x02\n\x0c\x44ockerServer\x12\r\n\x05image\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12K\n\x10\x65nv_placeholders\x18\x03 \x03(\x0b\x32\x31.stigmer.api.v1.DockerServer.EnvPlaceholdersEntry\x12,\n\x07volumes\x18\x04 \x03(\x0b\x32\x1b.stigmer.api.v1.VolumeMount\x12\x0f\n\x07network\x18\x05 \x01(\t\x12*\n\x05ports\x18\x06 \x03(\x0b\x32\x1b.stigmer.api.v1.PortMapping\x12\x16\n\x0e\x63ontainer_name\x18\x07 \x01(\t\x1a\x36\n\x14\x45nvPlaceholdersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\x0bVolumeMount\x12\x11\n\thost_path\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_path\x18\x02 \x01(\t\x12\x11\n\tread_only\x18\x03 \x01(\x08\"J\n\x0bPortMapping\x12\x11\n\thost_port\x18\x01 \x01(\x05\x12\x16\n\x0e\x63ontainer_port\x18\x02 \x01(\x05\x12\x10\n\x08protocol\x18\x03 \x01(\t\"\xb9\x02\n\x08SubAgent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\x13\n\x0bmcp_servers\x18\x04 \x03(\t\x12L\n\x13mcp_tool_selections\x18\x05 \x03(\x0b\x32/.stigmer.api.v1.SubAgent.McpToolSelectionsEntry\x12\x38\n\nskill_refs\x18\x06 \x03(\x0b\x32$.stigmer.api.v1.ApiResourceReference\x1aW\n\x16McpToolSelectionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x05value\x18\x02 \x01(\x0b\x32\x1d.stigmer.api.v1.ToolSelection:\x02\x38\x01\"&\n\rToolSelection\x12\x15\n\renabled_tools\x18\x01 \x03(\t\"\xa7\x01\n\x0b\x41gentStatus\x12\x1b\n\x13\x64\x65\x66\x61ult_instance_id\x18\x01 \x01(\t\x12/\n\x05\x61udit\x18\x63 \x01(\x0b\x32 .stigmer.api.v1.ApiResourceAudit\x12\x1b\n\x13observed_generation\x18\x65 \x01(\x03\x12-\n\nconditions\x18\x66 \x03(\x0b\x32\x19.stigmer.api.v1.Conditionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astigmer/api/v1/agent.proto\x12\x0estigmer.api.v1\x1a\x1cstigmer/api/v1/commons.proto\x1a stigmer/api/v1/environment.proto\"\xb7\x01\n\x05\x41gent\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x35\n\x08metadata\x18\x03 \x01(\x0b\x32#.stigmer.api.v1.ApiResourceMetadata\x12\'\n\x04spec\x18\x04 \x01(\x0b\x32\x19.stigmer.api.v1.AgentSpec\x12+\n\x06status\x18\x05 \x01(\x0b\x32\x1b.stigmer.api.v1.AgentStatus\"\x9d\x02\n\tAgentSpec\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x10\n\x08icon_url\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\x38\n\x0bmcp_servers\x18\x04 \x03(\x0b\x32#.stigmer.api.v1.McpServerDefinition\x12\x38\n\nskill_refs\x18\x05 \x03(\x0b\x32$.stigmer.api.v1.ApiResourceReference\x12,\n\nsub_agents\x18\x06 \x03(\x0b\x32\x18.stigmer.api.v1.SubAgent\x12\x31\n\x08\x65nv_spec\x18\x07 \x01(\x0b\x32\x1f.stigmer.api.v1.EnvironmentSpec\"\x93\x02\n\x13McpServerDefinition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12,\n\x05stdio\x18\x02 \x01(\x0b\x32\x1b.stigmer.api.v1.StdioServerH\x00\x12*\n\x04http\x18\x03 \x01(\x0b\x32\x1a.stigmer.api.v1.HttpServerH\x00\x12.\n\x06\x64ocker\x18\x04 \x01(\x0b\x32\x1c.stigmer.api.v1.DockerServerH\x00\x12>\n\x0emcp_server_ref\x18\x65 \x01(\x0b\x32$.stigmer.api.v1.ApiResourceReferenceH\x00\x12\x15\n\renabled_tools\x18\x05 \x03(\tB\r\n\x0bserver_type\"\xc5\x01\n\x0bStdioServer\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12J\n\x10\x65nv_placeholders\x18\x03 \x03(\x0b\x32\x30.stigmer.api.v1.StdioServer.EnvPlaceholdersEntry\x12\x13\n\x0bworking_dir\x18\x04 \x01(\t\x1a\x36\n\x14\x45nvPlaceholdersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x02\n\nHttpServer\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x38\n\x07headers\x18\x02 \x03(\x0b\x32\'.stigmer.api.v1.HttpServer.HeadersEntry\x12\x41\n\x0cquery_params\x18\x03 \x03(\x0b\x32+.stigmer.api.v1.HttpServer.QueryParamsEntry\x12\x17\n\x0ftimeout_seconds\x18\x04 \x01(\x05\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10QueryParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb3\x02\n\x0c\x44ockerServer\x12\r\n\x05image\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x02 \x03(\t\x12K\n\x10\x65nv_placeholders\x18\x03 \x03(\x0b\x32\x31.stigmer.api.v1.DockerServer.EnvPlaceholdersEntry\x12,\n\x07volumes\x18\x04 \x03(\x0b\x32\x1b.stigmer.api.v1.VolumeMount\x12\x0f\n\x07network\x18\x05 \x01(\t\x12*\n\x05ports\x18\x06 \x03(\x0b\x32\x1b.stigmer.api.v1.PortMapping\x12\x16\n\x0e\x63ontainer_name\x18\x07 \x01(\t\x1a\x36\n\x14\x45nvPlaceholdersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\x0bVolumeMount\x12\x11\n\thost_path\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_path\x18\x02 \x01(\t\x12\x11\n\tread_only\x18\x03 \x01(\x08\"J\n\x0bPortMapping\x12\x11\n\thost_port\x18\x01 \x01(\x05\x12\x16\n\x0e\x63ontainer_port\x18\x02 \x01(\x05\x12\x10\n\x08protocol\x18\x03 \x01(\t\"\xb9\x02\n\x08SubAgent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\x13\n\x0bmcp_servers\x18\x04 \x03(\t\x12L\n\x13mcp_tool_selections\x18\x05 \x03(\x0b\x32/.stigmer.api.v1.SubAgent.McpToolSelectionsEntry\x12\x38\n\nskill_refs\x18\x06 \x03(\x0b\x32$.stigmer.api.v1.ApiResourceReference\x1aW\n\x16McpToolSelectionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x05value\x18\x02 \x01(\x0b\x32\x1d.stigmer.api.v1.ToolSelection:\x02\x38\x01\"&\n\rToolSelection\x12\x15\n\renabled_tools\x18\x01 \x03(\t\"\xa7\x01\n\x0b\x41gentStatus\x12\x1b\n\x13\x64\x65\x66\x61ult_instance_id\x18\x01 \x01(\t\x12/\n\x05\x61udit\x18\x63 \x01(\x0b\x32 .stigmer.api.v1.ApiResourceAudit\x12\x1b\n\x13observed_generation\x18\x65 \x01(\x03\x12-\n\nconditions\x18\x66 \x03(\x0b\x32\x19.stigmer.api.v1.Conditionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,31 +48,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AGENTSPEC']._serialized_start=297
   _globals['_AGENTSPEC']._serialized_end=582
   _globals['_MCPSERVERDEFINITION']._serialized_start=585
-  _globals['_MCPSERVERDEFINITION']._serialized_end=796
-  _globals['_STDIOSERVER']._serialized_start=799
-  _globals['_STDIOSERVER']._serialized_end=996
-  _globals['_STDIOSERVER_ENVPLACEHOLDERSENTRY']._serialized_start=942
-  _globals['_STDIOSERVER_ENVPLACEHOLDERSENTRY']._serialized_end=996
-  _globals['_HTTPSERVER']._serialized_start=999
-  _globals['_HTTPSERVER']._serialized_end=1274
-  _globals['_HTTPSERVER_HEADERSENTRY']._serialized_start=1176
-  _globals['_HTTPSERVER_HEADERSENTRY']._serialized_end=1222
-  _globals['_HTTPSERVER_QUERYPARAMSENTRY']._serialized_start=1224
-  _globals['_HTTPSERVER_QUERYPARAMSENTRY']._serialized_end=1274
-  _globals['_DOCKERSERVER']._serialized_start=1277
-  _globals['_DOCKERSERVER']._serialized_end=1584
-  _globals['_DOCKERSERVER_ENVPLACEHOLDERSENTRY']._serialized_start=942
-  _globals['_DOCKERSERVER_ENVPLACEHOLDERSENTRY']._serialized_end=996
-  _globals['_VOLUMEMOUNT']._serialized_start=1586
-  _globals['_VOLUMEMOUNT']._serialized_end=1661
-  _globals['_PORTMAPPING']._serialized_start=1663
-  _globals['_PORTMAPPING']._serialized_end=1737
-  _globals['_SUBAGENT']._serialized_start=1740
-  _globals['_SUBAGENT']._serialized_end=2053
-  _globals['_SUBAGENT_MCPTOOLSELECTIONSENTRY']._serialized_start=1966
-  _globals['_SUBAGENT_MCPTOOLSELECTIONSENTRY']._serialized_end=2053
-  _globals['_TOOLSELECTION']._serialized_start=2055
-  _globals['_TOOLSELECTION']._serialized_end=2093
-  _globals['_AGENTSTATUS']._serialized_start=2096
-  _globals['_AGENTSTATUS']._serialized_end=2263
+  _globals['_MCPSERVERDEFINITION']._serialized_end=860
+  _globals['_STDIOSERVER']._serialized_start=863
+  _globals['_STDIOSERVER']._serialized_end=1060
+  _globals['_STDIOSERVER_ENVPLACEHOLDERSENTRY']._serialized_start=1006
+  _globals['_STDIOSERVER_ENVPLACEHOLDERSENTRY']._serialized_end=1060
+  _globals['_HTTPSERVER']._serialized_start=1063
+  _globals['_HTTPSERVER']._serialized_end=1338
+  _globals['_HTTPSERVER_HEADERSENTRY']._serialized_start=1240
+  _globals['_HTTPSERVER_HEADERSENTRY']._serialized_end=1286
+  _globals['_HTTPSERVER_QUERYPARAMSENTRY']._serialized_start=1288
+  _globals['_HTTPSERVER_QUERYPARAMSENTRY']._serialized_end=1338
+  _globals['_DOCKERSERVER']._serialized_start=1341
+  _globals['_DOCKERSERVER']._serialized_end=1648
+  _globals['_DOCKERSERVER_ENVPLACEHOLDERSENTRY']._serialized_start=1006
+  _globals['_DOCKERSERVER_ENVPLACEHOLDERSENTRY']._serialized_end=1060
+  _globals['_VOLUMEMOUNT']._serialized_start=1650
+  _globals['_VOLUMEMOUNT']._serialized_end=1725
+  _globals['_PORTMAPPING']._serialized_start=1727
+  _globals['_PORTMAPPING']._serialized_end=1801
+  _globals['_SUBAGENT']._serialized_start=1804
+  _globals['_SUBAGENT']._serialized_end=2117
+  _globals['_SUBAGENT_MCPTOOLSELECTIONSENTRY']._serialized_start=2030
+  _globals['_SUBAGENT_MCPTOOLSELECTIONSENTRY']._serialized_end=2117
+  _globals['_TOOLSELECTION']._serialized_start=2119
+  _globals['_TOOLSELECTION']._serialized_end=2157
+  _globals['_AGENTSTATUS']._serialized_start=2160
+  _globals['_AGENTSTATUS']._serialized_end=2327
 # @@protoc_insertion_point(module_scope)

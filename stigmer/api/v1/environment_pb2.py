@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from stigmer.api.v1 import commons_pb2 as stigmer_dot_api_dot_v1_dot_commons__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n stigmer/api/v1/environment.proto\x12\x0estigmer.api.v1\"\xae\x01\n\x0f\x45nvironmentSpec\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).stigmer.api.v1.EnvironmentSpec.DataEntry\x1aM\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .stigmer.api.v1.EnvironmentValue:\x02\x38\x01\"I\n\x10\x45nvironmentValue\x12\r\n\x05value\x18\x01 \x01(\t\x12\x11\n\tis_secret\x18\x02 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n stigmer/api/v1/environment.proto\x12\x0estigmer.api.v1\x1a\x1cstigmer/api/v1/commons.proto\"\xc9\x01\n\x0b\x45nvironment\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x35\n\x08metadata\x18\x03 \x01(\x0b\x32#.stigmer.api.v1.ApiResourceMetadata\x12-\n\x04spec\x18\x04 \x01(\x0b\x32\x1f.stigmer.api.v1.EnvironmentSpec\x12\x31\n\x06status\x18\x05 \x01(\x0b\x32!.stigmer.api.v1.EnvironmentStatus\"\xae\x01\n\x0f\x45nvironmentSpec\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).stigmer.api.v1.EnvironmentSpec.DataEntry\x1aM\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12/\n\x05value\x18\x02 \x01(\x0b\x32 .stigmer.api.v1.EnvironmentValue:\x02\x38\x01\"I\n\x10\x45nvironmentValue\x12\r\n\x05value\x18\x01 \x01(\t\x12\x11\n\tis_secret\x18\x02 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\x90\x01\n\x11\x45nvironmentStatus\x12/\n\x05\x61udit\x18\x63 \x01(\x0b\x32 .stigmer.api.v1.ApiResourceAudit\x12\x1b\n\x13observed_generation\x18\x65 \x01(\x03\x12-\n\nconditions\x18\x66 \x03(\x0b\x32\x19.stigmer.api.v1.Conditionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENVIRONMENTSPEC_DATAENTRY']._loaded_options = None
   _globals['_ENVIRONMENTSPEC_DATAENTRY']._serialized_options = b'8\001'
-  _globals['_ENVIRONMENTSPEC']._serialized_start=53
-  _globals['_ENVIRONMENTSPEC']._serialized_end=227
-  _globals['_ENVIRONMENTSPEC_DATAENTRY']._serialized_start=150
-  _globals['_ENVIRONMENTSPEC_DATAENTRY']._serialized_end=227
-  _globals['_ENVIRONMENTVALUE']._serialized_start=229
-  _globals['_ENVIRONMENTVALUE']._serialized_end=302
+  _globals['_ENVIRONMENT']._serialized_start=83
+  _globals['_ENVIRONMENT']._serialized_end=284
+  _globals['_ENVIRONMENTSPEC']._serialized_start=287
+  _globals['_ENVIRONMENTSPEC']._serialized_end=461
+  _globals['_ENVIRONMENTSPEC_DATAENTRY']._serialized_start=384
+  _globals['_ENVIRONMENTSPEC_DATAENTRY']._serialized_end=461
+  _globals['_ENVIRONMENTVALUE']._serialized_start=463
+  _globals['_ENVIRONMENTVALUE']._serialized_end=536
+  _globals['_ENVIRONMENTSTATUS']._serialized_start=539
+  _globals['_ENVIRONMENTSTATUS']._serialized_end=683
 # @@protoc_insertion_point(module_scope)

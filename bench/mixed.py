@@ -1,0 +1,158 @@
+"""Mixed apply benchmark: referenced kinds and their referrers (issue 15's Performance).
+
+Run: .venv/bin/python -m bench.mixed [--rounds N]
+
+In-process through stigmer.Client on a fresh data dir:
+- agents only: bench.apply's 10,000 agents (20,000 objects with their default instances);
+- mixed: 100 Environments, 100 Skills, 10,000 agents each naming a skill, and 10,000
+  instances each naming 2 of the 100 environments (30,200 objects). One environment,
+  env-0, is named by 1,000 of the instances.
+
+It reports the cold apply of each per object and their ratio (the issue asks for at most
+1.3), then the time of one apply of env-0 that changes a value (its 1,000 referrers are
+re-evaluated, and stay Ready), of its delete (they turn ResolvedRefs=False) and of its
+re-creation (they turn True again): each at most 0.5 s. Prints one JSON object on its
+last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench._common import emit
+from bench.apply import write_manifests
+from stigmer.api.v1.agent_instance_pb2 import AgentInstance
+from stigmer.client import Client
+
+ENVS, SKILLS, AGENTS = 100, 100, 10_000
+SHARED = 1_000  # instances naming env-0
+
+ENVIRONMENT = """apiVersion: agentic.stigmer.ai/v1
+kind: Environment
+metadata: {{name: env-{i}}}
+spec:
+  description: Settings of stage {i}.
+  data:
+    REGION: {{value: eu-{i}}}
+    API_TOKEN: {{value: token-{i}-{variant}, isSecret: true}}
+"""
+SKILL = """apiVersion: agentic.stigmer.ai/v1
+kind: Skill
+metadata: {{name: skill-{i}}}
+spec:
+  skillMd: "# Skill {i}\\nHow to answer questions about topic {i}."
+"""
+AGENT = """apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata: {{name: agent-{i}}}
+spec:
+  instructions: You answer customer questions, number {i}.
+  skillRefs: [{{slug: skill-{skill}}}]
+  envSpec:
+    data:
+      REGION: {{}}
+---
+apiVersion: agentic.stigmer.ai/v1
+kind: AgentInstance
+metadata: {{name: agent-{i}-prod}}
+spec:
+  agentId: agent-{i}
+  environmentRefs: [{{slug: env-{first}}}, {{slug: env-{second}}}]
+"""
+
+
+def environment(i: int, variant: str = "a") -> str:
+    return ENVIRONMENT.format(i=i, variant=variant)
+
+
+def write_mixed(path: Path) -> None:
+    docs = [environment(i) for i in range(ENVS)]
+    docs += [SKILL.format(i=i) for i in range(SKILLS)]
+    for i in range(AGENTS):
+        # Every tenth instance names env-0 first: 1,000 of them share it.
+        first = 0 if i % (AGENTS // SHARED) == 0 else 1 + i % (ENVS - 1)
+        second = 1 + (i * 7) % (ENVS - 1)
+        docs.append(AGENT.format(i=i, skill=i % SKILLS, first=first, second=second))
+    path.write_text("---\n".join(docs))
+
+
+def cold(data_dir: Path, manifest: Path) -> tuple[float, int]:
+    """Seconds of a cold apply, and how many objects it stored."""
+    started = time.perf_counter()
+    with Client(data_dir) as client:
+        report = client.apply_files([manifest])
+        elapsed = time.perf_counter() - started
+        if not report.ok:
+            raise SystemExit("apply failed")
+        stored = sum(n for per_org in client.stats().counts.values() for n in per_org.values())
+    return elapsed, stored
+
+
+def _ready_count(client: Client) -> int:
+    shared: list[AgentInstance] = []
+    for inst in client.list("agentinstance"):
+        assert isinstance(inst, AgentInstance)
+        if inst.spec.environment_refs and inst.spec.environment_refs[0].slug == "env-0":
+            shared.append(inst)
+    assert len(shared) == SHARED, len(shared)
+    return sum(
+        any(c.type == "ResolvedRefs" and c.status == "True" for c in i.status.conditions)
+        for i in shared
+    )
+
+
+def converge(data_dir: Path, tmp: Path) -> dict[str, float]:
+    """Times env-0's change, delete and re-creation, checking its 1,000 referrers follow."""
+    changed = tmp / "env-0.yaml"
+    changed.write_text(environment(0, variant="b"))
+    out = {}
+    with Client(data_dir) as client:
+        started = time.perf_counter()
+        assert client.apply_files([changed]).ok
+        out["change_shared_env_s"] = time.perf_counter() - started
+        assert _ready_count(client) == SHARED
+        started = time.perf_counter()
+        client.delete("environment", "env-0")
+        out["delete_shared_env_s"] = time.perf_counter() - started
+        assert _ready_count(client) == 0
+        started = time.perf_counter()
+        assert client.apply_files([changed]).ok
+        out["recreate_shared_env_s"] = time.perf_counter() - started
+        assert _ready_count(client) == SHARED
+    return out
+
+
+def one_round(tmp: Path, n: int) -> dict[str, float]:
+    agents_s, agents_n = cold(tmp / f"agents-{n}", tmp / "agents.yaml")
+    mixed_s, mixed_n = cold(tmp / f"mixed-{n}", tmp / "mixed.yaml")
+    per_agents, per_mixed = agents_s / agents_n, mixed_s / mixed_n
+    return {
+        "cold_agents_only_s": agents_s,
+        "cold_agents_only_objects": agents_n,
+        "cold_agents_only_per_object_ms": per_agents * 1000,
+        "cold_mixed_s": mixed_s,
+        "cold_mixed_objects": mixed_n,
+        "cold_mixed_per_object_ms": per_mixed * 1000,
+        "cold_mixed_to_agents_only_per_object": per_mixed / per_agents,
+        **converge(tmp / f"mixed-{n}", tmp),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        write_manifests(tmp / "agents.yaml")
+        write_mixed(tmp / "mixed.yaml")
+        runs = [one_round(tmp, n) for n in range(rounds)]
+    emit({key: round(statistics.median(r[key] for r in runs), 4) for key in runs[0]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""ResolvedRefs and Ready for the kinds that make references, and an instance's environment.
+
+An object's ``Ready`` is False while its ``ResolvedRefs`` is, with the same
+reason (``EnvironmentNotFound``, ``SkillNotFound``, ``RefNotPermitted``), as
+the Kubernetes Gateway API does. An instance's environment is its agent's
+``envSpec``, then each referenced Environment in order, later ones winning
+(upstream's merge rule); an ``envSpec`` key with no value is one the agent
+requires, and one that nothing provides makes the instance not Ready
+(``MissingEnvironmentValue``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stigmer.api.kinds import Resource
+from stigmer.reconcilers import conditions
+from stigmer.reconcilers.references import (
+    ENVIRONMENT,
+    RESOLVED,
+    RESOLVED_REFS,
+    RefState,
+    Resolver,
+    Verdict,
+    verdict,
+)
+from stigmer.store import Reader
+
+MISSING_VALUE = "MissingEnvironmentValue"
+FROM_AGENT = "agent envSpec"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvEntry:
+    """One variable of an instance's effective environment, and where its value comes from."""
+
+    name: str
+    value: str
+    secret: bool
+    source: str  # FROM_AGENT, or environment/<slug> (environment/<org>/<slug> across orgs)
+    required: bool  # the agent's envSpec lists it with no value
+
+
+def effective_environment(agent: Any, states: list[RefState], org: str) -> list[EnvEntry]:
+    """The merged environment, by name: agent envSpec, then each resolved Environment.
+
+    A value once secret stays secret: an Environment that sets a variable the
+    agent marks secret cannot make it printable.
+    """
+    merged: dict[str, EnvEntry] = {}
+    if agent is not None:
+        for name, v in agent.spec.env_spec.data.items():
+            merged[name] = EnvEntry(name, v.value, v.is_secret, FROM_AGENT, not v.value)
+    for s in states:
+        if s.ref.kind != ENVIRONMENT or s.state != RESOLVED or s.found is None:
+            continue
+        source = f"environment/{s.ref.slug}" if s.ref.org == org else f"environment/{s.ref.target}"
+        spec: Any = s.found.spec
+        for name, v in spec.data.items():
+            before = merged.get(name)
+            secret = v.is_secret or (before is not None and before.secret)
+            required = before is not None and before.required
+            merged[name] = EnvEntry(name, v.value, secret, source, required)
+    return [merged[k] for k in sorted(merged)]
+
+
+def missing_values(entries: list[EnvEntry]) -> list[str]:
+    """The required variables that end with no value."""
+    return [e.name for e in entries if e.required and not e.value]
+
+
+def _missing(agent: Any, states: list[RefState]) -> list[str]:
+    """``missing_values`` of the effective environment, without building it.
+
+    A thousand instances are re-evaluated when an Environment they share
+    changes; most agents require nothing, and this costs them one test.
+    """
+    if not agent.spec.HasField("env_spec"):
+        return []
+    required = [k for k, v in agent.spec.env_spec.data.items() if not v.value]
+    if not required:
+        return []
+    envs = [
+        s.found.spec.data  # type: ignore[union-attr]
+        for s in states
+        if s.ref.kind == ENVIRONMENT and s.state == RESOLVED and s.found is not None
+    ]
+    final = dict.fromkeys(required, "")
+    for data in envs:
+        for k in required:
+            if k in data:
+                final[k] = data[k].value
+    return sorted(k for k, v in final.items() if not v)
+
+
+def _set(obj: Any, type_: str, verdict: tuple[bool, str, str], *, now_ns: int) -> bool:
+    """Sets one condition from (ok, reason, message); True when it changed."""
+    ok, reason, message = verdict
+    value = conditions.TRUE if ok else conditions.FALSE
+    gen = obj.metadata.generation
+    return conditions.set_condition(
+        obj.status, type_, value, reason, message, generation=gen, now_ns=now_ns
+    )
+
+
+def set_resolved(obj: Resource, refs: Verdict, *, now_ns: int) -> bool:
+    """Sets the ResolvedRefs condition; True when it changed.
+
+    An object that never made a reference gets none, so objects without
+    references (most of them) stay as they were.
+    """
+    if not refs.total and conditions.get_condition(obj.status, RESOLVED_REFS) is None:
+        return False
+    return _set(obj, RESOLVED_REFS, (refs.resolved, refs.reason, refs.message), now_ns=now_ns)
+
+
+def instance_status(
+    reader: Reader, inst: Any, agent: Any, *, now_ns: int, resolver: Resolver | None = None
+) -> None:
+    """Sets an instance's observed generation, ResolvedRefs and Ready."""
+    states = (resolver or Resolver(reader)).resolve(inst)
+    refs = verdict(states)
+    inst.status.observed_generation = inst.metadata.generation
+    set_resolved(inst, refs, now_ns=now_ns)
+    org = inst.metadata.org
+    if agent is None:
+        ready = (False, "AgentNotFound", f'agent "{inst.spec.agent_id}" not found in org "{org}"')
+    elif not refs.resolved:
+        ready = (False, refs.reason, refs.message)
+    elif missing := _missing(agent, states):
+        ready = (False, MISSING_VALUE, "no value for " + ", ".join(missing))
+    else:
+        ready = (True, "AgentFound", f"agent {inst.spec.agent_id} exists")
+    _set(inst, conditions.READY, ready, now_ns=now_ns)

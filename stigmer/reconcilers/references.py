@@ -1,0 +1,237 @@
+"""References between resources: what an object names, whether each resolves, who names a target.
+
+A reference is (kind, org, slug): an AgentInstance's ``spec.environmentRefs``
+name Environments, an Agent's ``skillRefs`` (its own and its sub-agents') name
+Skills and its ``mcpServers`` entries with an ``mcpServerRef`` name McpServers. It resolves in the
+referrer's org unless it names another; a cross-org reference needs the
+referrer's owner to hold a role (viewer or more) in the target org.
+
+Which fields of which kind hold references is data (``_FIELDS``), so a new
+referring kind adds an entry and no code path.
+
+The target -> referrers index is one relation tuple per reference,
+``ref:<kind>/<org>/<slug>#<referrer kind>@<referrer id>``, written in the
+transaction that writes the referrer (docs/architecture.md, "References").
+Tuples are part of the Store protocol on every backend, commit with the
+objects, survive a crash with them and copy with ``migrate copy``; a prefix
+read of them costs O(referrers). The index may hold an entry a referrer no
+longer makes (it is dropped when found): ``referrers`` checks each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stigmer import iam
+from stigmer.api import kinds
+from stigmer.api.kinds import Resource
+from stigmer.store import Reader, WriteTxn
+
+ENVIRONMENT, SKILL, MCP_SERVER = kinds.ENVIRONMENT.key, kinds.SKILL.key, kinds.MCP_SERVER.key
+TARGET_KINDS = (ENVIRONMENT, SKILL, MCP_SERVER)
+RESOLVED_REFS = "ResolvedRefs"
+NOT_PERMITTED = "RefNotPermitted"
+# Each target kind's reason when a reference to it does not resolve: EnvironmentNotFound.
+NOT_FOUND_REASON = {key: f"{kinds.by_key(key).name}NotFound" for key in TARGET_KINDS}
+_PREFIX = "ref:"
+
+# A reference's state, as describe prints it.
+RESOLVED, NOT_FOUND, FORBIDDEN = "Resolved", "NotFound", "NotPermitted"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One reference an object makes: the target's store kind, org and slug, and where."""
+
+    kind: str
+    org: str
+    slug: str
+    path: str  # the field that makes it: spec.environmentRefs[1]
+    version: str = field(default="", compare=False)  # empty: whatever version there is
+
+    @property
+    def target(self) -> str:
+        return f"{self.kind}/{self.org}/{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class RefState:
+    """Whether one reference resolves; ``found`` is the target when it does."""
+
+    ref: Ref
+    state: str  # RESOLVED, NOT_FOUND or FORBIDDEN
+    found: Resource | None = None
+
+
+# -- what each kind references --------------------------------------------------------
+
+
+def _refs(items: Iterable[Any], kind: str, org: str, path: str) -> list[Ref]:
+    return [Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)]
+
+
+def _instance_refs(obj: Any) -> list[Ref]:
+    return _refs(obj.spec.environment_refs, ENVIRONMENT, obj.metadata.org, "spec.environmentRefs")
+
+
+def _agent_refs(obj: Any) -> list[Ref]:
+    org, spec = obj.metadata.org, obj.spec
+    found = _refs(spec.skill_refs, SKILL, org, "spec.skillRefs")
+    for i, sub in enumerate(spec.sub_agents):
+        found += _refs(sub.skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
+    for i, server in enumerate(spec.mcp_servers):
+        if server.WhichOneof("server_type") == "mcp_server_ref":
+            ref = server.mcp_server_ref
+            found.append(
+                Ref(MCP_SERVER, ref.org or org, ref.slug, f"spec.mcpServers[{i}].mcpServerRef")
+            )
+    return found
+
+
+# Which kinds make references, and how to read them: a referring kind adds an entry.
+_FIELDS: dict[str, Callable[[Any], list[Ref]]] = {
+    kinds.AGENT_INSTANCE.key: _instance_refs,
+    kinds.AGENT.key: _agent_refs,
+}
+
+
+def refs_of(obj: Resource | None) -> list[Ref]:
+    """Every reference an object makes, in field order (none for a kind that makes none)."""
+    if obj is None:
+        return []
+    read = _FIELDS.get(kinds.of(obj).key)
+    return read(obj) if read is not None else []
+
+
+# -- resolving ------------------------------------------------------------------------
+
+
+class Resolver:
+    """Resolves references in one transaction, remembering targets and permissions.
+
+    One Environment change re-resolves a thousand instances that name the same
+    few targets: each is read once.
+    """
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self._targets: dict[tuple[str, str, str], Resource | None] = {}
+        self._allowed: dict[tuple[str, str], bool] = {}
+
+    def resolve(self, obj: Resource) -> list[RefState]:
+        """The state of each reference ``obj`` makes."""
+        refs = refs_of(obj)
+        if not refs:
+            return []
+        owner = None
+        out = []
+        for ref in refs:
+            if ref.org != obj.metadata.org:
+                owner = owner if owner is not None else owner_of(self.reader, obj)
+                if not self.permitted(owner, ref.org):
+                    out.append(RefState(ref, FORBIDDEN))
+                    continue
+            found = self.target(ref.kind, ref.org, ref.slug)
+            if found is not None and ref.version and ref.version not in versions(found):
+                found = None
+            out.append(RefState(ref, RESOLVED if found is not None else NOT_FOUND, found))
+        return out
+
+    def target(self, kind: str, org: str, slug: str) -> Resource | None:
+        key = (kind, org, slug)
+        if key not in self._targets:
+            self._targets[key] = self.reader.find_by_slug(kind, org, slug)
+        return self._targets[key]
+
+    def permitted(self, user: str, org: str) -> bool:
+        key = (user, org)
+        if key not in self._allowed:
+            self._allowed[key] = iam.role_of(self.reader, user, org) is not None
+        return self._allowed[key]
+
+
+def versions(obj: Resource) -> set[str]:
+    """What a reference's ``version`` may name: a Skill's tag or hash, the version id."""
+    spec: Any = obj.spec
+    status: Any = obj.status
+    names = {obj.metadata.version.id, getattr(spec, "tag", ""), getattr(status, "version_hash", "")}
+    return names - {""}
+
+
+def owner_of(reader: Reader, obj: Resource) -> str:
+    """The user who created ``obj`` (its owner tuple); "" when it has none yet."""
+    prefix = f"{iam.object_key(obj)}#owner@user:"
+    found = reader.tuples(prefix)
+    return found[0][len(prefix) :] if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The ResolvedRefs condition's value, reason and message."""
+
+    resolved: bool
+    reason: str
+    message: str
+    total: int = 0  # how many references there are
+
+
+def verdict(states: list[RefState]) -> Verdict:
+    """True when every reference resolves; else the first failure's reason, naming them all."""
+    bad = [s for s in states if s.state != RESOLVED]
+    if not bad:
+        n = len(states)
+        return Verdict(True, "RefsResolved", f"{n} of {n} references resolve", n)
+    forbidden = [s for s in bad if s.state == FORBIDDEN]
+    first = forbidden[0] if forbidden else bad[0]
+    reason = NOT_PERMITTED if forbidden else NOT_FOUND_REASON.get(first.ref.kind, "RefNotFound")
+    parts = [
+        f"{s.ref.kind} {s.ref.org}/{s.ref.slug}"
+        + (f"@{s.ref.version} " if s.ref.version else " ")
+        + ("not found" if s.state == NOT_FOUND else "not permitted")
+        for s in bad
+    ]
+    return Verdict(False, reason, "; ".join(parts), len(states))
+
+
+# -- the index ------------------------------------------------------------------------
+
+
+def _entry_prefix(kind: str, org: str, slug: str) -> str:
+    return f"{_PREFIX}{kind}/{org}/{slug}#"
+
+
+def _entry(ref: Ref, obj: Resource) -> str:
+    return f"{_entry_prefix(ref.kind, ref.org, ref.slug)}{kinds.of(obj).key}@{obj.metadata.id}"
+
+
+def index(txn: WriteTxn, new: Resource | None, old: Resource | None) -> None:
+    """Keeps the index in step with one object going from ``old`` to ``new``.
+
+    Every entry of ``new`` is ensured (an entry lost, or written before the
+    index existed, comes back on the next reconcile); ``old``'s others go.
+    """
+    keep = {_entry(r, new) for r in refs_of(new)} if new is not None else set()
+    for entry in keep:
+        txn.add_tuple(entry)
+    if old is not None:
+        for entry in {_entry(r, old) for r in refs_of(old)} - keep:
+            txn.remove_tuple(entry)
+
+
+def referrers(reader: Reader, kind: str, org: str, slug: str) -> list[Resource]:
+    """The objects whose references name (kind, org, slug), through the index.
+
+    An entry whose object is gone or no longer names the target is skipped.
+    """
+    prefix = _entry_prefix(kind, org, slug)
+    found: list[Resource] = []
+    for entry in reader.tuples(prefix):
+        referrer_kind, _, id = entry[len(prefix) :].partition("@")
+        obj = reader.find(referrer_kind, id)
+        if obj is not None and any(
+            (r.kind, r.org, r.slug) == (kind, org, slug) for r in refs_of(obj)
+        ):
+            found.append(obj)
+    return found
