@@ -10,7 +10,7 @@ characters, bidi overrides). Each rule gives (field path, message) pairs, as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,8 +42,8 @@ def problems(data: dict[str, Any], *, authoring: bool = True) -> list[tuple[Path
         keys = [("metadata", m, k) for m in ("labels", "annotations") for k in md.get(m, {})]
         return [*_name(md), *(p for path in keys for p in _key_chars(path, str(path[2])))]
     found = [*_name(md), *_metadata(md)]
-    if data.get("kind") == "Agent":
-        found += [*_servers(spec), *_sub_agents(spec), *_env(spec)]
+    for rule in _SPEC_RULES.get(data.get("kind", ""), ()):
+        found += rule(spec)
     return found
 
 
@@ -133,16 +133,14 @@ def _servers(spec: dict[str, Any]) -> Found:
     for i, server in enumerate(servers):
         url = server.get("http", {}).get("url")
         if url is not None and not _is_http_url(url):
-            yield (
-                ("spec", "mcpServers", i, "http", "url"),
-                (
-                    f"{yamlio.show(url)} is not an absolute http or https URL "
-                    '(like "https://mcp.example.com/sse")'
-                ),
-            )
+            yield ("spec", "mcpServers", i, "http", "url"), _not_a_url(url)
         for kind in ("stdio", "docker"):
             env = server.get(kind, {}).get("envPlaceholders", {})
             yield from _env_names(("spec", "mcpServers", i, kind, "envPlaceholders"), env)
+
+
+def _not_a_url(url: str) -> str:
+    return f'{yamlio.show(url)} is not an absolute http or https URL (like "https://mcp.example.com/sse")'
 
 
 def _is_http_url(url: str) -> bool:
@@ -179,6 +177,17 @@ def _env(spec: dict[str, Any]) -> Found:
     yield from _env_names(("spec", "envSpec", "data"), data)
 
 
+def _environment(spec: dict[str, Any]) -> Found:
+    yield from _env_names(("spec", "data"), spec.get("data", {}))
+
+
+def _server(spec: dict[str, Any]) -> Found:
+    """An McpServer: its URL, as an agent's inline server's."""
+    url = spec.get("http", {}).get("url")
+    if url is not None and not _is_http_url(url):
+        yield ("spec", "http", "url"), _not_a_url(url)
+
+
 def _env_names(path: Path, names: dict[str, Any]) -> Found:
     for name in names:
         if not ENV_NAME.fullmatch(name):
@@ -189,3 +198,12 @@ def _env_names(path: Path, names: dict[str, Any]) -> Found:
                     f"must match {ENV_NAME.pattern}"
                 ),
             )
+
+
+# The rules of each kind's spec beyond its schema, by manifest kind; a kind with none
+# needs no entry.
+_SPEC_RULES: dict[str, tuple[Callable[[dict[str, Any]], Found], ...]] = {
+    "Agent": (_servers, _sub_agents, _env),
+    "Environment": (_environment,),
+    "McpServer": (_server, _env),
+}
