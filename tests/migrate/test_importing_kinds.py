@@ -38,7 +38,6 @@ ENVIRONMENT = resource(
     metadata("Prod", "prod", "env-01prod"),
     msg(
         f_bytes(1, "Production values"),
-        f_bytes(2, msg(f_bytes(1, "API_URL"), f_bytes(2, msg(f_bytes(1, "https://api"))))),
         f_bytes(
             2,
             msg(
@@ -46,6 +45,7 @@ ENVIRONMENT = resource(
                 f_bytes(2, msg(f_bytes(1, SECRET_VALUE), f_varint(2, 1), f_bytes(3, "key"))),
             ),
         ),
+        f_bytes(2, msg(f_bytes(1, "API_URL"), f_bytes(2, msg(f_bytes(1, "https://api"))))),
     ),
     audit(),
 )
