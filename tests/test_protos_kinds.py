@@ -1,4 +1,4 @@
-"""The new kinds' protos are upstream's on the wire (../shared/notes/upstream-wire.md)."""
+"""The new kinds' protos are upstream's on the wire (docs/architecture.md, "Resources")."""
 
 from __future__ import annotations
 

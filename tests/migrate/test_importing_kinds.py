@@ -1,8 +1,7 @@
 """Importing upstream's Environment, Skill and McpServer rows (issue 15, item 1).
 
-The rows are encoded by hand from upstream's field numbers
-(../shared/notes/upstream-wire.md), so the test does not trust our protos to
-be upstream's.
+The rows are encoded by hand from upstream's field numbers, so the test does
+not trust our protos to be upstream's.
 """
 
 from __future__ import annotations
