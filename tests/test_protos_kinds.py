@@ -51,7 +51,9 @@ def test_the_server_types_and_docker_fields_have_upstreams_numbers() -> None:
     assert (stdio.spec.stdio.command, stdio.spec.stdio.working_dir) == ("npx", "/srv")
 
 
-@pytest.mark.parametrize("kind", [kinds.ENVIRONMENT, kinds.SKILL, kinds.MCP_SERVER], ids=str)
+@pytest.mark.parametrize(
+    "kind", [kinds.ENVIRONMENT, kinds.SKILL, kinds.MCP_SERVER], ids=lambda k: k.name
+)
 def test_our_status_additions_use_numbers_upstream_does_not(kind: kinds.Kind) -> None:
     status = kind.message.DESCRIPTOR.fields_by_name["status"].message_type
     assert status is not None
