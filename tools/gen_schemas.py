@@ -64,7 +64,7 @@ FIELD_CONSTRAINTS: dict[tuple[str, str], dict[str, Any]] = {
     ("HttpServer", "timeoutSeconds"): {"minimum": 0},
     ("HttpServerConfig", "timeoutSeconds"): {"minimum": 0},
     ("SkillSpec", "skillMd"): {"minLength": 1},
-    ("SkillSpec", "tag"): {"pattern": "^$|^[a-zA-Z0-9._-]+$", "maxLength": 128},
+    ("SkillSpec", "tag"): {"pattern": naming.SKILL_TAG_PATTERN, "maxLength": 128},
 }
 # Exactly one of these must be set (proto oneofs allow zero).
 ONE_OF = {

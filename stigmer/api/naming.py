@@ -9,6 +9,7 @@ import time
 
 ORG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ORG_MAX_LENGTH = 63
+SKILL_TAG_PATTERN = r"^$|^[a-zA-Z0-9._-]+$"  # upstream's rule for a Skill's spec.tag
 SLUG_MAX_LENGTH = 63  # a DNS label, like org
 NAME_MAX_LENGTH = 253  # a DNS subdomain, Kubernetes' limit for object names
 USER_MAX_LENGTH = 253

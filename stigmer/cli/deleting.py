@@ -18,7 +18,7 @@ def delete(
     *,
     kind: Annotated[
         str | None,
-        typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai, or TYPE/NAME."),
+        typer.Argument(help="A kind (agent|ag, agentinstance|ai, env, skill, mcp), or TYPE/NAME."),
     ] = None,
     names: Annotated[
         list[str] | None, typer.Argument(help="Names (slugs) or ids, or more TYPE/NAMEs.")

@@ -8,7 +8,9 @@ from stigmer.cli import printers
 from stigmer.cli.state import state
 from stigmer.errors import Expired, NotFound, UsageError
 
-Kind = Annotated[str, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")]
+Kind = Annotated[
+    str, typer.Argument(help="agent|ag, agentinstance|ai, environment|env, skill or mcpserver|mcp.")
+]
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="Reveal secret values (admins only).")
 ]

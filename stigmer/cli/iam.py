@@ -70,7 +70,9 @@ def check(
     ctx: typer.Context,
     user: User,
     verb: Annotated[str, typer.Argument(help="get, list, apply, delete, grant, store...")],
-    kind: Annotated[str, typer.Argument(help="agents or agentinstances.")] = "agents",
+    kind: Annotated[
+        str, typer.Argument(help="agents, agentinstances, environments, skills or mcpservers.")
+    ] = "agents",
     org: Org = None,
 ) -> None:
     """Say whether USER may VERB objects of KIND in an org, and why (exit 1 when denied)."""

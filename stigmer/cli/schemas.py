@@ -7,7 +7,12 @@ import typer
 
 
 def schema(
-    kind: Annotated[str, typer.Argument(help="agent or agentinstance (any CLI name).")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="agent, agentinstance, environment, skill or mcpserver (any CLI name)."
+        ),
+    ],
 ) -> None:
     """Print the JSON Schema of a kind's manifests."""
     from stigmer.client import resolve_kind

@@ -10,7 +10,7 @@ characters, bidi overrides). Each rule gives (field path, message) pairs, as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,19 +42,23 @@ def problems(data: dict[str, Any], *, authoring: bool = True) -> list[tuple[Path
     if not authoring:
         keys = [("metadata", m, k) for m in ("labels", "annotations") for k in md.get(m, {})]
         return [*_name(md), *(p for path in keys for p in _key_chars(path, str(path[2])))]
-    found = [*_name(md), *_metadata(md), *_ref_kinds(_references(data.get("kind"), spec))]
-    if data.get("kind") == "Agent":
-        found += [*_servers(spec), *_sub_agents(spec), *_env(spec)]
+    found = [*_name(md), *_metadata(md)]
+    for rule in _SPEC_RULES.get(data.get("kind", ""), ()):
+        found += rule(spec)
     return found
 
 
-def _references(kind: object, spec: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
-    """(path, reference, the kind its field names) for each reference a manifest makes."""
-    if kind == "AgentInstance":
-        for i, ref in enumerate(spec.get("environmentRefs", ())):
-            yield ("spec", "environmentRefs", i), ref, "environment"
-    if kind != "Agent":
-        return
+def _instance_refs(spec: dict[str, Any]) -> Found:
+    refs = enumerate(spec.get("environmentRefs", ()))
+    yield from _ref_kinds(((("spec", "environmentRefs", i), r, "environment") for i, r in refs))
+
+
+def _agent_refs(spec: dict[str, Any]) -> Found:
+    yield from _ref_kinds(_agent_references(spec))
+
+
+def _agent_references(spec: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
+    """(path, reference, the kind its field names) for each reference an agent makes."""
     for i, ref in enumerate(spec.get("skillRefs", ())):
         yield ("spec", "skillRefs", i), ref, "skill"
     for j, sub in enumerate(spec.get("subAgents", ())):
@@ -65,7 +69,7 @@ def _references(kind: object, spec: dict[str, Any]) -> Iterator[tuple[Path, Any,
             yield ("spec", "mcpServers", i, "mcpServerRef"), server["mcpServerRef"], "mcp_server"
 
 
-def _ref_kinds(refs: Iterator[tuple[Path, Any, str]]) -> Found:
+def _ref_kinds(refs: Iterable[tuple[Path, Any, str]]) -> Found:
     """A reference's ``kind``, when given, is its field's: an environment reference is 53.
 
     Upstream's rule on environmentRefs checks kind 52 (workflow_execution), a
@@ -179,16 +183,14 @@ def _servers(spec: dict[str, Any]) -> Found:
     for i, server in enumerate(servers):
         url = server.get("http", {}).get("url")
         if url is not None and not _is_http_url(url):
-            yield (
-                ("spec", "mcpServers", i, "http", "url"),
-                (
-                    f"{yamlio.show(url)} is not an absolute http or https URL "
-                    '(like "https://mcp.example.com/sse")'
-                ),
-            )
+            yield ("spec", "mcpServers", i, "http", "url"), _not_a_url(url)
         for kind in ("stdio", "docker"):
             if env := server.get(kind, {}).get("envPlaceholders"):
                 yield from _env_names(("spec", "mcpServers", i, kind, "envPlaceholders"), env)
+
+
+def _not_a_url(url: str) -> str:
+    return f'{yamlio.show(url)} is not an absolute http or https URL (like "https://mcp.example.com/sse")'
 
 
 def _is_http_url(url: str) -> bool:
@@ -225,6 +227,17 @@ def _env(spec: dict[str, Any]) -> Found:
         yield from _env_names(("spec", "envSpec", "data"), data)
 
 
+def _environment(spec: dict[str, Any]) -> Found:
+    yield from _env_names(("spec", "data"), spec.get("data", {}))
+
+
+def _server(spec: dict[str, Any]) -> Found:
+    """An McpServer: its URL, as an agent's inline server's."""
+    url = spec.get("http", {}).get("url")
+    if url is not None and not _is_http_url(url):
+        yield ("spec", "http", "url"), _not_a_url(url)
+
+
 def _env_names(path: Path, names: dict[str, Any]) -> Found:
     for name in names:
         if not ENV_NAME.fullmatch(name):
@@ -235,3 +248,13 @@ def _env_names(path: Path, names: dict[str, Any]) -> Found:
                     f"must match {ENV_NAME.pattern}"
                 ),
             )
+
+
+# The rules of each kind's spec beyond its schema, by manifest kind; a kind with none
+# needs no entry.
+_SPEC_RULES: dict[str, tuple[Callable[[dict[str, Any]], Found], ...]] = {
+    "Agent": (_servers, _sub_agents, _env, _agent_refs),
+    "AgentInstance": (_instance_refs,),
+    "Environment": (_environment,),
+    "McpServer": (_server, _env),
+}

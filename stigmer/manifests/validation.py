@@ -51,6 +51,7 @@ _NEVER = re.compile(r"(?!)")
 _PATTERN_HINTS = {
     naming.ORG_PATTERN: 'lowercase letters, digits and "-", '
     "starting and ending with a letter or digit",
+    naming.SKILL_TAG_PATTERN: 'letters, digits, ".", "_" and "-"',
 }
 
 

@@ -6,7 +6,8 @@ binary protobuf of the resource, with the field numbers we share
 (docs/architecture.md, "Resources"). ``import_upstream`` works in four steps:
 
 1. It reads that file read-only (``mode=ro``) and never writes to it.
-2. It plans what each ``agent`` and ``agent_instance`` row becomes here.
+2. It plans what each row of a kind this store knows (``agent``,
+   ``agent_instance``, ``environment``, ``skill``, ``mcp_server``) becomes here.
 3. It writes the plan through the Store, one transaction per chunk.
 4. It reconciles what it imported. The reconcile creates missing default
    instances and links owner references.
@@ -22,7 +23,7 @@ the name. Nothing is dropped in silence, and every row ends up in the Report:
   ``<slug>-2`` (``-3``...). If it is an agent, its default instance is
   renamed to match;
 - an instance whose agent is gone (orphaned) is imported and named;
-- rows of other kinds, and upstream's version history (``resource_audit``),
+- rows of kinds this store does not have, and upstream's version history (``resource_audit``),
   are counted in the report's notes, because this store has no place for them.
 
 Importing again changes nothing. The store's meta keeps the sha256 of each
@@ -57,7 +58,8 @@ from stigmer.store import Reader, Store, WriteTxn, registry
 
 DEFAULT_PATH = "~/.stigmer/stigmer.db"
 CHUNK = 1000  # at most: a backend that declares a smaller chunk gets its own
-_IMPORTED_KINDS = {k.key: k for k in (AGENT, AGENT_INSTANCE)}
+_IMPORTED_KINDS = {k.key: k for k in kinds.KINDS}  # upstream's kind column holds the keys
+_KEYS_SQL = ", ".join(f"'{key}'" for key in _IMPORTED_KINDS)  # the registry's own names
 _HASH_PREFIX = "migrate/upstream/"
 
 # Outcomes, in words that finish "agent/foo ...".
@@ -80,7 +82,7 @@ class Source:
     """What an upstream database holds for this import."""
 
     path: Path
-    rows: list[Row]  # agent rows, then agent_instance rows, each in id order
+    rows: list[Row]  # grouped by kind, each kind's in id order
     schema_version: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -166,11 +168,12 @@ def _notes(db: sqlite3.Connection, tables: set[str]) -> list[str]:
     """What the file holds that this import leaves behind, in words."""
     notes = []
     others = db.execute(
-        "SELECT kind, count(*) FROM resources WHERE kind NOT IN ('agent', 'agent_instance')"
+        f"SELECT kind, count(*) FROM resources WHERE kind NOT IN ({_KEYS_SQL})"
         " GROUP BY kind ORDER BY kind"
     )
+    known = ", ".join(k.plural for k in kinds.KINDS)
     for kind, n in others:
-        notes.append(f'{row_count(n)} of kind "{kind}" not imported: only agents and instances are')
+        notes.append(f'{row_count(n)} of kind "{kind}" not imported: only {known} are')
     if "resource_audit" in tables:
         (n,) = db.execute("SELECT count(*) FROM resource_audit").fetchone()
         if n:
@@ -194,7 +197,7 @@ def _schema_version(db: sqlite3.Connection, tables: set[str]) -> int | None:
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:
-    """Reads the agent and agent_instance rows of an upstream database, read-only."""
+    """Reads the rows of the kinds this store knows from an upstream database, read-only."""
     file = Path(path).expanduser()
     if not file.is_file():
         raise StoreError(
@@ -208,8 +211,7 @@ def read_source(path: str | os.PathLike[str]) -> Source:
     try:
         tables = _check_layout(db, file)
         rows = db.execute(
-            "SELECT kind, id, data FROM resources WHERE kind IN ('agent', 'agent_instance')"
-            " ORDER BY kind, id"
+            f"SELECT kind, id, data FROM resources WHERE kind IN ({_KEYS_SQL}) ORDER BY kind, id"
         )
         return Source(
             file,
@@ -466,10 +468,14 @@ def plan(source: Source, reader: Reader) -> list[_Item]:
     items = [_candidate(row) for row in source.rows]
     for item in items:
         _compare(item, reader)
-    agents = [i for i in items if i.entry.kind is AGENT]
-    instances = [i for i in items if i.entry.kind is AGENT_INSTANCE]
+    by_kind = {k: [i for i in items if i.entry.kind is k] for k in kinds.KINDS}
+    agents, instances = by_kind[AGENT], by_kind[AGENT_INSTANCE]
     renamed = _assign_slugs(agents, reader, {})
-    _assign_slugs(instances, reader, _followers(instances, renamed))
+    # A default instance follows its agent's new slug; any other kind keeps its own.
+    for kind, group in by_kind.items():
+        if kind is not AGENT:
+            follow = _followers(group, renamed) if kind is AGENT_INSTANCE else {}
+            _assign_slugs(group, reader, follow)
     _note_orphans(instances, agents, reader)
     _note_missing_defaults(agents, instances, reader)
     return items

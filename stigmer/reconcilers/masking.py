@@ -15,7 +15,7 @@ be unique, and masking must still hide every value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from stigmer.api import kinds
@@ -28,17 +28,67 @@ MASKED_INPUT = "masked value; give the real secret"
 Slot = tuple[str | int, ...]  # the field path of one secret value, in JSON names
 
 
-def _containers(msg: Any, path: tuple[str, ...], slot: Slot) -> Iterator[tuple[Any, Slot]]:
-    """The messages at ``path`` below ``msg`` (unset ones skipped), with their slots."""
+Found = list[tuple[Any, Slot]]
+# A walker appends the messages at the end of one path below a message, with their slots.
+Walker = Callable[[Any, Slot, Found], None]
+# Per kind: walkers to its EnvironmentSpec messages, and to the messages holding its
+# secret maps with the map's proto and JSON names; built from the registry once. The
+# walkers start at the spec, where every kind keeps its secrets: an object's spec is read
+# once per call, since this runs on every apply.
+_Plan = tuple[tuple[Walker, ...], tuple[tuple[Walker, str, str], ...]]
+_PLANS: dict[str, _Plan] = {}
+_SPEC: Slot = ("spec",)
+
+
+def _found(msg: Any, slot: Slot, out: Found) -> None:
+    out.append((msg, slot))
+
+
+def _walker(desc: Any, path: tuple[str, ...]) -> Walker:
+    """A function that walks ``path`` below a message of type ``desc``: nested closures."""
     if not path:
-        yield msg, slot
-        return
-    fd = msg.DESCRIPTOR.fields_by_name[path[0]]
+        return _found
+    fd = desc.fields_by_name[path[0]]
+    name, json_name = str(fd.name), str(fd.json_name)
     if path[1:2] == ("*",):
-        for i, item in enumerate(getattr(msg, path[0])):
-            yield from _containers(item, path[2:], (*slot, fd.json_name, i))
-    elif msg.HasField(path[0]):  # cheap, and most objects have no env or HTTP server
-        yield from _containers(getattr(msg, path[0]), path[1:], (*slot, fd.json_name))
+        each = _walker(fd.message_type, path[2:])
+
+        def items(msg: Any, slot: Slot, out: Found) -> None:
+            found = getattr(msg, name)  # by index: iterating a upb list costs far more
+            for i in range(len(found)):
+                each(found[i], (*slot, json_name, i), out)
+
+        return items
+    then = _walker(fd.message_type, path[1:])
+
+    def field(msg: Any, slot: Slot, out: Found) -> None:
+        if msg.HasField(name):  # cheap, and most objects have no env or HTTP server
+            then(getattr(msg, name), (*slot, json_name), out)
+
+    return field
+
+
+def _below_spec(path: tuple[str, ...]) -> tuple[str, ...]:
+    if path[:1] != ("spec",):
+        raise ValueError(f"a secret's path must start at the spec, not {'.'.join(path)}")
+    return path[1:]
+
+
+def _plan(kind: kinds.Kind) -> _Plan:
+    plan = _PLANS.get(kind.key)
+    if plan is None:
+        spec: Any = kind.message.DESCRIPTOR.fields_by_name["spec"].message_type
+        envs = tuple(_walker(spec, _below_spec(path)) for path in kind.env_specs)
+        maps = []
+        for path in kind.secret_maps:
+            below = _below_spec(path)
+            holder: Any = spec
+            for step in below[:-1]:
+                holder = holder if step == "*" else holder.fields_by_name[step].message_type
+            fd = holder.fields_by_name[below[-1]]
+            maps.append((_walker(spec, below[:-1]), str(fd.name), str(fd.json_name)))
+        plan = _PLANS[kind.key] = (envs, tuple(maps))
+    return plan
 
 
 def secrets(obj: Resource | None) -> dict[Slot, str]:
@@ -46,16 +96,20 @@ def secrets(obj: Resource | None) -> dict[Slot, str]:
     found: dict[Slot, str] = {}
     if obj is None:
         return found
-    kind = kinds.of(obj)
-    for path in kind.env_specs:
-        for env_spec, slot in _containers(obj, path, ()):
-            for name, env in env_spec.data.items():
-                if env.is_secret:
-                    found[(*slot, "data", name, "value")] = env.value
-    for path in kind.secret_maps:
-        for msg, slot in _containers(obj, path[:-1], ()):
-            json_name = msg.DESCRIPTOR.fields_by_name[path[-1]].json_name
-            for key, value in getattr(msg, path[-1]).items():
+    envs, maps = _plan(kinds.of(obj))
+    spec = obj.spec
+    at: Found = []
+    for walk in envs:
+        walk(spec, _SPEC, at)
+    for env_spec, slot in at:
+        for name, env in env_spec.data.items():
+            if env.is_secret:
+                found[(*slot, "data", name, "value")] = env.value
+    for walk, name, json_name in maps:
+        at = []
+        walk(spec, _SPEC, at)
+        for msg, slot in at:
+            for key, value in getattr(msg, name).items():
                 found[(*slot, json_name, key)] = value
     return found
 

@@ -385,16 +385,17 @@ def test_other_kinds_and_the_version_history_are_named_not_imported(
     upstream.add(agent, inst)
     upstream.archive(agent, tag="v1")
     upstream.archive(agent)
-    upstream.add_raw("skill", "skl-1", b"\x0a\x01x")
-    upstream.add_raw("skill", "skl-2", b"\x0a\x01y")
-    upstream.add_raw("environment", "env-1", b"")
+    upstream.add_raw("workflow", "wfl-1", b"\x0a\x01x")
+    upstream.add_raw("workflow", "wfl-2", b"\x0a\x01y")
+    upstream.add_raw("session", "ses-1", b"")
 
     report = run_import()
 
+    known = "environments, skills, mcpservers, agents, agentinstances"
     assert report.ok and report.schema_version == 2
     assert report.notes == [
-        '1 row of kind "environment" not imported: only agents and instances are',
-        '2 rows of kind "skill" not imported: only agents and instances are',
+        f'1 row of kind "session" not imported: only {known} are',
+        f'2 rows of kind "workflow" not imported: only {known} are',
         "2 rows of version history (resource_audit) not imported: this store keeps the "
         "current state and its change feed, not past versions",
     ]
