@@ -346,27 +346,41 @@ class Client:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
         return self.delete_result(kind, name, org=org).deleted
 
-    def delete_result(self, kind: Kind | str, name: str, *, org: str | None = None) -> Result:
-        """``delete``, with the whole Result: also the default instance an agent put back."""
+    def delete_result(
+        self, kind: Kind | str, name: str, *, org: str | None = None, dry_run: bool = False
+    ) -> Result:
+        """``delete``, with the whole Result: also the default instance an agent put back.
+
+        ``dry_run`` runs every step (authorization included) and commits nothing.
+        """
         from stigmer.reconcilers.framework import Request
 
-        result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
+        request = Request("delete", resolve_kind(kind), name=name, org=self._org(org))
+        result = self._one(request, dry_run=dry_run)
         result.deleted = [masking.masked(o) for o in result.deleted]
         result.recreated = [masking.masked(o) for o in result.recreated]
         return result
 
-    def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
+    def delete_objects(
+        self, objs: Iterable[Resource], *, dry_run: bool = False
+    ) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""
         from stigmer.reconcilers.framework import delete_request
 
-        return self._run([delete_request(o) for o in objs]).results
+        return self._run([delete_request(o) for o in objs], dry_run=dry_run).results
 
     def delete_all(
-        self, kind: Kind | str, *, org: str | None = None, all_orgs: bool = False
+        self,
+        kind: Kind | str,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        selector: Selector | str | None = None,
+        dry_run: bool = False,
     ) -> builtins.list[Result]:
-        """Deletes every object of a kind in the org (or every org)."""
-        targets = self.list(resolve_kind(kind), org=org, all_orgs=all_orgs)
-        results = self.delete_objects(targets)
+        """Deletes every object of a kind in the org (or every org), or those ``selector`` picks."""
+        targets = self.list(resolve_kind(kind), org=org, all_orgs=all_orgs, selector=selector)
+        results = self.delete_objects(targets, dry_run=dry_run)
         return [r for r in results if r.ok or not isinstance(_cause(r.error), NotFound)]
 
     def prune(
@@ -446,9 +460,9 @@ class Client:
             self.bus.publish(batch.changes)
         return batch
 
-    def _one(self, request: Request) -> Result:
+    def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
-        result = self._run([request]).results[0]
+        result = self._run([request], dry_run=dry_run).results[0]
         if result.error is not None:
             raise _cause(result.error)
         return result
