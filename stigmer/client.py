@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import copy
 import getpass
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,7 +27,15 @@ from typing import TYPE_CHECKING, TextIO
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
-from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
+from stigmer.errors import (
+    Expired,
+    Forbidden,
+    NotFound,
+    Problem,
+    StepFailed,
+    StigmerError,
+    UsageError,
+)
 from stigmer.iam import CONTROLLER, check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
@@ -54,6 +63,8 @@ if TYPE_CHECKING:
 
     ImportEntry = importing.Entry
     ImportReport = importing.Report
+
+log = logging.getLogger("stigmer.client")
 
 
 def default_actor() -> str:
@@ -111,6 +122,62 @@ class Diff:
     @property
     def changed(self) -> bool:
         return bool(self.text)
+
+
+_STATUSES = {"true": "True", "false": "False", "unknown": "Unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class Until:
+    """What ``Client.wait`` waits for: a condition's status, or deletion (``condition=None``)."""
+
+    condition: str | None
+    status: str = "True"
+
+    @classmethod
+    def parse(cls, text: str) -> Until:
+        """kubectl's ``--for``: ``delete``, ``condition=Ready`` or ``condition=Ready=False``."""
+        if text == "delete":
+            return cls(None)
+        word, _, rest = text.partition("=")
+        name, _, status = rest.partition("=")
+        if word != "condition" or not name or status.lower() not in (*_STATUSES, ""):
+            raise UsageError(
+                f'--for "{text}": expected delete, condition=NAME or condition=NAME=True|False'
+            )
+        return cls(name, _STATUSES.get(status.lower(), "True"))
+
+    def unmet(self, obj: Resource | None) -> str:
+        """Why ``obj`` (None: there is none) does not meet this yet; empty when it does."""
+        if self.condition is None:
+            return "" if obj is None else "it still exists"
+        if obj is None:
+            return "not found"
+        cond = next((c for c in obj.status.conditions if c.type == self.condition), None)
+        if cond is None:
+            return f"it has no {self.condition} condition"
+        if cond.status != self.status:
+            why = ": ".join(t for t in (cond.reason, cond.message) if t)
+            return f"{self.condition} is {cond.status}" + (f" ({why})" if why else "")
+        if cond.observed_generation < obj.metadata.generation:  # said of an older spec
+            return f"{self.condition} is for generation {cond.observed_generation}, not the latest"
+        return ""
+
+
+@dataclass(slots=True)
+class Waited:
+    """One object ``Client.wait`` waits on: by (org, name), or by id once it was listed."""
+
+    kind: Kind
+    org: str
+    name: str
+    id: str = ""
+    unmet: str = "not checked yet"
+
+    def concerns(self, event: Event) -> bool:
+        if self.id:
+            return event.id == self.id
+        return event.org == self.org and self.name in (event.slug, event.id)
 
 
 class Client:
@@ -679,6 +746,105 @@ class Client:
                 event.generation,
             )
         return obj
+
+    def wait(
+        self,
+        kind: Kind | str,
+        names: Iterable[tuple[str | None, str]] = (),
+        *,
+        until: Until,
+        selector: Selector | str | None = None,
+        all_orgs: bool = False,
+        timeout: float | None = 30.0,
+        met: Callable[[Waited], None] | None = None,
+    ) -> builtins.list[Waited]:
+        """Waits until each object meets ``until``; returns those that did not in time.
+
+        Objects are named as (org or None, name), or else listed now (``selector``,
+        ``all_orgs``): a listing that finds none raises NotFound. A named object
+        that does not exist yet is waited for. It checks once, then follows the
+        change feed from a revision taken before that check, so nothing in
+        between is missed; ``timeout`` 0 checks once, None waits for ever.
+        ``met`` is called as each object meets it.
+        """
+        k = resolve_kind(kind)
+        targets = self._wait_targets(k, list(names), selector, all_orgs)
+        start = self.revision()
+        pending = self._settle(targets, until, met)
+        stop = threading.Event()
+        timer = threading.Timer(timeout, stop.set) if timeout else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            while pending and timeout != 0 and not stop.is_set():
+                for target in pending:
+                    log.info("waiting for %s/%s: %s", k.singular, target.name, target.unmet)
+                try:
+                    pending = self._follow(k, pending, until, met, start=start, stop=stop)
+                except Expired:  # fell behind the feed: look again, then follow from now
+                    start = self.revision()
+                    pending = self._settle(pending, until, met)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return pending
+
+    def _wait_targets(
+        self,
+        k: Kind,
+        names: builtins.list[tuple[str | None, str]],
+        selector: Selector | str | None,
+        every: bool,
+    ) -> builtins.list[Waited]:
+        if names:
+            for org in sorted({self._org(o) for o, _ in names}):
+                self._authorize_read("get", k, org)
+            return [Waited(k, self._org(o), n) for o, n in names]
+        listed = self.list(k, all_orgs=every, selector=selector)
+        if not listed:
+            raise NotFound("no matching resources found")
+        return [Waited(k, o.metadata.org, o.metadata.slug, o.metadata.id) for o in listed]
+
+    def _settle(
+        self, targets: builtins.list[Waited], until: Until, met: Callable[[Waited], None] | None
+    ) -> builtins.list[Waited]:
+        """Checks each target as the store has it now; the ones still pending."""
+        pending = []
+        for target in targets:
+            k = target.kind
+            found = self.store.find(k.key, target.id) if target.id else None
+            obj = found if target.id else self._find(k, target.name, org=target.org)
+            target.unmet = until.unmet(obj)
+            if target.unmet:
+                pending.append(target)
+            elif met is not None:
+                met(target)
+        return pending
+
+    def _follow(
+        self,
+        k: Kind,
+        pending: builtins.list[Waited],
+        until: Until,
+        met: Callable[[Waited], None] | None,
+        *,
+        start: int,
+        stop: threading.Event,
+    ) -> builtins.list[Waited]:
+        """Follows the feed from ``start`` until nothing is pending or ``stop`` is set."""
+        orgs = {t.org for t in pending}
+        feed = self.watch(
+            k, since=start, org=next(iter(orgs)) if len(orgs) == 1 else None, stop=stop
+        )
+        for change in feed:
+            touched = [t for t in pending if t.concerns(change.event)]
+            if touched:
+                done = {id(t) for t in touched} - {id(t) for t in self._settle(touched, until, met)}
+                pending = [t for t in pending if id(t) not in done]
+            if not pending:
+                stop.set()
+        return pending
 
     # -- IAM ------------------------------------------------------------------
 

@@ -31,6 +31,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Delete what a manifest declares", "stigmer delete -f bot.yaml"),
         ("Delete what a listing names", "stigmer get ag -l team=qa -o name | xargs stigmer delete"),
     ),
+    "wait": (
+        ("Wait until an agent is Ready", "stigmer wait agent/support-agent --for=condition=Ready"),
+        ("Wait until agents are gone", "stigmer wait ag -l team=qa --for=delete --timeout 1m"),
+    ),
     "diff": (
         ("Show what apply would change", "stigmer diff -f bot.yaml"),
         ("Compare a whole tree", "stigmer diff -f manifests/ -R"),
