@@ -18,16 +18,17 @@ import getpass
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.errors import (
+    Conflict,
     Expired,
     Forbidden,
     NotFound,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     ImportReport = importing.Report
 
 log = logging.getLogger("stigmer.client")
+_PATCH_ATTEMPTS = 5  # a patch re-read and re-applied when another write came between
 
 
 def default_actor() -> str:
@@ -375,6 +377,120 @@ class Client:
         import io
 
         return self.apply_files(["-"], stdin=io.StringIO(text), dry_run=dry_run, atomic=atomic)
+
+    # -- edits of one live object: edit, patch, label, annotate ---------------
+
+    def manifest(self, kind: Kind | str, name: str, *, org: str | None = None) -> str:
+        """The manifest of one live object as YAML, as ``edit`` opens it: secrets masked.
+
+        It carries ``metadata.id`` and ``resourceVersion``, so applying it back
+        fails as a conflict if the object changed meanwhile; sync's
+        annotations are left out (an apply keeps them).
+        """
+        k = resolve_kind(kind)
+        from stigmer.manifests import emitting
+
+        return emitting.dump(_edit_view(k, self.get(k, name, org=org)))
+
+    def apply_edit(
+        self,
+        kind: Kind | str,
+        name: str,
+        text: str,
+        *,
+        org: str | None = None,
+        source: str = "<edit>",
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Applies ``text``, an edited manifest of the named object, checked as any apply.
+
+        It must still declare that one object: another kind, slug or org is a
+        problem, never a second object.
+        """
+        from stigmer.manifests import loading, reading
+
+        k = resolve_kind(kind)
+        live = self.get(k, name, org=org)
+        loaded = loading.load_text(text, source)
+        parsed = reading.parse_documents(loaded.documents, default_org=live.metadata.org)
+        problems = loaded.problems + parsed.problems
+        if not problems:
+            problems = _other_object(parsed.manifests, k, live, source)
+        if problems:
+            return ApplyReport(problems=problems, committed=False)
+        results = self.apply(parsed.manifests, dry_run=dry_run)
+        return ApplyReport(results=results, committed=not dry_run)
+
+    def patch(
+        self,
+        kind: Kind | str,
+        name: str,
+        patch: str,
+        *,
+        type: str = "merge",
+        org: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Applies a merge patch (RFC 7386) or a JSON patch (RFC 6902), as JSON text.
+
+        The patch works on the object's manifest (what ``manifest`` shows), and
+        the result is applied as a manifest would be.
+        """
+        from stigmer.manifests import patching
+
+        return self._patched(kind, name, org, lambda v: patching.apply(v, patch, type), dry_run)
+
+    def relabel(
+        self,
+        kind: Kind | str,
+        name: str,
+        changes: Mapping[str, str | None],
+        *,
+        field: str = "labels",
+        overwrite: bool = False,
+        org: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Sets (or, for None, removes) labels, or ``field="annotations"``, of one object.
+
+        Changing the value of a key that has one needs ``overwrite``, as kubectl's.
+        """
+        from stigmer.manifests import patching
+
+        if field not in ("labels", "annotations"):
+            raise UsageError(f'field "{field}": expected labels or annotations')
+
+        def edit(view: dict[str, object]) -> dict[str, object]:
+            return patching.relabel(view, field, changes, overwrite=overwrite)
+
+        return self._patched(kind, name, org, edit, dry_run)
+
+    def _patched(
+        self,
+        kind: Kind | str,
+        name: str,
+        org: str | None,
+        edit: Callable[[dict[str, object]], dict[str, object]],
+        dry_run: bool,
+    ) -> ApplyReport:
+        """Applies ``edit`` of the object's manifest; again when another write came between.
+
+        The manifest carries the resourceVersion read, so the apply is a
+        compare-and-swap, and a patch never undoes a change made meanwhile.
+        """
+        from stigmer.manifests import emitting
+
+        k = resolve_kind(kind)
+        for _ in range(_PATCH_ATTEMPTS):
+            live = self.get(k, name, org=org)
+            label = f"{k.singular}/{live.metadata.slug}"
+            text = emitting.dump(edit(_edit_view(k, live)))
+            report = self.apply_edit(
+                k, live.metadata.id, text, org=live.metadata.org, source=label, dry_run=dry_run
+            )
+            if not any(isinstance(_cause(r.error), Conflict) for r in report.results if r.error):
+                return _unplaced(report, label)
+        return _unplaced(report, label)
 
     def declared(
         self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
@@ -1043,3 +1159,54 @@ def _view_yaml(kind: Kind, obj: Resource) -> str:
     if annotations:
         metadata["annotations"] = annotations
     return emitting.dump(view)
+
+
+def _edit_view(kind: Kind, obj: Resource) -> dict[str, Any]:
+    """The manifest ``edit`` and ``patch`` work on: the user view, with the id and
+    resourceVersion apply checks, without the annotations sync owns."""
+    from stigmer.manifests import conversion, resources
+
+    view = resources.user_view(kind, obj)
+    full = conversion.to_dict(obj)["metadata"]
+    keep = (*resources.USER_METADATA, "id", "resourceVersion")
+    view["metadata"] = {k: v for k, v in full.items() if k in keep}
+    annotations = {
+        k: v
+        for k, v in view["metadata"].pop("annotations", {}).items()
+        if not k.startswith(naming.SYNC_ANNOTATION_PREFIX)
+    }
+    if annotations:
+        view["metadata"]["annotations"] = annotations
+    return view
+
+
+def _other_object(
+    manifests: builtins.list[Manifest], kind: Kind, live: Resource, source: str
+) -> builtins.list[Problem]:
+    """A problem unless ``manifests`` is one manifest of the object ``live``."""
+    from stigmer.manifests import reading
+
+    md = live.metadata
+    if len(manifests) != 1:
+        return [Problem(source, 0, 0, "", f"expected one manifest, of {kind.singular}/{md.slug}")]
+    m = manifests[0]
+    found = reading.identity(m, md.org)
+    if found == (kind.key, md.org, md.slug):
+        return []
+    path = (
+        ("kind",) if found[0] != kind.key else ("metadata", "org" if found[1] != md.org else "slug")
+    )
+    message = f"cannot be changed here: this edits {kind.singular}/{md.slug} in org {md.org}"
+    return [m.document.problem(path, message)]
+
+
+def _unplaced(report: ApplyReport, source: str) -> ApplyReport:
+    """A patch's problems name the object, not lines of a manifest the user never saw."""
+    import dataclasses
+
+    report.problems = [
+        dataclasses.replace(p, file=source, line=0, column=0) for p in report.problems
+    ]
+    for result in report.results:
+        result.source = source
+    return report
