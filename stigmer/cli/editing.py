@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stigmer.cli.applying import _warn_synced as warn_synced
 from stigmer.cli.patching import KindArg, one_object
 from stigmer.cli.state import fail, state
 
@@ -41,6 +42,7 @@ def edit(
     client = state(ctx).client()
     target, org, slug = one_object(kind, name)
     original = client.manifest(target, slug, org=org)
+    client.authorize("update", target, org=org)  # before the editor: no work to lose
     fd, where = tempfile.mkstemp(prefix="stigmer-edit-", suffix=".yaml")
     os.close(fd)
     path, header, shown = Path(where), HEADER, original
@@ -57,6 +59,7 @@ def edit(
             fail(f"edit cancelled, no valid changes were saved (your changes are in {path})")
         report = client.apply_edit(target, slug, edited, org=org, source=f"{target}/{slug}")
         if report.ok:
+            warn_synced(client, report.results)
             path.unlink()
             outcome = report.results[0].outcome
             unchanged = outcome == "unchanged"

@@ -27,10 +27,15 @@ Args = Annotated[
 ]
 
 
-def report(report: "ApplyReport", label: str, done: str, unchanged: str) -> bool:
-    """Prints what happened to one object, or why it failed; True when it did not fail."""
+def report(client: "Client", report: "ApplyReport", label: str, done: str, unchanged: str) -> bool:
+    """Prints what happened to one object, or why it failed; True when it did not fail.
+
+    A synced object gets apply's warning: its directory's next sync sets it back.
+    """
+    from stigmer.cli.applying import _warn_synced as warn_synced
     from stigmer.cli.applying import error_line
 
+    warn_synced(client, [r for r in report.results if r.outcome != "unchanged"])
     for problem in report.problems:
         typer.echo(f"error: {problem}", err=True)
     for result in report.results:
@@ -65,7 +70,9 @@ def patch(
     except InvalidResource as e:
         fail(f"{target}/{slug}: {e}")
     suffix = " (dry run)" if dry_run else ""
-    if not report(result, f"{target}/{slug}", f"patched{suffix}", f"patched (no change){suffix}"):
+    if not report(
+        client, result, f"{target}/{slug}", f"patched{suffix}", f"patched (no change){suffix}"
+    ):
         raise typer.Exit(1)
 
 
@@ -141,7 +148,9 @@ def _relabel(
             typer.echo(f"error: {singular}/{slug}: {e}", err=True)
             failed = True
             continue
-        failed |= not report(result, f"{singular}/{slug}", done + suffix, f"not {done}{suffix}")
+        failed |= not report(
+            client, result, f"{singular}/{slug}", done + suffix, f"not {done}{suffix}"
+        )
     if failed:
         raise typer.Exit(1)
 

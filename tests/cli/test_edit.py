@@ -181,3 +181,10 @@ def test_a_change_made_meanwhile_is_a_conflict_not_overwritten(
     assert "metadata.resourceVersion: conflict" in editor.seen()[1]
     after = _yaml(applied)
     assert 'x: "1"' in after and "description: Mine" not in after
+
+
+def test_a_viewer_is_refused_before_the_editor_opens(applied: Run, editor: Editor) -> None:
+    assert applied("iam", "grant", "bob", "viewer").exit_code == 0
+    result = applied("edit", "agent", "support-agent", user="bob", env=editor.env(("a", "b")))
+    assert result.exit_code == 1 and "bob" in result.stderr
+    assert not Path(f"{editor.plan}.seen").exists()

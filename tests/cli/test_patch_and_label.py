@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from stigmer.manifests.patching import merge
-from tests.cli.conftest import Run
+from tests.cli.conftest import EXAMPLES, Run
 
 
 def _view(run: Run, name: str = "support-agent") -> str:
@@ -204,3 +205,13 @@ def test_merge_follows_rfc_7386_appendix_a() -> None:
     ]
     for target, patch, expected in cases:
         assert merge(target, patch) == expected
+
+
+def test_a_synced_object_gets_the_warning_apply_gives(fresh: Run, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "bot.yaml").write_text((EXAMPLES / "support-agent.yaml").read_text())
+    assert fresh("sync", str(tree)).exit_code == 0
+    result = fresh("label", "agent", "support-agent", "x=1")
+    assert result.stdout == "agent/support-agent labeled\n"
+    assert result.stderr.startswith("warning: agent/support-agent is managed by stigmer sync of ")
