@@ -68,7 +68,7 @@ def delete(
         if all_ and selector is not None:
             raise UsageError("--all and -l cannot be used together: -l already picks the objects")
         wanted = parsing.parse(kind, names or [])
-        if all_ and all_orgs and not yes:
+        if all_ and all_orgs and not (yes or dry_run):  # a dry run deletes nothing: no question
             _confirm_every_org(client, wanted)
         _delete_all(client, wanted, all_orgs=all_orgs, selector=selector, dry_run=dry_run)
         return

@@ -42,7 +42,7 @@ def test_dry_run_says_what_would_go_and_keeps_everything(applied: Run) -> None:
     assert (by_name.exit_code, by_name.stdout) == (0, "agent/support-agent deleted (dry run)\n")
     by_label = applied("delete", "agents", "-l", "team=platform", "--dry-run")
     assert by_label.stdout == "agent/code-reviewer deleted (dry run)\n"
-    every = applied("delete", "agents", "--all", "-A", "--yes", "--dry-run")
+    every = applied("delete", "agents", "--all", "-A", "--dry-run")  # nothing to confirm
     assert sorted(every.stdout.splitlines()) == [
         "agent/code-reviewer deleted (dry run)",
         "agent/data-analyst deleted (dry run)",
