@@ -44,7 +44,10 @@ def wait(
         ),
     ] = "condition=Ready",
     timeout: Annotated[
-        str, typer.Option("--timeout", help="How long to wait: 30s, 2m, 0 (check once), -1s.")
+        str,
+        typer.Option(
+            "--timeout", help="How long to wait: 30s, 2m, 0 (check once), -1s (no limit)."
+        ),
     ] = "30s",
     selector: Annotated[
         str | None, typer.Option("-l", "--selector", help="Wait for the objects these labels pick.")
