@@ -15,18 +15,28 @@ from __future__ import annotations
 import builtins
 import copy
 import getpass
+import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1.event_pb2 import Event, EventType
-from stigmer.errors import Forbidden, NotFound, Problem, StepFailed, StigmerError, UsageError
+from stigmer.errors import (
+    Conflict,
+    Expired,
+    Forbidden,
+    NotFound,
+    Problem,
+    StepFailed,
+    StigmerError,
+    UsageError,
+)
 from stigmer.iam import CONTROLLER, check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
@@ -56,6 +66,9 @@ if TYPE_CHECKING:
 
     ImportEntry = importing.Entry
     ImportReport = importing.Report
+
+log = logging.getLogger("stigmer.client")
+_PATCH_ATTEMPTS = 5  # a patch re-read and re-applied when another write came between
 
 
 def default_actor() -> str:
@@ -113,6 +126,62 @@ class Diff:
     @property
     def changed(self) -> bool:
         return bool(self.text)
+
+
+_STATUSES = {"true": "True", "false": "False", "unknown": "Unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class Until:
+    """What ``Client.wait`` waits for: a condition's status, or deletion (``condition=None``)."""
+
+    condition: str | None
+    status: str = "True"
+
+    @classmethod
+    def parse(cls, text: str) -> Until:
+        """kubectl's ``--for``: ``delete``, ``condition=Ready`` or ``condition=Ready=False``."""
+        if text == "delete":
+            return cls(None)
+        word, _, rest = text.partition("=")
+        name, _, status = rest.partition("=")
+        if word != "condition" or not name or status.lower() not in (*_STATUSES, ""):
+            raise UsageError(
+                f'--for "{text}": expected delete, condition=NAME or condition=NAME=True|False'
+            )
+        return cls(name, _STATUSES.get(status.lower(), "True"))
+
+    def unmet(self, obj: Resource | None) -> str:
+        """Why ``obj`` (None: there is none) does not meet this yet; empty when it does."""
+        if self.condition is None:
+            return "" if obj is None else "it still exists"
+        if obj is None:
+            return "not found"
+        cond = next((c for c in obj.status.conditions if c.type == self.condition), None)
+        if cond is None:
+            return f"it has no {self.condition} condition"
+        if cond.status != self.status:
+            why = ": ".join(t for t in (cond.reason, cond.message) if t)
+            return f"{self.condition} is {cond.status}" + (f" ({why})" if why else "")
+        if cond.observed_generation < obj.metadata.generation:  # said of an older spec
+            return f"{self.condition} is for generation {cond.observed_generation}, not the latest"
+        return ""
+
+
+@dataclass(slots=True)
+class Waited:
+    """One object ``Client.wait`` waits on: by (org, name), or by id once it was listed."""
+
+    kind: Kind
+    org: str
+    name: str
+    id: str = ""
+    unmet: str = "not checked yet"
+
+    def concerns(self, event: Event) -> bool:
+        if self.id:
+            return event.id == self.id
+        return event.org == self.org and self.name in (event.slug, event.id)
 
 
 class Client:
@@ -311,6 +380,120 @@ class Client:
 
         return self.apply_files(["-"], stdin=io.StringIO(text), dry_run=dry_run, atomic=atomic)
 
+    # -- edits of one live object: edit, patch, label, annotate ---------------
+
+    def manifest(self, kind: Kind | str, name: str, *, org: str | None = None) -> str:
+        """The manifest of one live object as YAML, as ``edit`` opens it: secrets masked.
+
+        It carries ``metadata.id`` and ``resourceVersion``, so applying it back
+        fails as a conflict if the object changed meanwhile; sync's
+        annotations are left out (an apply keeps them).
+        """
+        k = resolve_kind(kind)
+        from stigmer.manifests import emitting
+
+        return emitting.dump(_edit_view(k, self.get(k, name, org=org)))
+
+    def apply_edit(
+        self,
+        kind: Kind | str,
+        name: str,
+        text: str,
+        *,
+        org: str | None = None,
+        source: str = "<edit>",
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Applies ``text``, an edited manifest of the named object, checked as any apply.
+
+        It must still declare that one object: another kind, slug or org is a
+        problem, never a second object.
+        """
+        from stigmer.manifests import loading, reading
+
+        k = resolve_kind(kind)
+        live = self.get(k, name, org=org)
+        loaded = loading.load_text(text, source)
+        parsed = reading.parse_documents(loaded.documents, default_org=live.metadata.org)
+        problems = loaded.problems + parsed.problems
+        if not problems:
+            problems = _other_object(parsed.manifests, k, live, source)
+        if problems:
+            return ApplyReport(problems=problems, committed=False)
+        results = self.apply(parsed.manifests, dry_run=dry_run)
+        return ApplyReport(results=results, committed=not dry_run)
+
+    def patch(
+        self,
+        kind: Kind | str,
+        name: str,
+        patch: str,
+        *,
+        type: str = "merge",
+        org: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Applies a merge patch (RFC 7386) or a JSON patch (RFC 6902), as JSON text.
+
+        The patch works on the object's manifest (what ``manifest`` shows), and
+        the result is applied as a manifest would be.
+        """
+        from stigmer.manifests import patching
+
+        return self._patched(kind, name, org, lambda v: patching.apply(v, patch, type), dry_run)
+
+    def relabel(
+        self,
+        kind: Kind | str,
+        name: str,
+        changes: Mapping[str, str | None],
+        *,
+        field: str = "labels",
+        overwrite: bool = False,
+        org: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyReport:
+        """Sets (or, for None, removes) labels, or ``field="annotations"``, of one object.
+
+        Changing the value of a key that has one needs ``overwrite``, as kubectl's.
+        """
+        from stigmer.manifests import patching
+
+        if field not in ("labels", "annotations"):
+            raise UsageError(f'field "{field}": expected labels or annotations')
+
+        def edit(view: dict[str, object]) -> dict[str, object]:
+            return patching.relabel(view, field, changes, overwrite=overwrite)
+
+        return self._patched(kind, name, org, edit, dry_run)
+
+    def _patched(
+        self,
+        kind: Kind | str,
+        name: str,
+        org: str | None,
+        edit: Callable[[dict[str, object]], dict[str, object]],
+        dry_run: bool,
+    ) -> ApplyReport:
+        """Applies ``edit`` of the object's manifest; again when another write came between.
+
+        The manifest carries the resourceVersion read, so the apply is a
+        compare-and-swap, and a patch never undoes a change made meanwhile.
+        """
+        from stigmer.manifests import emitting
+
+        k = resolve_kind(kind)
+        for _ in range(_PATCH_ATTEMPTS):
+            live = self.get(k, name, org=org)
+            label = f"{k.singular}/{live.metadata.slug}"
+            text = emitting.dump(edit(_edit_view(k, live)))
+            report = self.apply_edit(
+                k, live.metadata.id, text, org=live.metadata.org, source=label, dry_run=dry_run
+            )
+            if not any(isinstance(_cause(r.error), Conflict) for r in report.results if r.error):
+                return _unplaced(report, label)
+        return _unplaced(report, label)
+
     def declared(
         self, paths: Iterable[str | Path], *, recursive: bool = False, stdin: TextIO | None = None
     ) -> tuple[builtins.list[Problem], builtins.list[tuple[str, str, str]]]:
@@ -348,27 +531,41 @@ class Client:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
         return self.delete_result(kind, name, org=org).deleted
 
-    def delete_result(self, kind: Kind | str, name: str, *, org: str | None = None) -> Result:
-        """``delete``, with the whole Result: also the default instance an agent put back."""
+    def delete_result(
+        self, kind: Kind | str, name: str, *, org: str | None = None, dry_run: bool = False
+    ) -> Result:
+        """``delete``, with the whole Result: also the default instance an agent put back.
+
+        ``dry_run`` runs every step (authorization included) and commits nothing.
+        """
         from stigmer.reconcilers.framework import Request
 
-        result = self._one(Request("delete", resolve_kind(kind), name=name, org=self._org(org)))
+        request = Request("delete", resolve_kind(kind), name=name, org=self._org(org))
+        result = self._one(request, dry_run=dry_run)
         result.deleted = [masking.masked(o) for o in result.deleted]
         result.recreated = [masking.masked(o) for o in result.recreated]
         return result
 
-    def delete_objects(self, objs: Iterable[Resource]) -> builtins.list[Result]:
+    def delete_objects(
+        self, objs: Iterable[Resource], *, dry_run: bool = False
+    ) -> builtins.list[Result]:
         """Deletes these objects (by id, with cascade) in one batch."""
         from stigmer.reconcilers.framework import delete_request
 
-        return self._run([delete_request(o) for o in objs]).results
+        return self._run([delete_request(o) for o in objs], dry_run=dry_run).results
 
     def delete_all(
-        self, kind: Kind | str, *, org: str | None = None, all_orgs: bool = False
+        self,
+        kind: Kind | str,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        selector: Selector | str | None = None,
+        dry_run: bool = False,
     ) -> builtins.list[Result]:
-        """Deletes every object of a kind in the org (or every org)."""
-        targets = self.list(resolve_kind(kind), org=org, all_orgs=all_orgs)
-        results = self.delete_objects(targets)
+        """Deletes every object of a kind in the org (or every org), or those ``selector`` picks."""
+        targets = self.list(resolve_kind(kind), org=org, all_orgs=all_orgs, selector=selector)
+        results = self.delete_objects(targets, dry_run=dry_run)
         return [r for r in results if r.ok or not isinstance(_cause(r.error), NotFound)]
 
     def prune(
@@ -448,9 +645,9 @@ class Client:
             self.bus.publish(batch.changes)
         return batch
 
-    def _one(self, request: Request) -> Result:
+    def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
-        result = self._run([request]).results[0]
+        result = self._run([request], dry_run=dry_run).results[0]
         if result.error is not None:
             raise _cause(result.error)
         return result
@@ -706,6 +903,105 @@ class Client:
             )
         return obj
 
+    def wait(
+        self,
+        kind: Kind | str,
+        names: Iterable[tuple[str | None, str]] = (),
+        *,
+        until: Until,
+        selector: Selector | str | None = None,
+        all_orgs: bool = False,
+        timeout: float | None = 30.0,
+        met: Callable[[Waited], None] | None = None,
+    ) -> builtins.list[Waited]:
+        """Waits until each object meets ``until``; returns those that did not in time.
+
+        Objects are named as (org or None, name), or else listed now (``selector``,
+        ``all_orgs``): a listing that finds none raises NotFound. A named object
+        that does not exist yet is waited for. It checks once, then follows the
+        change feed from a revision taken before that check, so nothing in
+        between is missed; ``timeout`` 0 checks once, None waits for ever.
+        ``met`` is called as each object meets it.
+        """
+        k = resolve_kind(kind)
+        targets = self._wait_targets(k, list(names), selector, all_orgs)
+        start = self.revision()
+        pending = self._settle(targets, until, met)
+        stop = threading.Event()
+        timer = threading.Timer(timeout, stop.set) if timeout else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            while pending and timeout != 0 and not stop.is_set():
+                for target in pending:
+                    log.info("waiting for %s/%s: %s", k.singular, target.name, target.unmet)
+                try:
+                    pending = self._follow(k, pending, until, met, start=start, stop=stop)
+                except Expired:  # fell behind the feed: look again, then follow from now
+                    start = self.revision()
+                    pending = self._settle(pending, until, met)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return pending
+
+    def _wait_targets(
+        self,
+        k: Kind,
+        names: builtins.list[tuple[str | None, str]],
+        selector: Selector | str | None,
+        every: bool,
+    ) -> builtins.list[Waited]:
+        if names:
+            for org in sorted({self._org(o) for o, _ in names}):
+                self._authorize_read("get", k, org)
+            return [Waited(k, self._org(o), n) for o, n in names]
+        listed = self.list(k, all_orgs=every, selector=selector)
+        if not listed:
+            raise NotFound("no matching resources found")
+        return [Waited(k, o.metadata.org, o.metadata.slug, o.metadata.id) for o in listed]
+
+    def _settle(
+        self, targets: builtins.list[Waited], until: Until, met: Callable[[Waited], None] | None
+    ) -> builtins.list[Waited]:
+        """Checks each target as the store has it now; the ones still pending."""
+        pending = []
+        for target in targets:
+            k = target.kind
+            found = self.store.find(k.key, target.id) if target.id else None
+            obj = found if target.id else self._find(k, target.name, org=target.org)
+            target.unmet = until.unmet(obj)
+            if target.unmet:
+                pending.append(target)
+            elif met is not None:
+                met(target)
+        return pending
+
+    def _follow(
+        self,
+        k: Kind,
+        pending: builtins.list[Waited],
+        until: Until,
+        met: Callable[[Waited], None] | None,
+        *,
+        start: int,
+        stop: threading.Event,
+    ) -> builtins.list[Waited]:
+        """Follows the feed from ``start`` until nothing is pending or ``stop`` is set."""
+        orgs = {t.org for t in pending}
+        feed = self.watch(
+            k, since=start, org=next(iter(orgs)) if len(orgs) == 1 else None, stop=stop
+        )
+        for change in feed:
+            touched = [t for t in pending if t.concerns(change.event)]
+            if touched:
+                done = {id(t) for t in touched} - {id(t) for t in self._settle(touched, until, met)}
+                pending = [t for t in pending if id(t) not in done]
+            if not pending:
+                stop.set()
+        return pending
+
     # -- IAM ------------------------------------------------------------------
 
     def grant(self, user: str, role: str, *, org: str | None = None) -> bool:
@@ -903,3 +1199,54 @@ def _view_yaml(kind: Kind, obj: Resource) -> str:
     if annotations:
         metadata["annotations"] = annotations
     return emitting.dump(view)
+
+
+def _edit_view(kind: Kind, obj: Resource) -> dict[str, Any]:
+    """The manifest ``edit`` and ``patch`` work on: the user view, with the id and
+    resourceVersion apply checks, without the annotations sync owns."""
+    from stigmer.manifests import conversion, resources
+
+    view = resources.user_view(kind, obj)
+    full = conversion.to_dict(obj)["metadata"]
+    keep = (*resources.USER_METADATA, "id", "resourceVersion")
+    view["metadata"] = {k: v for k, v in full.items() if k in keep}
+    annotations = {
+        k: v
+        for k, v in view["metadata"].pop("annotations", {}).items()
+        if not k.startswith(naming.SYNC_ANNOTATION_PREFIX)
+    }
+    if annotations:
+        view["metadata"]["annotations"] = annotations
+    return view
+
+
+def _other_object(
+    manifests: builtins.list[Manifest], kind: Kind, live: Resource, source: str
+) -> builtins.list[Problem]:
+    """A problem unless ``manifests`` is one manifest of the object ``live``."""
+    from stigmer.manifests import reading
+
+    md = live.metadata
+    if len(manifests) != 1:
+        return [Problem(source, 0, 0, "", f"expected one manifest, of {kind.singular}/{md.slug}")]
+    m = manifests[0]
+    found = reading.identity(m, md.org)
+    if found == (kind.key, md.org, md.slug):
+        return []
+    path = (
+        ("kind",) if found[0] != kind.key else ("metadata", "org" if found[1] != md.org else "slug")
+    )
+    message = f"cannot be changed here: this edits {kind.singular}/{md.slug} in org {md.org}"
+    return [m.document.problem(path, message)]
+
+
+def _unplaced(report: ApplyReport, source: str) -> ApplyReport:
+    """A patch's problems name the object, not lines of a manifest the user never saw."""
+    import dataclasses
+
+    report.problems = [
+        dataclasses.replace(p, file=source, line=0, column=0) for p in report.problems
+    ]
+    for result in report.results:
+        result.source = source
+    return report

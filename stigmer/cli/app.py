@@ -32,6 +32,11 @@ COMMANDS = {
     "schema": ("stigmer.cli.schemas", "schema"),
     "explain": ("stigmer.cli.schemas", "explain"),
     "serve": ("stigmer.cli.serving", "serve"),
+    "wait": ("stigmer.cli.waiting", "wait"),
+    "label": ("stigmer.cli.patching", "label"),
+    "annotate": ("stigmer.cli.patching", "annotate"),
+    "patch": ("stigmer.cli.patching", "patch"),
+    "edit": ("stigmer.cli.editing", "edit"),
 }
 GROUPS = {
     "agent": ("stigmer.cli.agents", "app"),
@@ -41,7 +46,10 @@ GROUPS = {
     "sync": ("stigmer.cli.serving", "sync_app"),
 }
 # The commands that act in one org take --org after their name too.
-ORG_SCOPED = {"apply", "get", "describe", "delete", "diff"}
+ORG_SCOPED = {
+    *("apply", "get", "describe", "delete", "diff"),
+    *("wait", "label", "annotate", "patch", "edit"),
+}
 # Global options that take a value, to find the command word after them.
 _VALUED = {"--data-dir", "--store", "--org", "--user"}
 

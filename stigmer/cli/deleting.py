@@ -39,6 +39,16 @@ def delete(
     ignore_not_found: Annotated[
         bool, typer.Option("--ignore-not-found", help="A missing object is not an error.")
     ] = False,
+    selector: Annotated[
+        str | None,
+        typer.Option("-l", "--selector", help="Delete the objects of the kind these labels pick."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run every step, say what would go, commit nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --all -A: do not ask for confirmation.")
+    ] = False,
 ) -> None:
     """Delete objects and what they own (an agent's instances)."""
     from stigmer.api import kinds
@@ -46,12 +56,21 @@ def delete(
 
     client = state(ctx).client()
     targets: list[tuple[str, str, str]] = []  # (kind, org, name)
+    suffix = " (dry run)" if dry_run else ""
     if filename:
         targets += _declared(client, filename, recursive)
     elif kind is None:
-        raise UsageError("say what to delete: KIND NAME..., TYPE/NAME..., KIND --all, or -f PATH")
-    elif all_:
-        _delete_all(client, parsing.parse(kind, names or []), all_orgs=all_orgs)
+        raise UsageError(
+            "say what to delete: KIND NAME..., TYPE/NAME..., KIND --all, KIND -l SELECTOR, "
+            "or -f PATH"
+        )
+    elif all_ or selector is not None:
+        if all_ and selector is not None:
+            raise UsageError("--all and -l cannot be used together: -l already picks the objects")
+        wanted = parsing.parse(kind, names or [])
+        if all_ and all_orgs and not (yes or dry_run):  # a dry run deletes nothing: no question
+            _confirm_every_org(client, wanted)
+        _delete_all(client, wanted, all_orgs=all_orgs, selector=selector, dry_run=dry_run)
         return
     else:
         wanted = parsing.parse(kind, names or [])
@@ -63,10 +82,10 @@ def delete(
     for key, org, name in targets:
         k = kinds.by_key(key)
         if (key, org, name) in gone:  # its owner's cascade took it already: it is deleted
-            typer.echo(f"{k.singular}/{name} deleted")
+            typer.echo(f"{k.singular}/{name} deleted{suffix}")
             continue
         try:
-            result = client.delete_result(k, name, org=org)
+            result = client.delete_result(k, name, org=org, dry_run=dry_run)
         except NotFound:
             if not ignore_not_found:
                 typer.echo(f'error: {k.singular} "{name}" not found in org "{org}"', err=True)
@@ -74,34 +93,60 @@ def delete(
             continue
         gone |= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.deleted}
         gone -= {(kinds.of(o).key, o.metadata.org, o.metadata.slug) for o in result.recreated}
-        _print_deleted(k.singular, name, result.recreated, result.warnings)
+        _print_deleted(k.singular, name, result.recreated, result.warnings, suffix)
     if failed:
         raise typer.Exit(1)
 
 
 def _print_deleted(
-    kind: str, name: str, recreated: list[Any], warnings: tuple[str, ...] | list[str] = ()
+    kind: str,
+    name: str,
+    recreated: list[Any],
+    warnings: tuple[str, ...] | list[str] = (),
+    suffix: str = "",
 ) -> None:
     """``kind/name deleted``, then each default instance its agent put back at once.
 
     A warning (a deleted target still referenced) goes to stderr, as kubectl's do.
     """
-    typer.echo(f"{kind}/{name} deleted")
+    typer.echo(f"{kind}/{name} deleted{suffix}")
     for warning in warnings:
         typer.echo(f"Warning: {warning}", err=True)
     for obj in recreated:
         owner = obj.metadata.owner_references[0].slug
-        typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}")
+        typer.echo(f"agentinstance/{obj.metadata.slug} recreated by agent/{owner}{suffix}")
 
 
-def _delete_all(client: "Client", wanted: list[Any], *, all_orgs: bool) -> None:
-    """``delete KIND --all``: says so when there was nothing to delete, as kubectl does."""
+def _confirm_every_org(client: "Client", wanted: list[Any]) -> None:
+    """``delete KIND --all -A`` empties every org: asked on a terminal, refused without one.
+
+    A script that means it says ``--yes``; one that did not mean it (a
+    variable that came out empty, a pasted line) deletes nothing.
+    """
+    if not sys.stdin.isatty():
+        raise UsageError("--all -A deletes in every org: confirm with --yes (no terminal to ask)")
+    counts = {t.kind.plural: len(client.list(t.kind, all_orgs=True)) for t in wanted}
+    orgs = {org for t in wanted for org in client.visible_orgs(t.kind)}
+    what = ", ".join(f"{n} {plural}" for plural, n in counts.items())
+    typer.confirm(f"Delete all {what} in {len(orgs)} orgs?", abort=True)
+
+
+def _delete_all(
+    client: "Client", wanted: list[Any], *, all_orgs: bool, selector: str | None, dry_run: bool
+) -> None:
+    """``delete KIND --all`` or ``-l``: says so when there was nothing to delete, as kubectl."""
     if any(t.names for t in wanted):
-        raise UsageError("--all deletes every object of a kind: give no names")
+        raise UsageError("--all and -l delete the objects of a kind: give no names")
+    suffix = " (dry run)" if dry_run else ""
     deleted = False
     for target in wanted:
-        for result in client.delete_all(target.kind, all_orgs=all_orgs):
-            _print_deleted(result.kind.singular, result.name, result.recreated, result.warnings)
+        found = client.delete_all(
+            target.kind, all_orgs=all_orgs, selector=selector, dry_run=dry_run
+        )
+        for result in found:
+            _print_deleted(
+                result.kind.singular, result.name, result.recreated, result.warnings, suffix
+            )
             deleted = True
     if not deleted:
         typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)

@@ -31,6 +31,36 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Delete what a manifest declares", "stigmer delete -f bot.yaml"),
         ("Delete what a listing names", "stigmer get ag -l team=qa -o name | xargs stigmer delete"),
     ),
+    "wait": (
+        ("Wait until an agent is Ready", "stigmer wait agent/support-agent --for=condition=Ready"),
+        ("Wait until agents are gone", "stigmer wait ag -l team=qa --for=delete --timeout 1m"),
+    ),
+    "edit": (
+        ("Edit an agent in $EDITOR, applied on save", "stigmer edit agent support-agent"),
+        ("An instance, by TYPE/NAME", "stigmer edit agentinstance/support-agent-eu"),
+    ),
+    "label": (
+        ("Label an agent", "stigmer label agent support-agent tier=gold"),
+        (
+            "Change a label, remove another",
+            "stigmer label ag -l team=qa tier=silver old- --overwrite",
+        ),
+    ),
+    "annotate": (
+        ("Annotate an agent", "stigmer annotate agent/support-agent owner=alice"),
+        ("Remove an annotation", "stigmer annotate agent support-agent owner-"),
+    ),
+    "patch": (
+        (
+            "Merge a change in (RFC 7386)",
+            """stigmer patch agent bot -p '{"spec":{"description":"x"}}'""",
+        ),
+        (
+            "Replace one field (RFC 6902)",
+            "stigmer patch ag bot --type json "
+            """-p '[{"op":"replace","path":"/spec/description","value":"x"}]'""",
+        ),
+    ),
     "diff": (
         ("Show what apply would change", "stigmer diff -f bot.yaml"),
         ("Compare a whole tree", "stigmer diff -f manifests/ -R"),

@@ -39,7 +39,7 @@ def test_apply_diff_delete_and_sync_take_org_after_the_subcommand(run: Run, tmp_
 
 def test_all_orgs_after_the_subcommand(applied: Run) -> None:
     assert "acme" in applied("agent", "list", "-A").stdout
-    gone = applied("delete", "agents", "--all", "-A")
+    gone = applied("delete", "agents", "--all", "-A", "--yes")
     assert "agent/data-analyst deleted" in gone.stdout
     assert applied("get", "agents", "-A").stderr == "No resources found\n"
 
