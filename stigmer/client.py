@@ -83,6 +83,43 @@ def resolve_kind(kind: Kind | str) -> Kind:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class ApiResource:
+    """One row of ``stigmer api-resources``: a kind and the verbs it serves."""
+
+    kind: Kind
+    verbs: tuple[str, ...]
+
+
+def api_resources() -> builtins.list[ApiResource]:
+    """Every kind of the registry with its verbs: the reads, and the writes it has pipelines for."""
+    from stigmer.iam import NEEDS, ROLES
+
+    verbs = [v for v, role in NEEDS.items() if role != ROLES[-1]]  # admins' verbs are not a kind's
+    return [ApiResource(k, tuple(v for v in verbs if _serves(k, v))) for k in kinds.KINDS]
+
+
+def _serves(kind: Kind, verb: str) -> bool:
+    """Whether a kind serves a verb: every kind is read alike, a write needs its pipeline."""
+    from stigmer.iam import NEEDS, ROLES
+    from stigmer.reconcilers.catalog import pipeline_for
+
+    if NEEDS[verb] == ROLES[0]:
+        return True
+    try:
+        pipeline_for(kind, verb)
+    except UsageError:
+        return False
+    return True
+
+
+def roles() -> tuple[str, ...]:
+    """The roles a user may be granted, weakest first."""
+    from stigmer.iam import ROLES
+
+    return ROLES
+
+
 @dataclass(slots=True)
 class ApplyReport:
     """An apply of files: the problems of documents that could not be read, and the results."""
@@ -569,6 +606,57 @@ class Client:
     def events_for(self, obj: Resource, *, limit: int = 10) -> builtins.list[Event]:
         """The most recent events of an object, newest last, through the feed's object index."""
         return self.store.events_of(kinds.of(obj).key, obj.metadata.id, limit=limit)
+
+    def events(
+        self,
+        kind: Kind | str | None = None,
+        name: str | None = None,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        limit: int = 50,
+    ) -> builtins.list[Event]:
+        """The newest ``limit`` events, oldest first: of one object, or of the org's objects.
+
+        Read from the change feed: an object's through its index, the org's by
+        reading back from the newest revision. Only the events of the kinds and
+        orgs the actor may watch are returned.
+        """
+        k = resolve_kind(kind) if kind is not None else None
+        if name is not None:
+            if k is None:
+                raise UsageError("events of one object need its kind: events KIND NAME")
+            obj = self.get(k, name, org=org, verb="watch")
+            return self.events_for(obj, limit=limit)
+        if not all_orgs:
+            self._authorize_read("watch", k or kinds.AGENT, self._org(org))
+
+        def wanted(e: Event) -> bool:
+            return (k is None or e.kind == k.key) and (all_orgs or e.org == self._org(org))
+
+        return self._recent(wanted, limit)
+
+    def _recent(self, wanted: Callable[[Event], bool], limit: int) -> builtins.list[Event]:
+        """The newest ``limit`` events ``wanted`` keeps and the actor may watch, oldest first.
+
+        Revisions only grow, but need not be dense: the window read back
+        doubles until it holds enough events or reaches the feed's start.
+        """
+        newest, window = self.store.revision(), max(limit, 64)
+        while True:
+            start = max(0, newest - window)
+            found = [e for e in self.store.events_since(start) if wanted(e)]
+            if len(found) >= limit or start <= self.store.compacted():
+                break
+            window *= 4
+        found = found[-limit:] if limit > 0 else []
+        watchable = self._watchable(found) if found else set()
+        return [e for e in found if (e.kind, e.org) in watchable]
+
+    def format_version(self) -> int | None:
+        """The format of the store's files (its schema version), if the backend says."""
+        version: int | None = getattr(self.store, "format_version", None)
+        return version
 
     # -- diff and watch -------------------------------------------------------
 

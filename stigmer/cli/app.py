@@ -32,6 +32,9 @@ COMMANDS = {
     "schema": ("stigmer.cli.schemas", "schema"),
     "explain": ("stigmer.cli.schemas", "explain"),
     "serve": ("stigmer.cli.serving", "serve"),
+    "api-resources": ("stigmer.cli.discovery", "api_resources"),
+    "events": ("stigmer.cli.discovery", "events"),
+    "version": ("stigmer.cli.discovery", "version"),
 }
 GROUPS = {
     "agent": ("stigmer.cli.agents", "app"),
@@ -41,7 +44,7 @@ GROUPS = {
     "sync": ("stigmer.cli.serving", "sync_app"),
 }
 # The commands that act in one org take --org after their name too.
-ORG_SCOPED = {"apply", "get", "describe", "delete", "diff"}
+ORG_SCOPED = {"apply", "get", "describe", "delete", "diff", "events"}
 # Global options that take a value, to find the command word after them.
 _VALUED = {"--data-dir", "--store", "--org", "--user"}
 

@@ -5,10 +5,17 @@ from typing import Annotated, Any
 import typer
 
 from stigmer.cli import printers
+from stigmer.cli.completing import complete_kind, complete_name, complete_output
 from stigmer.cli.state import state
 from stigmer.errors import Expired, NotFound, UsageError
 
-Kind = Annotated[str, typer.Argument(help="agent|agents|ag or agentinstance|agentinstances|ai.")]
+Kind = Annotated[
+    str,
+    typer.Argument(
+        help="agent|agents|ag or agentinstance|agentinstances|ai (or all).",
+        autocompletion=complete_kind,
+    ),
+]
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="Reveal secret values (admins only).")
 ]
@@ -19,7 +26,10 @@ def get(
     *,
     kind: Kind,
     names: Annotated[
-        list[str] | None, typer.Argument(help="Names (slugs) or ids; ORG/NAME for another org.")
+        list[str] | None,
+        typer.Argument(
+            help="Names (slugs) or ids; ORG/NAME for another org.", autocompletion=complete_name
+        ),
     ] = None,
     output: Annotated[
         str,
@@ -27,6 +37,7 @@ def get(
             "-o",
             "--output",
             help="table, wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC.",
+            autocompletion=complete_output,
         ),
     ] = "table",
     selector: Annotated[
@@ -203,7 +214,10 @@ def describe(
     *,
     kind: Kind,
     name: Annotated[
-        str | None, typer.Argument(help="Name (slug) or id; none with TYPE/NAME.")
+        str | None,
+        typer.Argument(
+            help="Name (slug) or id; none with TYPE/NAME.", autocompletion=complete_name
+        ),
     ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:
