@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from stigmer.migrate.copying import CopyReport as CopyReport  # noqa: PLC0414
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
-    from stigmer.reconcilers.framework import Context, Request, Result
+    from stigmer.reconcilers.framework import Context, Request
+    from stigmer.reconcilers.framework import Result as Result  # noqa: PLC0414
     from stigmer.reconcilers.running import Batch, Session
     from stigmer.store import Reader, Store
     from stigmer.store.protocol import ResourceList, Stats
@@ -263,10 +264,10 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _session(self, show_secrets: bool = False) -> Session:
+    def _session(self, show_secrets: bool = False, trace: bool = False) -> Session:
         from stigmer.reconcilers.running import Session
 
-        return Session(self.actor, self.authorizer, self.org, show_secrets)
+        return Session(self.actor, self.authorizer, self.org, show_secrets, trace)
 
     def _org(self, org: str | None) -> str:
         return org or self.org
@@ -298,11 +299,13 @@ class Client:
         dry_run: bool = False,
         atomic: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        trace: bool = False,
     ) -> ApplyReport:
         """Reads manifests and applies every valid one (none if ``atomic`` and any is bad).
 
         ``progress(done, total)`` is called as documents are applied; ``total``
         counts the documents read so far, as applying starts before reading ends.
+        ``trace`` times each pipeline step of each object into its Result's ``steps``.
         """
         from stigmer.manifests import reading
         from stigmer.reconcilers.framework import apply_request
@@ -335,6 +338,7 @@ class Client:
             dry_run=dry_run,
             atomic=atomic,
             progress=tick if progress is not None else None,
+            trace=trace,
         )
         reading.sort_problems(report.problems)
         report.results, report.committed = batch.results, batch.committed and not dry_run
@@ -461,11 +465,12 @@ class Client:
         atomic: bool = False,
         show_secrets: bool = False,
         progress: Callable[[int], None] | None = None,
+        trace: bool = False,
     ) -> Batch:
         """Runs requests: a list as one batch; an iterator as it yields (never atomic)."""
         from stigmer.reconcilers import running
 
-        session = self._session(show_secrets)
+        session = self._session(show_secrets, trace)
         if isinstance(requests, Sequence) or atomic:  # all or nothing needs them all first
             batch = running.run_batch(
                 self.store,
