@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext.parser import parse as _parse
 
 from stigmer.errors import UsageError
@@ -49,7 +49,7 @@ def _compiled(path: str) -> Any:
         expr = "$." + expr
     try:
         return _parse(expr)
-    except (JsonPathLexerError, JsonPathParserError, ValueError, TypeError) as e:
+    except (JSONPathError, ValueError, TypeError) as e:  # a lexer, parser or slice error
         raise UsageError(f'bad JSONPath "{path}": {e}') from e
 
 
@@ -124,10 +124,11 @@ def parse(template: str) -> list[_Node]:
         elif (text := _literal(piece)) is not None:
             stack[-1].append(_Node(text=text))
         elif words and words[0] == "range":
-            node = _Node(path=words[1] if len(words) > 1 else "", body=[])
+            body: list[_Node] = []
+            node = _Node(path=words[1] if len(words) > 1 else "", body=body)
             _compiled(node.path)
             stack[-1].append(node)
-            stack.append(node.body)  # type: ignore[arg-type]
+            stack.append(body)
         elif words == ["end"]:
             if len(stack) == 1:
                 raise UsageError(f'"{{end}}" without "{{range}}" in "{template}"')
