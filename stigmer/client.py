@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from stigmer.migrate.copying import CopyReport as CopyReport  # noqa: PLC0414
     from stigmer.reconcilers.authz import Authorizer
     from stigmer.reconcilers.events import Change, EventBus
-    from stigmer.reconcilers.framework import Context, Request, Result
+    from stigmer.reconcilers.framework import Context, Request
+    from stigmer.reconcilers.framework import Result as Result  # noqa: PLC0414
     from stigmer.reconcilers.readiness import EnvEntry as EnvEntry  # noqa: PLC0414
     from stigmer.reconcilers.references import RefState as RefState  # noqa: PLC0414
     from stigmer.reconcilers.running import Batch, Session
@@ -96,6 +97,43 @@ def resolve_kind(kind: Kind | str) -> Kind:
         hint += "" if close else ", ".join(kinds.cli_names())
         raise UsageError(f'unknown kind "{kind}" ({hint})')
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResource:
+    """One row of ``stigmer api-resources``: a kind and the verbs it serves."""
+
+    kind: Kind
+    verbs: tuple[str, ...]
+
+
+def api_resources() -> builtins.list[ApiResource]:
+    """Every kind of the registry with its verbs: the reads, and the writes it has pipelines for."""
+    from stigmer.iam import NEEDS, ROLES
+
+    verbs = [v for v, role in NEEDS.items() if role != ROLES[-1]]  # admins' verbs are not a kind's
+    return [ApiResource(k, tuple(v for v in verbs if _serves(k, v))) for k in kinds.KINDS]
+
+
+def _serves(kind: Kind, verb: str) -> bool:
+    """Whether a kind serves a verb: every kind is read alike, a write needs its pipeline."""
+    from stigmer.iam import NEEDS, ROLES
+    from stigmer.reconcilers.catalog import pipeline_for
+
+    if NEEDS[verb] == ROLES[0]:
+        return True
+    try:
+        pipeline_for(kind, verb)
+    except UsageError:
+        return False
+    return True
+
+
+def roles() -> tuple[str, ...]:
+    """The roles a user may be granted, weakest first."""
+    from stigmer.iam import ROLES
+
+    return ROLES
 
 
 @dataclass(slots=True)
@@ -297,10 +335,10 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _session(self, show_secrets: bool = False) -> Session:
+    def _session(self, show_secrets: bool = False, trace: bool = False) -> Session:
         from stigmer.reconcilers.running import Session
 
-        return Session(self.actor, self.authorizer, self.org, show_secrets)
+        return Session(self.actor, self.authorizer, self.org, show_secrets, trace)
 
     def _org(self, org: str | None) -> str:
         return org or self.org
@@ -332,11 +370,13 @@ class Client:
         dry_run: bool = False,
         atomic: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        trace: bool = False,
     ) -> ApplyReport:
         """Reads manifests and applies every valid one (none if ``atomic`` and any is bad).
 
         ``progress(done, total)`` is called as documents are applied; ``total``
         counts the documents read so far, as applying starts before reading ends.
+        ``trace`` times each pipeline step of each object into its Result's ``steps``.
         """
         from stigmer.manifests import reading
         from stigmer.reconcilers.framework import apply_request
@@ -369,6 +409,7 @@ class Client:
             dry_run=dry_run,
             atomic=atomic,
             progress=tick if progress is not None else None,
+            trace=trace,
         )
         reading.sort_problems(report.problems)
         report.results, report.committed = batch.results, batch.committed and not dry_run
@@ -623,11 +664,12 @@ class Client:
         atomic: bool = False,
         show_secrets: bool = False,
         progress: Callable[[int], None] | None = None,
+        trace: bool = False,
     ) -> Batch:
         """Runs requests: a list as one batch; an iterator as it yields (never atomic)."""
         from stigmer.reconcilers import running
 
-        session = self._session(show_secrets)
+        session = self._session(show_secrets, trace)
         if isinstance(requests, Sequence) or atomic:  # all or nothing needs them all first
             batch = running.run_batch(
                 self.store,
@@ -806,6 +848,57 @@ class Client:
     def events_for(self, obj: Resource, *, limit: int = 10) -> builtins.list[Event]:
         """The most recent events of an object, newest last, through the feed's object index."""
         return self.store.events_of(kinds.of(obj).key, obj.metadata.id, limit=limit)
+
+    def events(
+        self,
+        kind: Kind | str | None = None,
+        name: str | None = None,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        limit: int = 50,
+    ) -> builtins.list[Event]:
+        """The newest ``limit`` events, oldest first: of one object, or of the org's objects.
+
+        Read from the change feed: an object's through its index, the org's by
+        reading back from the newest revision. Only the events of the kinds and
+        orgs the actor may watch are returned.
+        """
+        k = resolve_kind(kind) if kind is not None else None
+        if name is not None:
+            if k is None:
+                raise UsageError("events of one object need its kind: events KIND NAME")
+            obj = self.get(k, name, org=org, verb="watch")
+            return self.events_for(obj, limit=limit)
+        if not all_orgs:
+            self._authorize_read("watch", k or kinds.AGENT, self._org(org))
+
+        def wanted(e: Event) -> bool:
+            return (k is None or e.kind == k.key) and (all_orgs or e.org == self._org(org))
+
+        return self._recent(wanted, limit)
+
+    def _recent(self, wanted: Callable[[Event], bool], limit: int) -> builtins.list[Event]:
+        """The newest ``limit`` events ``wanted`` keeps and the actor may watch, oldest first.
+
+        Revisions only grow, but need not be dense: the window read back
+        doubles until it holds enough events or reaches the feed's start.
+        """
+        newest, window = self.store.revision(), max(limit, 64)
+        while True:
+            start = max(0, newest - window)
+            found = [e for e in self.store.events_since(start) if wanted(e)]
+            if len(found) >= limit or start <= self.store.compacted():
+                break
+            window *= 4
+        found = found[-limit:] if limit > 0 else []
+        watchable = self._watchable(found) if found else set()
+        return [e for e in found if (e.kind, e.org) in watchable]
+
+    def format_version(self) -> int | None:
+        """The format of the store's files (its schema version), if the backend says."""
+        version: int | None = getattr(self.store, "format_version", None)
+        return version
 
     # -- diff and watch -------------------------------------------------------
 

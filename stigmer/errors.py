@@ -97,6 +97,7 @@ class StepFailed(StigmerError):
         self.step = step
         self.cause = cause
         self.terminal = terminal
+        self.steps: list[tuple[str, int]] = []  # the steps run, (name, ns), when timed
         super().__init__(f"{step}: {cause}")
 
 

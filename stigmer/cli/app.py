@@ -37,6 +37,9 @@ COMMANDS = {
     "annotate": ("stigmer.cli.patching", "annotate"),
     "patch": ("stigmer.cli.patching", "patch"),
     "edit": ("stigmer.cli.editing", "edit"),
+    "api-resources": ("stigmer.cli.discovery", "api_resources"),
+    "events": ("stigmer.cli.discovery", "events"),
+    "version": ("stigmer.cli.discovery", "version"),
 }
 GROUPS = {
     "agent": ("stigmer.cli.agents", "app"),
@@ -48,7 +51,7 @@ GROUPS = {
 # The commands that act in one org take --org after their name too.
 ORG_SCOPED = {
     *("apply", "get", "describe", "delete", "diff"),
-    *("wait", "label", "annotate", "patch", "edit"),
+    *("wait", "label", "annotate", "patch", "edit", "events"),
 }
 # Global options that take a value, to find the command word after them.
 _VALUED = {"--data-dir", "--store", "--org", "--user"}

@@ -87,14 +87,22 @@ def apply(
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="name, yaml or json.")
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "-v", "--verbose", help="Explain: each pipeline step of each object, with its time."
+        ),
+    ] = False,
 ) -> None:
     """Create or update resources from manifests, and reconcile them."""
     if output not in (None, "name", "yaml", "json"):
         raise typer.BadParameter("must be name, yaml or json", param_hint="-o")
     if prune and not selector:
         raise typer.BadParameter("--prune needs a label selector", param_hint="-l")
-    client = state(ctx).client()
+    st = state(ctx)
+    client = st.client()
     update, stop = _progress()
+    trace = verbose or st.verbose  # stigmer -v apply explains itself too
     try:
         report = client.apply_files(
             filename,
@@ -103,12 +111,17 @@ def apply(
             dry_run=dry_run,
             atomic=atomic,
             progress=update,
+            trace=trace,
         )
     finally:
         stop()
     if not report.results and not report.problems:
         fail_no_manifests(filename)
     suffix = " (dry run)" if dry_run else ""
+    if trace:
+        from stigmer.cli.tracing import explain_steps
+
+        typer.echo(explain_steps(report.results), err=True, nl=False)
     _print_report(report, output, suffix)
     _warn_synced(client, report.results)
     if prune and report.ok:

@@ -72,6 +72,19 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "explain": (
         ("Describe the fields of an agent", "stigmer explain agent"),
         ("Describe one field", "stigmer explain agent.spec.mcpServers"),
+        ("Every field of the spec, as a tree", "stigmer explain agent.spec --recursive"),
+    ),
+    "api-resources": (
+        ("The kinds, their short names and verbs", "stigmer api-resources"),
+        ("Every kind's plural name, for scripts", "stigmer api-resources -o name"),
+    ),
+    "events": (
+        ("Recent events of the org", "stigmer events"),
+        ("One agent's events, then new ones", "stigmer events agent support-agent -w"),
+    ),
+    "version": (
+        ("The client's version and the store's format", "stigmer version"),
+        ("The same as JSON", "stigmer version -o json"),
     ),
     "serve": (
         ("Run the controller", "stigmer serve"),

@@ -5,11 +5,16 @@ from typing import Annotated, Any
 import typer
 
 from stigmer.cli import printers
+from stigmer.cli.completing import complete_kind, complete_name, complete_output
 from stigmer.cli.state import state
 from stigmer.errors import Expired, NotFound, UsageError
 
 Kind = Annotated[
-    str, typer.Argument(help="agent|ag, agentinstance|ai, environment|env, skill or mcpserver|mcp.")
+    str,
+    typer.Argument(
+        help="agent|ag, agentinstance|ai, environment|env, skill, mcpserver|mcp (or all).",
+        autocompletion=complete_kind,
+    ),
 ]
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="Reveal secret values (admins only).")
@@ -21,10 +26,19 @@ def get(
     *,
     kind: Kind,
     names: Annotated[
-        list[str] | None, typer.Argument(help="Names (slugs) or ids; ORG/NAME for another org.")
+        list[str] | None,
+        typer.Argument(
+            help="Names (slugs) or ids; ORG/NAME for another org.", autocompletion=complete_name
+        ),
     ] = None,
     output: Annotated[
-        str, typer.Option("-o", "--output", help="table, wide, yaml, json or name.")
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            help="table, wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC.",
+            autocompletion=complete_output,
+        ),
     ] = "table",
     selector: Annotated[
         str | None, typer.Option("-l", "--selector", help="Label selector, e.g. k=v,k2!=v.")
@@ -36,12 +50,25 @@ def get(
         bool, typer.Option("-w", "--watch", help="After listing, print changes until Ctrl-C.")
     ] = False,
     show_secrets: ShowSecrets = False,
+    sort_by: Annotated[
+        str | None, typer.Option("--sort-by", help="Order by a JSONPath, e.g. .metadata.name.")
+    ] = None,
+    field_selector: Annotated[
+        str | None,
+        typer.Option(
+            "--field-selector", help="Field requirements, e.g. metadata.name=x,status.ready=True."
+        ),
+    ] = None,
 ) -> None:
-    """List objects of some kinds, or get some by name (KIND NAME... or TYPE/NAME...)."""
-    from stigmer.cli import targets
+    """List objects of some kinds, or get some by name (KIND NAME... or TYPE/NAME...).
 
-    if output not in printers.FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(printers.FORMATS)}", param_hint="-o")
+    KIND "all" lists every kind.
+    """
+    from stigmer.cli import shaping, targets
+
+    output = shaping.check_output(output)
+    if watch and (shaping.is_template(output) or sort_by):
+        raise UsageError("-w prints table, wide, yaml, json or name, in the feed's order")
     wanted = targets.parse(kind, names or [])
     named = sum(len(t.names) for t in wanted)
     if named and all_orgs:  # kubectl refuses the same with -A
@@ -53,6 +80,7 @@ def get(
     # The watch starts before the list, so no change made meanwhile is missed.
     changes = client.watch(wanted[0].kind, org=org) if watch else None
     found, missing = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
+    found = [(k, shaping.select(objs, fields=field_selector, sort_by=sort_by)) for k, objs in found]
     widths: list[int] = []
     if watch and output in ("table", "wide"):  # the header even when empty: rows will come
         widths = printers.watch_widths(wanted[0].kind, found[0][1], wide=output == "wide")
@@ -60,7 +88,8 @@ def get(
     else:
         show_org = all_orgs or any(org for t in wanted for org, _ in t.names)
         _print(found, output, single=named == 1, show_org=show_org)
-        if not missing and not any(objs for _, objs in found) and output not in ("yaml", "json"):
+        quiet = output in ("yaml", "json") or output.startswith("jsonpath=")
+        if not missing and not any(objs for _, objs in found) and not quiet:
             typer.echo(printers.nothing_found(None if all_orgs else client.org), err=True)
     for message in missing:
         typer.echo(f"error: {message}", err=True)
@@ -70,8 +99,10 @@ def get(
             """Watches anew, then lists: what follows an expired watch."""
             fresh = client.watch(wanted[0].kind, org=org)
             listed = _read(client, wanted, selector, all_orgs=all_orgs, show_secrets=show_secrets)
-            return fresh, listed[0][0][1]
+            return fresh, shaping.select(listed[0][0][1], fields=field_selector, sort_by=None)
 
+        if field_selector:
+            changes = _matching(changes, field_selector)
         _follow(wanted[0].kind, output, changes, relist, all_orgs=all_orgs, widths=widths)
     if missing:
         raise typer.Exit(1)
@@ -99,12 +130,27 @@ def _read(
     return found, missing
 
 
+def _matching(changes: Any, field_selector: str) -> Any:
+    """The changes of ``get -w`` whose object matches the field selector."""
+    from stigmer.cli import shaping
+
+    for change in changes:
+        if shaping.select([change.object], fields=field_selector, sort_by=None):
+            yield change
+
+
 def _print(
     found: list[tuple[Any, list[Any]]], output: str, *, single: bool, show_org: bool
 ) -> None:
-    """yaml and json: one document (a List unless one object was named); tables per kind."""
+    """yaml, json and jsonpath: one document (a List unless one object was named); tables
+    per kind; custom columns one table (their columns are the same for every kind)."""
+    from stigmer.cli import shaping
+
     every = [o for _, objs in found for o in objs]
-    if output in ("yaml", "json"):
+    if shaping.is_template(output):
+        if every or output.startswith("jsonpath="):
+            typer.echo(shaping.render_template(output, every, single=single), nl=False)
+    elif output in ("yaml", "json"):
         typer.echo(printers.render(found[0][0], every, output, single=single), nl=False)
     elif output == "name":
         typer.echo("".join(f"{printers.name_of(o, org=show_org)}\n" for o in every), nl=False)
@@ -168,7 +214,10 @@ def describe(
     *,
     kind: Kind,
     name: Annotated[
-        str | None, typer.Argument(help="Name (slug) or id; none with TYPE/NAME.")
+        str | None,
+        typer.Argument(
+            help="Name (slug) or id; none with TYPE/NAME.", autocompletion=complete_name
+        ),
     ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:

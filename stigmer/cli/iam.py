@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from stigmer.cli.completing import complete_role
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
 
@@ -16,7 +17,7 @@ app = typer.Typer(
 )
 
 User = Annotated[str, typer.Argument(help="The user the role is about.")]
-Role = Annotated[str, typer.Argument(help="viewer, editor or admin.")]
+Role = Annotated[str, typer.Argument(help="viewer, editor or admin.", autocompletion=complete_role)]
 Org = Annotated[
     str | None,
     typer.Option("--org", help='The org, or "*" for every org (default: the global --org).'),

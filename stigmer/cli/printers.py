@@ -68,7 +68,12 @@ def age(obj: Resource, now: float | None = None) -> str:
     created = obj.status.audit.spec_audit.created_at
     if not created.seconds:
         return NONE
-    seconds = max(0, int((now or time.time()) - created.seconds))
+    return duration((now or time.time()) - created.seconds)
+
+
+def duration(seconds: float) -> str:
+    """A span as kubectl's AGE column shows it: 42s, 5m, 3h, 12d."""
+    seconds = max(0, int(seconds))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"

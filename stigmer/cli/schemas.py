@@ -5,12 +5,15 @@ from typing import Annotated
 
 import typer
 
+from stigmer.cli.completing import complete_explain, complete_kind
+
 
 def schema(
     kind: Annotated[
         str,
         typer.Argument(
-            help="agent, agentinstance, environment, skill or mcpserver (any CLI name)."
+            help="agent, agentinstance, environment, skill or mcpserver (any CLI name).",
+            autocompletion=complete_kind,
         ),
     ],
 ) -> None:
@@ -23,10 +26,17 @@ def schema(
 
 def explain(
     target: Annotated[
-        str, typer.Argument(help="KIND or KIND.field.path, e.g. agent.spec.mcpServers.")
+        str,
+        typer.Argument(
+            help="KIND or KIND.field.path, e.g. agent.spec.mcpServers.",
+            autocompletion=complete_explain,
+        ),
     ],
+    recursive: Annotated[
+        bool, typer.Option("--recursive", help="List the fields of the fields too, as a tree.")
+    ] = False,
 ) -> None:
     """Describe a kind or one of its fields: type, constraints and documentation."""
     from stigmer.manifests.explaining import explain as explain_text
 
-    typer.echo(explain_text(target), nl=False)
+    typer.echo(explain_text(target, recursive=recursive), nl=False)

@@ -2,6 +2,7 @@
 
 - ``KIND [NAME...]``: one kind, some or all of its objects;
 - ``KIND,KIND``: several kinds, all of their objects (``get ag,ai``);
+- ``all``: every kind in the registry (``get all``), all of their objects;
 - ``TYPE/NAME...``: objects of any kinds (``delete agent/x agentinstance/y``),
   which is what ``get -o name`` prints, so that ``| xargs stigmer delete`` works.
   ``TYPE/ORG/NAME`` names the org too: ``get -o name -A`` prints that form.
@@ -31,20 +32,27 @@ class Target:
 
 def parse(kind: str, names: list[str]) -> list[Target]:
     """The kinds and names that ``KIND NAME...`` or ``TYPE/NAME...`` arguments ask for."""
-    from stigmer.client import resolve_kind
 
     if "/" in kind:
         return _slashed([kind, *names])
     found: list[Target] = []
     for word in kind.split(","):
-        k = resolve_kind(word)
-        if all(t.kind is not k for t in found):
-            found.append(Target(k))
+        for k in _kinds(word):
+            if all(t.kind is not k for t in found):
+                found.append(Target(k))
     if names and len(found) > 1:
         raise UsageError("name objects of several kinds as TYPE/NAME, e.g. agent/x agentinstance/y")
     if names:
         found[0].names = [_org_and_name(n) for n in names]
     return found
+
+
+def _kinds(word: str) -> list[Kind]:
+    """The kinds a word names: ``all`` is every kind the registry has, as kubectl's."""
+    from stigmer.api.kinds import KINDS
+    from stigmer.client import resolve_kind
+
+    return list(KINDS) if word.lower() == "all" else [resolve_kind(word)]
 
 
 def _slashed(args: list[str]) -> list[Target]:

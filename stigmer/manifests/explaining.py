@@ -31,11 +31,12 @@ class _Field:
     required: bool
 
 
-def explain(target: str) -> str:
+def explain(target: str, *, recursive: bool = False) -> str:
     """The documentation of ``KIND[.field.path]``, for example ``agent.spec.mcpServers``.
 
-    Raises UsageError naming the kinds or fields that exist when the kind or a
-    field is unknown.
+    ``recursive`` lists the fields of the fields too, as a tree of names and
+    types, like ``kubectl explain --recursive``. Raises UsageError naming the
+    kinds or fields that exist when the kind or a field is unknown.
     """
     kind_name, *steps = target.strip().split(".")
     kind = kinds.by_cli_name(kind_name) if kind_name else None
@@ -52,8 +53,44 @@ def explain(target: str) -> str:
     lines += _section("CONSTRAINTS", constraints(root, found.schema, required=found.required))
     element = _element(root, node)
     if "properties" in element:
-        lines += ["FIELDS:", *_fields(root, element)]
+        fields = _tree(root, element, 1, {id(element)}) if recursive else _fields(root, element)
+        lines += ["FIELDS:", *fields]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _tree(root: dict[str, Any], node: dict[str, Any], depth: int, seen: set[int]) -> list[str]:
+    """Each property with its type, and under it its own properties, indented.
+
+    ``seen`` holds the schemas on the way down, so a recursive type (a
+    sub-agent's fields) is listed once, not forever.
+    """
+    required = set(node.get("required", []))
+    lines = []
+    for name, prop in node["properties"].items():
+        marker = " -required-" if name in required else ""
+        lines.append(f"{'  ' * depth}{name}  <{type_name(prop)}>{marker}")
+        child = _element(root, _deref(root, prop))
+        if "properties" in child and id(child) not in seen:
+            lines += _tree(root, child, depth + 1, seen | {id(child)})
+    return lines
+
+
+def complete(prefix: str) -> list[str]:
+    """What ``KIND.field.pa`` may go on to: kinds, then the fields at the path so far."""
+    kind_name, dot, rest = prefix.partition(".")
+    if not dot:
+        return [n for n in kinds.cli_names() if n.startswith(kind_name.lower())]
+    kind = kinds.by_cli_name(kind_name)
+    if kind is None:
+        return []
+    *steps, last = rest.split(".")
+    root = validation.schema(kind)
+    try:
+        parent = _element(root, _deref(root, _walk(root, kind, steps).schema))
+    except UsageError:
+        return []
+    head = ".".join([kind_name, *steps])
+    return [f"{head}.{n}" for n in parent.get("properties", {}) if n.startswith(last)]
 
 
 def _walk(root: dict[str, Any], kind: kinds.Kind, steps: list[str]) -> _Field:

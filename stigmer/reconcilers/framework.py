@@ -10,6 +10,7 @@ are not wrapped: they abort the whole transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -100,6 +101,7 @@ class Context:
     warnings: list[str] = field(default_factory=list)  # said to the user; the request succeeded
     response: Resource | None = None
     result: Result | None = None
+    trace: list[tuple[str, int]] | None = None  # (step, ns) for apply -v; None: untimed
 
 
 @dataclass(slots=True)
@@ -121,6 +123,7 @@ class Result:
     deleted: list[Resource] = field(default_factory=list)  # a delete's target, then what it owned
     recreated: list[Resource] = field(default_factory=list)  # a default instance put back
     warnings: list[str] = field(default_factory=list)  # e.g. a deleted target still referenced
+    steps: list[tuple[str, int]] = field(default_factory=list)  # (step, ns) when timed
 
     @property
     def ok(self) -> bool:
@@ -138,6 +141,9 @@ class Pipeline:
     steps: tuple[tuple[str, Step], ...]
 
     def run(self, ctx: Context) -> None:
+        if ctx.trace is not None:
+            self._run_timed(ctx, ctx.trace)
+            return
         for name, step in self.steps:
             try:
                 step(ctx)
@@ -145,6 +151,23 @@ class Pipeline:
                 raise
             except StigmerError as e:
                 raise StepFailed(name, e, terminal=is_terminal(e)) from e
+
+    def _run_timed(self, ctx: Context, trace: list[tuple[str, int]]) -> None:
+        """``run``, timing each step into ``trace``, the failing one too (``apply -v``).
+
+        A loop of its own, so that an untimed run pays one test per request and
+        nothing per step.
+        """
+        for name, step in self.steps:
+            start = time.perf_counter_ns()
+            try:
+                step(ctx)
+            except StepFailed:
+                raise
+            except StigmerError as e:
+                raise StepFailed(name, e, terminal=is_terminal(e)) from e
+            finally:
+                trace.append((name, time.perf_counter_ns() - start))
 
     @property
     def step_names(self) -> list[str]:

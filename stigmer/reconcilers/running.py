@@ -48,6 +48,7 @@ class Session:
     authorizer: Authorizer = field(default_factory=AllowAll)
     org: str = naming.DEFAULT_ORG
     show_secrets: bool = False
+    trace: bool = False  # time each step of each pipeline into its Result (apply -v)
 
 
 @dataclass(slots=True)
@@ -82,8 +83,15 @@ def run(txn: WriteTxn, request: Request, session: Session, *, now_ns: int | None
         now_ns=now_ns if now_ns is not None else time.time_ns(),
         show_secrets=session.show_secrets,
         event_mark=len(txn.events),
+        trace=[] if session.trace else None,
     )
-    pipeline_for(request.kind, request.verb).run(ctx)
+    try:
+        pipeline_for(request.kind, request.verb).run(ctx)
+    except StepFailed as e:
+        e.steps = ctx.trace or []
+        raise
+    if ctx.trace is not None and ctx.result is not None:
+        ctx.result.steps = ctx.trace
     return ctx
 
 
@@ -92,8 +100,15 @@ def failure(request: Request, error: StigmerError) -> Result:
     obj = request.desired
     name = request.name or (obj.metadata.slug or naming.slugify(obj.metadata.name) if obj else "")
     org = (obj.metadata.org if obj else "") or request.org
+    steps = error.steps if isinstance(error, StepFailed) else []
     return Result(
-        request.kind, name, org, Outcome.ERROR, error=error, source=_locate(request, error)
+        request.kind,
+        name,
+        org,
+        Outcome.ERROR,
+        error=error,
+        source=_locate(request, error),
+        steps=steps,
     )
 
 

@@ -574,6 +574,10 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting):
 class LmdbStore(Shortcuts):
     """The LMDB-backed Store. Safe to share between threads and processes."""
 
+    # format_version is the format of the files once opened (opening upgrades an
+    # older one); ``stigmer version`` shows it.
+    format_version = SCHEMA_VERSION
+
     def __init__(
         self,
         path: str | os.PathLike[str],

@@ -556,6 +556,10 @@ def _create_file(path: Path, *, create: bool) -> None:
 class SqliteStore(Shortcuts):
     """The SQLite-backed Store. Safe to share between threads and processes."""
 
+    # format_version is the format of the files once opened (opening upgrades an
+    # older one); ``stigmer version`` shows it.
+    format_version = SCHEMA_VERSION
+
     def __init__(
         self,
         path: str | os.PathLike[str],
