@@ -39,6 +39,9 @@ def test_apply_v_prints_every_step_of_every_object(fresh: Run) -> None:
         "agent/code-reviewer: created",
         "agent/support-agent: created",
         "agentinstance/support-agent-eu: created",
+        "environment/support-eu: created",
+        "skill/code-review: created",
+        "mcpserver/github: created",
     }
     for steps in blocks.values():
         names = [name for name, _ in steps]

@@ -57,7 +57,8 @@ def test_events_come_from_the_change_feed(applied: Run) -> None:
     assert applied("apply", "-f", "-", input=edited).exit_code == 0
     rows = _rows(applied("events").stdout)
     assert rows[0] == ["TYPE", "REASON", "OBJECT", "AGE", "WHO"]
-    assert rows[1][:3] == ["Normal", "Created", "agent/code-reviewer"]
+    created = [r[2] for r in rows[1:] if r[:2] == ["Normal", "Created"]]
+    assert {"agent/code-reviewer", "skill/code-review", "environment/support-eu"} <= set(created)
     assert rows[-1][:3] == ["Normal", "Updated", "agent/support-agent"]
     assert all(r[-1] == "alice" for r in rows[1:])
     assert all("acme" not in r[2] for r in rows[1:])  # the org's events only
