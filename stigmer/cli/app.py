@@ -32,6 +32,8 @@ COMMANDS = {
     "schema": ("stigmer.cli.schemas", "schema"),
     "explain": ("stigmer.cli.schemas", "explain"),
     "serve": ("stigmer.cli.serving", "serve"),
+    "history": ("stigmer.cli.history", "history"),
+    "rollback": ("stigmer.cli.history", "rollback"),
 }
 GROUPS = {
     "agent": ("stigmer.cli.agents", "app"),
@@ -41,9 +43,9 @@ GROUPS = {
     "sync": ("stigmer.cli.serving", "sync_app"),
 }
 # The commands that act in one org take --org after their name too.
-ORG_SCOPED = {"apply", "get", "describe", "delete", "diff"}
+ORG_SCOPED = {"apply", "get", "describe", "delete", "diff", "history", "rollback"}
 # Global options that take a value, to find the command word after them.
-_VALUED = {"--data-dir", "--store", "--org", "--user"}
+_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit"}
 
 
 def _version(value: bool) -> None:
@@ -77,6 +79,12 @@ def main(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Log details to stderr.")
     ] = False,
+    history_limit: Annotated[
+        int,
+        typer.Option(
+            "--history-limit", min=0, help="Earlier specs kept per object for history/rollback."
+        ),
+    ] = 10,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -87,6 +95,7 @@ def main(
     """Global options, shared by every command."""
     setup_logging(verbose)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
+    state.history_limit = history_limit
     source = ctx.get_parameter_source("org")
     state.org_given = source is not None and source.name == "COMMANDLINE"
     ctx.obj = state
