@@ -864,12 +864,15 @@ class Client:
         resync_seconds: float = 600.0,
         health_port: int | None = None,
         retention: str | None = None,
+        counters: dict[str, Callable[[], int]] | None = None,
     ) -> Iterator[None]:
         """Runs the controller (and its health server) in a thread until the block ends.
 
         Needs admin of every org, as a store tool; leads the store
         (Store.leader) throughout. ``retention`` is the change feed's policy
-        as ``--retention`` spells it. Leaving the block sets ``stop``.
+        as ``--retention`` spells it; ``counters`` are more counters for
+        /metrics, by name (a watching sync's ``stigmer_self_heal_total``).
+        Leaving the block sets ``stop``.
         """
         from stigmer.controller import controller as ctl
         from stigmer.controller import health
@@ -887,6 +890,7 @@ class Client:
                 leader=leader,
                 retention=keep,
             )
+            runtime.metrics.counters.update(counters or {})
             server = health.serve(runtime, health_port) if health_port is not None else None
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
             thread.start()

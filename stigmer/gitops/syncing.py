@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,9 +36,11 @@ from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import Problem, StigmerError, user_message
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
-from stigmer.reconcilers.framework import Result, apply_request, delete_request
+from stigmer.reconcilers.framework import Outcome, Result, apply_request, delete_request
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
+
+log = logging.getLogger("stigmer.sync")
 
 SOURCE = f"{naming.SYNC_ANNOTATION_PREFIX}source"
 SOURCE_PATH = f"{naming.SYNC_ANNOTATION_PREFIX}path"
@@ -104,6 +107,8 @@ class Syncer:
         self.follow_symlinks = follow_symlinks
         self._cache: dict[str, _Parsed] = {}
         self._outside: dict[str, str] = {}  # relative path -> where it leads, told once each
+        self.healed = 0  # out-of-band changes set back as their events arrived (self-heal)
+        self._synced = 0  # the revision after this syncer's last sync: its own writes are below
 
     # -- reading --------------------------------------------------------------
 
@@ -188,7 +193,7 @@ class Syncer:
         if self.prune:
             gone = None if changed is None else set(changed) - present
             report.pruned = self._prune(present, parsed if changed is None else None, gone)
-        report.revision = self.store.revision()
+        report.revision = self._synced = self.store.revision()
         self._save_state(report, present)
         return report
 
@@ -239,25 +244,56 @@ class Syncer:
             text = json.dumps(state, sort_keys=True)
             self.store.transact(lambda w: w.set_meta(state_key(self.source), text))
 
-    def drifted(self, events: Iterable[Event]) -> set[str]:
-        """The files whose objects these events changed from outside this sync.
+    def drifted(self, events: Iterable[Event]) -> dict[str, list[Event]]:
+        """The files whose objects these events changed from outside this sync, with the events.
 
-        Changes this syncer's own user made are its own writes (or that
-        user's, set back at the next full sync as before), and the
-        controller's touch only what apply does not own; any other actor's
-        write to an object a parsed file declares sends that file back.
+        The controller's writes touch only what apply does not own. This
+        syncer's own writes are those of its user up to the revision its last
+        sync ended at; a later write by the same user (a manual apply, an
+        edit, a rollback) is drift like anyone else's.
         """
         declared = {
             reading.identity(m, self.session.org): rel
             for rel, parsed in self._cache.items()
             for m in parsed.manifests
         }
-        found = (
-            declared.get((e.kind, e.org, e.slug))
-            for e in events
-            if e.actor not in (self.session.actor, iam.CONTROLLER)
-        )
-        return {rel for rel in found if rel is not None}
+        found: dict[str, list[Event]] = {}
+        for e in events:
+            if e.actor == iam.CONTROLLER:
+                continue
+            if e.actor == self.session.actor and e.revision <= self._synced:
+                continue
+            rel = declared.get((e.kind, e.org, e.slug))
+            if rel is not None:
+                found.setdefault(rel, []).append(e)
+        return found
+
+    def heal(self, events: Iterable[Event]) -> SyncReport | None:
+        """Sets back what these events changed from outside; logs and counts each correction.
+
+        Called with each batch of the change feed (``sync --watch``), so an
+        out-of-band change is undone as soon as it commits, not at the next
+        resync. None when the events touched nothing this directory declares.
+        """
+        drift = self.drifted(events)
+        if not drift:
+            return None
+        report = self.sync(drift)
+        causes = {(e.kind, e.org, e.slug): e for found in drift.values() for e in found}
+        for rel in drift:
+            for r in report.files[rel].results if rel in report.files else []:
+                cause = causes.get((r.kind.key, r.org, r.name))
+                if r.ok and r.outcome in (Outcome.CREATED, Outcome.CONFIGURED) and cause:
+                    self.healed += 1
+                    log.warning(
+                        "self-heal: %s/%s set back to %s (changed by %s at revision %d)",
+                        r.kind.singular,
+                        r.name,
+                        rel,
+                        cause.actor or "?",
+                        cause.revision,
+                    )
+        return report
 
     def load_state(self) -> dict[str, Any]:
         raw = self.store.get_meta(state_key(self.source))

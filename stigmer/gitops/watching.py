@@ -1,8 +1,11 @@
 """``sync --watch``: follow a directory with watchfiles and re-sync what changed.
 
-It also follows the store's change feed: a file whose object someone else
-changed or deleted is synced again at the next wake-up, not at the next full
-resync. A feed that expired (it fell behind the retention) means a full sync.
+It also follows the store's change feed (self-heal, on unless turned off): an
+object of the directory that changes out of band (another apply, an edit, a
+delete, a rollback) is set back as soon as its event arrives, not at the next
+full resync. The loop wakes every ``SELF_HEAL_WAKE_MS`` to read the feed, so a
+correction commits within tens of milliseconds. A feed that expired (it fell
+behind the retention) means a full sync.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ log = logging.getLogger("stigmer.sync")
 
 Reporter = Callable[[SyncReport], None]
 
+# How often the loop wakes to read the change feed with self-heal on, and without it
+# (then only the resync timer and file changes wake it usefully). Reading the feed
+# when nothing changed is one cheap snapshot read.
+SELF_HEAL_WAKE_MS, IDLE_WAKE_MS = 20, 200
+
 
 def _wanted(change: watchfiles.Change, path: str) -> bool:
     """Manifest files only: editor leftovers and temp files never trigger a sync."""
@@ -37,7 +45,8 @@ def watch(
     resync_seconds: float = 300.0,
     step_ms: int = 20,
     debounce_ms: int = 50,
-    wake_ms: int = 200,
+    wake_ms: int | None = None,
+    self_heal: bool = True,
 ) -> None:
     """Syncs the whole directory, then each change as it happens, until ``stop`` is set.
 
@@ -45,11 +54,14 @@ def watch(
     an editor's write-temp-then-rename lands as one change. Everything is
     re-synced every ``resync_seconds`` to correct drift made from outside.
     The first full sync runs once the watch is in place, so that no change
-    made during it is missed.
+    made during it is missed. With ``self_heal`` each batch of the change
+    feed goes to ``Syncer.heal``.
     """
     next_resync = 0.0  # at the first wake-up: the watcher is watching by then
+    if wake_ms is None:
+        wake_ms = SELF_HEAL_WAKE_MS if self_heal else IDLE_WAKE_MS
     # heartbeat=0: next() never waits; watchfiles' wake-ups pace the loop.
-    feed = syncer.store.watch(stop=stop, heartbeat=0.0)
+    feed = syncer.store.watch(stop=stop, heartbeat=0.0) if self_heal else None
     for changes in watchfiles.watch(
         syncer.root,
         watch_filter=_wanted,
@@ -62,14 +74,17 @@ def watch(
     ):
         paths = {_relative(syncer.root, p) for _, p in changes}
         try:
+            if paths:
+                report(syncer.sync(paths))
             try:
-                paths |= syncer.drifted(next(feed, []))
+                healed = syncer.heal(next(feed, [])) if feed is not None else None
             except Expired as e:
                 log.warning("%s; syncing everything", e)
                 feed = syncer.store.watch(stop=stop, heartbeat=0.0)
                 next_resync = 0.0
-            if paths:
-                report(syncer.sync(paths))
+            else:
+                if healed is not None:
+                    report(healed)
             if time.monotonic() >= next_resync:
                 report(syncer.sync())
                 next_resync = time.monotonic() + resync_seconds
