@@ -19,6 +19,7 @@ from pathlib import Path
 import watchfiles
 
 from stigmer.errors import Expired, StigmerError
+from stigmer.gitops.ignoring import IGNORE_FILE
 from stigmer.gitops.syncing import Syncer, SyncReport
 from stigmer.manifests import loading
 
@@ -33,8 +34,8 @@ SELF_HEAL_WAKE_MS, IDLE_WAKE_MS = 20, 200
 
 
 def _wanted(change: watchfiles.Change, path: str) -> bool:
-    """Manifest files only: editor leftovers and temp files never trigger a sync."""
-    return loading.is_manifest_file(Path(path))
+    """Manifest files and the ignore file: editor leftovers and temp files never trigger a sync."""
+    return loading.is_manifest_file(Path(path)) or Path(path).name == IGNORE_FILE
 
 
 def watch(
@@ -73,6 +74,8 @@ def watch(
         raise_interrupt=False,
     ):
         paths = {_relative(syncer.root, p) for _, p in changes}
+        if IGNORE_FILE in paths:  # what the tree holds changed: all of it, now
+            paths, next_resync = set(), 0.0
         try:
             if paths:
                 report(syncer.sync(paths))
