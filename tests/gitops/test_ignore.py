@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from stigmer.client import Client
 from tests.gitops.test_sync import agent_slugs, write_agent
-from tests.processes import stigmer
+from tests.processes import start, stigmer, wait_until
 
 KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
 CHART = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
@@ -102,3 +103,21 @@ def test_a_notice_is_told_once_per_syncer(mixed: Path, data_dir: Path) -> None:
         syncer = c.syncer(mixed)
         assert len(syncer.sync().skipped) == 4
         assert syncer.sync().skipped == []
+
+
+def test_a_watcher_applies_a_new_stigmerignore_at_once(mixed: Path, data_dir: Path) -> None:
+    """Writing .stigmerignore re-syncs the whole tree, with no resync tick in the window."""
+    write_agent(mixed / "old.yaml", "Old")
+    watcher = start("sync", str(mixed), "--watch", "--prune", "--resync", "3600", data_dir=data_dir)
+    try:
+        wait_until(
+            lambda: (data_dir / "data.mdb").exists() and "old" in agent_slugs(data_dir),
+            what="the first sync",
+            proc=watcher,
+        )
+        (mixed / ".stigmerignore").write_text("old.yaml\n")
+        wait_until(lambda: "old" not in agent_slugs(data_dir), what="the prune", proc=watcher)
+        assert "bot" in agent_slugs(data_dir)
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        watcher.communicate(timeout=20)
