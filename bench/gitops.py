@@ -1,9 +1,12 @@
-"""GitOps benchmark: edit-to-Ready latency, idle cost of serve --watch, resync of 10k.
+"""GitOps benchmark: edit-to-Ready latency, self-heal, idle cost of serve --watch, resync of 10k.
 
 Run: .venv/bin/python -m bench.gitops [--edits N] [--idle-seconds S]
 - Latency: `stigmer sync DIR --watch` runs as its own process; this process
   writes a manifest and polls the store (as another process) until the
   agent carries the edit and is Ready. 50 edits; median and p90.
+- Self-heal: against the same watcher, this process commits an out-of-band
+  change to the agent (as another user) and polls until the watcher's
+  correction has committed. 50 changes; median and p90.
 - Idle: `stigmer serve --watch DIR` over 10,000 agents; after it settles,
   CPU time (from /proc) over a quiet window, and its resident memory.
 - Resync: the controller's full resync and a directory re-sync of the
@@ -63,7 +66,23 @@ def ready_with(store: Store, slug: str, edit: str) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in agent.status.conditions)
 
 
-def latency(tmp: Path, edits: int) -> list[float]:
+def drift_back(store: Store, n: int) -> float:
+    """Seconds from an out-of-band commit to the watcher's correction, as committed."""
+    agent = store.get_by_slug("agent", "local", "agent-0")
+    wanted = agent.metadata.labels["edit"]
+    agent.metadata.labels["edit"] = f"drift-{n}"
+    store.put(agent, actor="drifter")
+    committed = time.perf_counter()
+
+    def restored() -> bool:
+        back = store.find_by_slug("agent", "local", "agent-0")
+        return back is not None and back.metadata.labels.get("edit") == wanted
+
+    wait(restored, timeout=30)
+    return time.perf_counter() - committed
+
+
+def latency(tmp: Path, edits: int) -> tuple[list[float], list[float]]:
     repo, data_dir = tmp / "latency-repo", tmp / "latency-data"
     repo.mkdir()
     (repo / "agent.yaml").write_text(AGENT.format(i=0, edit="start"))
@@ -79,8 +98,12 @@ def latency(tmp: Path, edits: int) -> list[float]:
             (repo / "agent.yaml").write_text(AGENT.format(i=0, edit=str(n)))
             wait(lambda n=n: ready_with(store, "agent-0", str(n)), timeout=30)
             times.append(time.perf_counter() - started)
+        heals = []
+        for n in range(edits):
+            time.sleep(0.05)  # one correction at a time
+            heals.append(drift_back(store, n))
         store.close()
-        return times
+        return times, heals
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -170,14 +193,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        times = latency(tmp, args.edits)
+        times, heals = latency(tmp, args.edits)
         cpu, rss, repo, data_dir = idle(tmp, args.idle_seconds)
         controller_s, sync_s = resync(repo, data_dir)
     deciles = statistics.quantiles(times, n=10)
+    heal_deciles = statistics.quantiles(heals, n=10)
     emit(
         {
             "edit_to_ready_median_ms": round(statistics.median(times) * 1000, 1),
             "edit_to_ready_p90_ms": round(deciles[8] * 1000, 1),
+            "self_heal_median_ms": round(statistics.median(heals) * 1000, 1),
+            "self_heal_p90_ms": round(heal_deciles[8] * 1000, 1),
             "idle_cpu_percent": round(cpu, 2),
             "rss_mb": round(rss, 1),
             "resync_10k_s": round(controller_s, 3),

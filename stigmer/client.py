@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from stigmer.reconcilers.events import Change, EventBus
     from stigmer.reconcilers.framework import Context, Request
     from stigmer.reconcilers.framework import Result as Result  # noqa: PLC0414
+    from stigmer.reconcilers.history import Revision as Revision  # noqa: PLC0414
     from stigmer.reconcilers.readiness import EnvEntry as EnvEntry  # noqa: PLC0414
     from stigmer.reconcilers.references import RefState as RefState  # noqa: PLC0414
     from stigmer.reconcilers.running import Batch, Session
@@ -246,8 +247,10 @@ class Client:
         bus: EventBus | None = None,
         strict_org: bool = False,
         create: bool = True,
+        history_limit: int = 10,
     ) -> None:
         self.actor = check_user(actor or default_actor())  # before the store sees it
+        self.history_limit = history_limit  # revisions kept per object (Persist's)
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
         self.store: Store = (
             open_store(store or default_url(), create=create)
@@ -276,6 +279,7 @@ class Client:
         org: str = naming.DEFAULT_ORG,
         strict_org: bool = False,
         create: bool = True,
+        history_limit: int = 10,
     ) -> Client:
         """A Client for a person (the CLI's, a server's): IAM enforced, never the controller.
 
@@ -290,7 +294,13 @@ class Client:
                 "--user and STIGMER_USER cannot name it"
             )
         client = cls(
-            store, actor=user, org=org, authorizer=Iam(), strict_org=strict_org, create=create
+            store,
+            actor=user,
+            org=org,
+            authorizer=Iam(),
+            strict_org=strict_org,
+            create=create,
+            history_limit=history_limit,
         )
         client._owns_store = True  # a Store handed over here is the client's to close
         return client
@@ -338,7 +348,14 @@ class Client:
     def _session(self, show_secrets: bool = False, trace: bool = False) -> Session:
         from stigmer.reconcilers.running import Session
 
-        return Session(self.actor, self.authorizer, self.org, show_secrets, trace)
+        return Session(
+            self.actor,
+            self.authorizer,
+            self.org,
+            show_secrets,
+            trace=trace,
+            history_limit=self.history_limit,
+        )
 
     def _org(self, org: str | None) -> str:
         return org or self.org
@@ -900,6 +917,75 @@ class Client:
         version: int | None = getattr(self.store, "format_version", None)
         return version
 
+    # -- history and rollback (docs/architecture.md, "History and rollback") ---
+
+    def _history_of(
+        self, kind: Kind | str, name: str, org: str | None
+    ) -> tuple[Resource, builtins.list[Revision]]:
+        """The live object (unmasked: private) and its kept revisions, read as ``get``."""
+        from stigmer.reconcilers import history
+
+        shown = self.get(kind, name, org=org)  # authorized as a read, and masked
+        k, id = kinds.of(shown), shown.metadata.id
+        return self.store.get(k.key, id), history.revisions(self.store, k, id)
+
+    def history(
+        self, kind: Kind | str, name: str, *, org: str | None = None, show_secrets: bool = False
+    ) -> builtins.list[Revision]:
+        """The kept revisions of an object, oldest first, each with its CHANGE summary."""
+        from stigmer.reconcilers import history
+
+        _, kept = self._history_of(kind, name, org)
+        masked = self._reveal([r.object for r in kept], show_secrets)
+        return history.with_changes(kept, masked)
+
+    def history_diff(
+        self, kind: Kind | str, name: str, number: int, *, org: str | None = None
+    ) -> str:
+        """A unified diff from kept revision ``number`` to the live object; secrets masked."""
+        import difflib
+
+        from stigmer.reconcilers import history
+
+        live, kept = self._history_of(kind, name, org)
+        old, k = history.pick(kept, number, live).object, kinds.of(live)
+        # Changed secrets are marked only to whoever may see them (as diff does).
+        a, b = ("revision", "live") if self._may_reveal(live.metadata.org) else ("", "")
+        label = f"{k.singular}/{live.metadata.slug}"
+        return "".join(
+            difflib.unified_diff(
+                _view_yaml(k, masking.masked(old, before=live, marker=a)).splitlines(True),
+                _view_yaml(k, masking.masked(live, before=old, marker=b)).splitlines(True),
+                fromfile=f"revision-{number}/{label}",
+                tofile=f"live/{label}",
+            )
+        )
+
+    def rollback(
+        self, kind: Kind | str, name: str, *, to_revision: int | None = None, org: str | None = None
+    ) -> Result:
+        """Applies a kept revision's spec (default: the newest kept) through the pipeline.
+
+        It is an apply like any other: authorized, validated, announced, a new
+        generation, and the spec it replaces is kept as a new revision. A live
+        object changed since it was read is a Conflict.
+        """
+        from stigmer.reconcilers import history
+        from stigmer.reconcilers.framework import Request
+
+        live, kept = self._history_of(kind, name, org)
+        want = kinds.clone(live)
+        kinds.replace_spec(want, history.pick(kept, to_revision, live).object)
+        request = Request(
+            "apply",
+            kinds.of(live),
+            desired=want,
+            org=live.metadata.org,
+            expected_id=live.metadata.id,
+            expected_version=live.metadata.resource_version,
+        )
+        return self._one(request)
+
     # -- diff and watch -------------------------------------------------------
 
     def diff(self, manifests: Iterable[Manifest | Resource]) -> builtins.list[Diff]:
@@ -1214,12 +1300,15 @@ class Client:
         resync_seconds: float = 600.0,
         health_port: int | None = None,
         retention: str | None = None,
+        counters: dict[str, Callable[[], int]] | None = None,
     ) -> Iterator[None]:
         """Runs the controller (and its health server) in a thread until the block ends.
 
         Needs admin of every org, as a store tool; leads the store
         (Store.leader) throughout. ``retention`` is the change feed's policy
-        as ``--retention`` spells it. Leaving the block sets ``stop``.
+        as ``--retention`` spells it; ``counters`` are more counters for
+        /metrics, by name (a watching sync's ``stigmer_self_heal_total``).
+        Leaving the block sets ``stop``.
         """
         from stigmer.controller import controller as ctl
         from stigmer.controller import health
@@ -1237,6 +1326,7 @@ class Client:
                 leader=leader,
                 retention=keep,
             )
+            runtime.metrics.counters.update(counters or {})
             server = health.serve(runtime, health_port) if health_port is not None else None
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
             thread.start()

@@ -40,6 +40,8 @@ COMMANDS = {
     "api-resources": ("stigmer.cli.discovery", "api_resources"),
     "events": ("stigmer.cli.discovery", "events"),
     "version": ("stigmer.cli.discovery", "version"),
+    "history": ("stigmer.cli.history", "history"),
+    "rollback": ("stigmer.cli.history", "rollback"),
 }
 GROUPS = {
     "agent": ("stigmer.cli.agents", "app"),
@@ -51,10 +53,10 @@ GROUPS = {
 # The commands that act in one org take --org after their name too.
 ORG_SCOPED = {
     *("apply", "get", "describe", "delete", "diff"),
-    *("wait", "label", "annotate", "patch", "edit", "events"),
+    *("wait", "label", "annotate", "patch", "edit", "events", "history", "rollback"),
 }
 # Global options that take a value, to find the command word after them.
-_VALUED = {"--data-dir", "--store", "--org", "--user"}
+_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit"}
 
 
 def _version(value: bool) -> None:
@@ -88,6 +90,12 @@ def main(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Log details to stderr.")
     ] = False,
+    history_limit: Annotated[
+        int,
+        typer.Option(
+            "--history-limit", min=0, help="Earlier specs kept per object for history/rollback."
+        ),
+    ] = 10,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -98,6 +106,7 @@ def main(
     """Global options, shared by every command."""
     setup_logging(verbose)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
+    state.history_limit = history_limit
     source = ctx.get_parameter_source("org")
     state.org_given = source is not None and source.name == "COMMANDLINE"
     ctx.obj = state

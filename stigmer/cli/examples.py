@@ -86,6 +86,15 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("The client's version and the store's format", "stigmer version"),
         ("The same as JSON", "stigmer version -o json"),
     ),
+    "history": (
+        ("List an agent's earlier specs", "stigmer history agent support-agent"),
+        ("Show revision 2 as YAML", "stigmer history agent support-agent --revision 2 -o yaml"),
+        ("Compare revision 2 with the live agent", "stigmer history agent support-agent --diff 2"),
+    ),
+    "rollback": (
+        ("Go back to the previous spec", "stigmer rollback agent support-agent"),
+        ("Go back to revision 2", "stigmer rollback agent support-agent --to-revision 2"),
+    ),
     "serve": (
         ("Run the controller", "stigmer serve"),
         ("Also sync a directory", "stigmer serve --watch manifests/ --prune"),

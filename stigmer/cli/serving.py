@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
 ]
+SelfHeal = Annotated[
+    bool,
+    typer.Option(
+        "--self-heal/--no-self-heal",
+        help="With a watch: set back an out-of-band change as soon as it commits.",
+    ),
+]
 FollowSymlinks = Annotated[
     bool,
     typer.Option(
@@ -99,6 +106,7 @@ def sync(
         float, typer.Option("--resync", help="With --watch: seconds between full re-syncs.")
     ] = 300.0,
     follow_symlinks: FollowSymlinks = False,
+    self_heal: SelfHeal = True,
 ) -> None:
     """Apply a directory tree once (or keep following it with --watch).
 
@@ -113,7 +121,8 @@ def sync(
         return
     from stigmer.gitops.watching import watch as follow
 
-    follow(syncer, _stop_on_signals(), report=_print_report, resync_seconds=resync)
+    stop = _stop_on_signals()
+    follow(syncer, stop, report=_print_report, resync_seconds=resync, self_heal=self_heal)
 
 
 @sync_app.command("status", cls=OrgCommand, epilog=epilog("sync status"))
@@ -169,6 +178,7 @@ def serve(
             "--retention", help="Change-feed events to keep: a count (100000) or an age (7d)."
         ),
     ] = "100000",
+    self_heal: SelfHeal = True,
 ) -> None:
     """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
     _check_serve_options(workers, health_port)
@@ -176,12 +186,20 @@ def serve(
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
     stop = _stop_on_signals()
+    syncer = None
+    if watch is not None:  # made first: its counter goes to /metrics
+        syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
+    counters = {} if syncer is None else {"stigmer_self_heal_total": lambda: syncer.healed}
     with client.controller(
-        stop, workers=workers, resync_seconds=resync, health_port=health_port, retention=retention
+        stop,
+        workers=workers,
+        resync_seconds=resync,
+        health_port=health_port,
+        retention=retention,
+        counters=counters,
     ):
-        if watch is not None:
+        if syncer is not None:
             from stigmer.gitops.watching import watch as follow
 
-            syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
-            follow(syncer, stop, report=_print_report)
+            follow(syncer, stop, report=_print_report, self_heal=self_heal)
         stop.wait()

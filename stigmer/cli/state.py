@@ -29,6 +29,7 @@ class State:
     org_given: bool = False  # --org was typed: manifests naming another org are refused
     user: str | None = None
     verbose: bool = False
+    history_limit: int = 10  # --history-limit: earlier specs kept per object
     _client: Client | None = field(default=None, repr=False)
 
     def url(self) -> str:
@@ -54,6 +55,7 @@ class State:
                 org=self.org,
                 strict_org=self.org_given,
                 create=write,
+                history_limit=self.history_limit,
             )
         return self._client
 

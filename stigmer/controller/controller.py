@@ -82,6 +82,8 @@ class Metrics:
     duration_sum: float = 0.0
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Counters kept elsewhere in the process (a watching sync's self-heals), by metric name.
+    counters: dict[str, Callable[[], int]] = field(default_factory=dict)
 
     def observe(self, result: str, seconds: float) -> None:
         with self.lock:
@@ -116,6 +118,8 @@ class Metrics:
             lines.append(f'stigmer_reconcile_duration_seconds_bucket{{le="+Inf"}} {self.count}')
             lines.append(f"stigmer_reconcile_duration_seconds_sum {self.duration_sum:.6f}")
             lines.append(f"stigmer_reconcile_duration_seconds_count {self.count}")
+            for name, read in sorted(self.counters.items()):
+                lines += [f"# TYPE {name} counter", f"{name} {read()}"]
         return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,11 @@ correction and pruning go by:
   never the objects of a file that exists but cannot be read or parsed.
 
 A directory that is missing or unreadable is refused before anything is
-pruned. A file whose real path lies outside the directory (a symbolic link
-to ``/etc/passwd``, say) is skipped with one notice, unless
+pruned. Files its ``.stigmerignore`` matches are left out, and files that are
+not Stigmer manifests (a ``kustomization.yaml``, a Helm chart) are skipped
+with one notice each (``stigmer.gitops.ignoring``). A file whose real path
+lies outside the directory (a symbolic link to ``/etc/passwd``, say) is
+skipped with one notice, unless
 ``follow_symlinks``: a synced tree must not read, or report the contents of,
 files its author could not put in it. Parsed files are cached by (size,
 mtime), so a resync of unchanged files only re-applies them, and the
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,11 +37,14 @@ from stigmer import iam
 from stigmer.api import kinds, naming
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import Problem, StigmerError, user_message
+from stigmer.gitops import ignoring
 from stigmer.manifests import loading, reading
 from stigmer.manifests.reading import Manifest
-from stigmer.reconcilers.framework import Result, apply_request, delete_request
+from stigmer.reconcilers.framework import Outcome, Result, apply_request, delete_request
 from stigmer.reconcilers.running import Session, run_batch
 from stigmer.store import Store
+
+log = logging.getLogger("stigmer.sync")
 
 SOURCE = f"{naming.SYNC_ANNOTATION_PREFIX}source"
 SOURCE_PATH = f"{naming.SYNC_ANNOTATION_PREFIX}path"
@@ -83,6 +90,7 @@ class _Parsed:
     fingerprint: tuple[int, int]
     manifests: list[Manifest]
     problems: list[Problem]
+    foreign: bool = False  # not a Stigmer manifest: skipped with a notice
 
 
 class Syncer:
@@ -104,6 +112,10 @@ class Syncer:
         self.follow_symlinks = follow_symlinks
         self._cache: dict[str, _Parsed] = {}
         self._outside: dict[str, str] = {}  # relative path -> where it leads, told once each
+        self._ignores = ignoring.Ignores(self.root)
+        self._foreign_told: set[str] = set()  # files skipped as not Stigmer's, told once each
+        self.healed = 0  # out-of-band changes set back as their events arrived (self-heal)
+        self._synced = 0  # the revision after this syncer's last sync: its own writes are below
 
     # -- reading --------------------------------------------------------------
 
@@ -124,8 +136,9 @@ class Syncer:
         found = loading.manifest_files(self.root, recursive=True)
         real_root = os.path.realpath(self.root)
         out = []
-        for path in found:
-            rel = str(path.relative_to(self.root))
+        rels = self._ignores.keep([str(path.relative_to(self.root)) for path in found])
+        for rel in rels:
+            path = self.root / rel
             real = os.path.realpath(path)
             if self.follow_symlinks or os.path.commonpath([real_root, real]) == real_root:
                 out.append(rel)
@@ -144,6 +157,17 @@ class Syncer:
         self._outside = dict.fromkeys(self._outside, "")  # told: kept, so never told again
         return told
 
+    def _foreign_notices(self, parsed: dict[str, _Parsed]) -> list[str]:
+        """One notice for each file skipped as not a Stigmer manifest, not told of before."""
+        told = self._foreign_told
+        new = sorted(rel for rel, p in parsed.items() if p.foreign and rel not in told)
+        self._foreign_told.update(new)
+        return [
+            f"sync: skipped {rel}: not a Stigmer manifest "
+            f"(it names no Stigmer kind or apiVersion {kinds.API_VERSION})"
+            for rel in new
+        ]
+
     def _parse(self, rel: str) -> _Parsed:
         path = self.root / rel
         try:
@@ -154,6 +178,13 @@ class Syncer:
         cached = self._cache.get(rel)
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
+        try:
+            foreign = not ignoring.is_stigmer_text(path.read_bytes())
+        except OSError:
+            foreign = False  # load_file says why it cannot be read
+        if foreign:
+            self._cache[rel] = _Parsed(fingerprint, [], [], foreign=True)
+            return self._cache[rel]
         loaded = loading.load_file(path, source=rel)
         parsed = reading.parse_documents(loaded.documents, default_org=self.session.org)
         for m in parsed.manifests:
@@ -177,8 +208,12 @@ class Syncer:
         wanted = sorted(present if changed is None else set(changed) & present)
         report = SyncReport(files={rel: FileReport(rel) for rel in wanted}, skipped=self._notices())
         parsed = {rel: self._parse(rel) for rel in wanted}
+        report.skipped += self._foreign_notices(parsed)
         for rel, p in parsed.items():
-            report.files[rel].problems = list(p.problems)
+            if p.foreign:
+                del report.files[rel]  # not Stigmer's: neither applied nor recorded
+            else:
+                report.files[rel].problems = list(p.problems)
         declared = [m for rel in wanted for m in parsed[rel].manifests]
         manifests = _unique(report, declared, self.session.org)
         requests = [apply_request(_clone(m)) for m in manifests]
@@ -188,7 +223,7 @@ class Syncer:
         if self.prune:
             gone = None if changed is None else set(changed) - present
             report.pruned = self._prune(present, parsed if changed is None else None, gone)
-        report.revision = self.store.revision()
+        report.revision = self._synced = self.store.revision()
         self._save_state(report, present)
         return report
 
@@ -239,25 +274,56 @@ class Syncer:
             text = json.dumps(state, sort_keys=True)
             self.store.transact(lambda w: w.set_meta(state_key(self.source), text))
 
-    def drifted(self, events: Iterable[Event]) -> set[str]:
-        """The files whose objects these events changed from outside this sync.
+    def drifted(self, events: Iterable[Event]) -> dict[str, list[Event]]:
+        """The files whose objects these events changed from outside this sync, with the events.
 
-        Changes this syncer's own user made are its own writes (or that
-        user's, set back at the next full sync as before), and the
-        controller's touch only what apply does not own; any other actor's
-        write to an object a parsed file declares sends that file back.
+        The controller's writes touch only what apply does not own. This
+        syncer's own writes are those of its user up to the revision its last
+        sync ended at; a later write by the same user (a manual apply, an
+        edit, a rollback) is drift like anyone else's.
         """
         declared = {
             reading.identity(m, self.session.org): rel
             for rel, parsed in self._cache.items()
             for m in parsed.manifests
         }
-        found = (
-            declared.get((e.kind, e.org, e.slug))
-            for e in events
-            if e.actor not in (self.session.actor, iam.CONTROLLER)
-        )
-        return {rel for rel in found if rel is not None}
+        found: dict[str, list[Event]] = {}
+        for e in events:
+            if e.actor == iam.CONTROLLER:
+                continue
+            if e.actor == self.session.actor and e.revision <= self._synced:
+                continue
+            rel = declared.get((e.kind, e.org, e.slug))
+            if rel is not None:
+                found.setdefault(rel, []).append(e)
+        return found
+
+    def heal(self, events: Iterable[Event]) -> SyncReport | None:
+        """Sets back what these events changed from outside; logs and counts each correction.
+
+        Called with each batch of the change feed (``sync --watch``), so an
+        out-of-band change is undone as soon as it commits, not at the next
+        resync. None when the events touched nothing this directory declares.
+        """
+        drift = self.drifted(events)
+        if not drift:
+            return None
+        report = self.sync(drift)
+        causes = {(e.kind, e.org, e.slug): e for found in drift.values() for e in found}
+        for rel in drift:
+            for r in report.files[rel].results if rel in report.files else []:
+                cause = causes.get((r.kind.key, r.org, r.name))
+                if r.ok and r.outcome in (Outcome.CREATED, Outcome.CONFIGURED) and cause:
+                    self.healed += 1
+                    log.warning(
+                        "self-heal: %s/%s set back to %s (changed by %s at revision %d)",
+                        r.kind.singular,
+                        r.name,
+                        rel,
+                        cause.actor or "?",
+                        cause.revision,
+                    )
+        return report
 
     def load_state(self) -> dict[str, Any]:
         raw = self.store.get_meta(state_key(self.source))

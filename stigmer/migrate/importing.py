@@ -23,8 +23,11 @@ the name. Nothing is dropped in silence, and every row ends up in the Report:
   ``<slug>-2`` (``-3``...). If it is an agent, its default instance is
   renamed to match;
 - an instance whose agent is gone (orphaned) is imported and named;
-- rows of kinds this store does not have, and upstream's version history (``resource_audit``),
-  are counted in the report's notes, because this store has no place for them.
+- rows of kinds this store does not have are counted in the report's notes, because this store
+  has no place for them;
+- upstream's version history (``resource_audit``) becomes the history of
+  each object the import creates (``stigmer history``), oldest first, where
+  its rows decode as that object; the notes count what came and what did not.
 
 Importing again changes nothing. The store's meta keeps the sha256 of each
 imported row, so a row that has not changed upstream is left alone, even if
@@ -50,7 +53,7 @@ from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import StepFailed, StoreError
 from stigmer.manifests import resources
-from stigmer.reconcilers import masking
+from stigmer.reconcilers import history, masking
 from stigmer.reconcilers.framework import Request
 from stigmer.reconcilers.instances import find_agent
 from stigmer.reconcilers.running import Batch, Session, run_batch
@@ -85,6 +88,8 @@ class Source:
     rows: list[Row]  # grouped by kind, each kind's in id order
     schema_version: int | None = None
     notes: list[str] = field(default_factory=list)
+    # (kind, resource id) -> its resource_audit rows' data, oldest first
+    audits: dict[tuple[str, str], list[object]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -174,13 +179,42 @@ def _notes(db: sqlite3.Connection, tables: set[str]) -> list[str]:
     known = ", ".join(k.plural for k in kinds.KINDS)
     for kind, n in others:
         notes.append(f'{row_count(n)} of kind "{kind}" not imported: only {known} are')
-    if "resource_audit" in tables:
-        (n,) = db.execute("SELECT count(*) FROM resource_audit").fetchone()
-        if n:
-            notes.append(
-                f"{row_count(n)} of version history (resource_audit) not imported: this store "
-                "keeps the current state and its change feed, not past versions"
-            )
+    return notes
+
+
+def _audits(db: sqlite3.Connection, tables: set[str]) -> dict[tuple[str, str], list[object]]:
+    """Upstream's version history, by object, oldest first."""
+    if "resource_audit" not in tables:
+        return {}
+    found: dict[tuple[str, str], list[object]] = {}
+    rows = db.execute("SELECT kind, resource_id, data FROM resource_audit ORDER BY archived_at, id")
+    for kind, id, data in rows:
+        found.setdefault((kind, id), []).append(data)
+    return found
+
+
+def _history(kind: Kind, id: str, rows: list[object]) -> list[Resource]:
+    """The audit rows that decode as the object ``id`` of ``kind``; the others are left."""
+    kept = []
+    for data in rows:
+        obj = _decode(kind, Row(kind.key, id, data))
+        if not isinstance(obj, str) and obj.metadata.id in ("", id):
+            kept.append(obj)
+    return kept
+
+
+def _audit_notes(source: Source, items: list[_Item]) -> list[str]:
+    """What became of upstream's version history, in words."""
+    total = sum(len(rows) for rows in source.audits.values())
+    came = sum(len(i.history) for i in items)
+    notes = []
+    if came:
+        notes.append(f"{row_count(came)} of version history (resource_audit) imported as history")
+    if total - came:
+        notes.append(
+            f"{row_count(total - came)} of version history (resource_audit) not imported: "
+            "of another kind, of an object not imported now, or not decoding as its object"
+        )
     return notes
 
 
@@ -218,6 +252,7 @@ def read_source(path: str | os.PathLike[str]) -> Source:
             [Row(kind, id, data) for kind, id, data in rows],
             _schema_version(db, tables),
             _notes(db, tables),
+            _audits(db, tables),
         )
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{file}: cannot read it: {e}") from e
@@ -238,6 +273,7 @@ class _Item:
     live: Resource | None = None  # the object with this id here, if any
     write: Resource | None = None  # what to put; None when nothing changes
     record: bool = False  # whether to record the row's hash
+    history: list[Resource] = field(default_factory=list)  # upstream's past versions, oldest first
 
     @property
     def final(self) -> Resource | None:
@@ -478,6 +514,10 @@ def plan(source: Source, reader: Reader) -> list[_Item]:
             _assign_slugs(group, reader, follow)
     _note_orphans(instances, agents, reader)
     _note_missing_defaults(agents, instances, reader)
+    for item in items:  # only an object this import creates takes upstream's history
+        if item.write is not None and item.live is None:
+            rows = source.audits.get((item.row.kind, item.row.id), [])
+            item.history = _history(item.entry.kind, item.row.id, rows)
     return items
 
 
@@ -488,6 +528,8 @@ def _write_one(txn: WriteTxn, *, item: _Item) -> None:
     if item.write is not None:
         expected = item.live.metadata.resource_version if item.live is not None else 0
         txn.put(item.write, expected_version=expected)
+    for old in item.history:  # in the object's transaction, as every history write
+        history.record(txn, old)
     txn.set_meta(_hash_key(item.row), _digest(item.row))
 
 
@@ -552,7 +594,11 @@ def import_upstream(
     with store.read() as reader:
         items = plan(source, reader)
     report = Report(
-        source.path, dry_run, source.schema_version, [i.entry for i in items], source.notes
+        source.path,
+        dry_run,
+        source.schema_version,
+        [i.entry for i in items],
+        source.notes + _audit_notes(source, items),
     )
     if dry_run:
         return report

@@ -21,6 +21,7 @@ from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import AlreadyExists, Conflict, NotFound, StepFailed, StigmerError, StoreError
 from stigmer.reconcilers.authz import Authorizer
 from stigmer.reconcilers.events import Change
+from stigmer.reconcilers.history import HISTORY_LIMIT
 from stigmer.store import WriteTxn
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class Context:
     authorizer: Authorizer
     now_ns: int
     show_secrets: bool = False
+    history_limit: int = HISTORY_LIMIT  # revisions Persist keeps per object
     event_mark: int = 0  # len(txn.events) when the pipeline started
     live: Resource | None = None  # the stored object before this request
     new: Resource | None = None  # the state this request leads to

@@ -35,6 +35,7 @@ from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.framework import Context, Outcome, Request, Result
+from stigmer.reconcilers.history import HISTORY_LIMIT
 from stigmer.store import Store, WriteTxn
 
 log = logging.getLogger("stigmer.reconcilers")
@@ -49,6 +50,7 @@ class Session:
     org: str = naming.DEFAULT_ORG
     show_secrets: bool = False
     trace: bool = False  # time each step of each pipeline into its Result (apply -v)
+    history_limit: int = HISTORY_LIMIT
 
 
 @dataclass(slots=True)
@@ -82,6 +84,7 @@ def run(txn: WriteTxn, request: Request, session: Session, *, now_ns: int | None
         authorizer=session.authorizer,
         now_ns=now_ns if now_ns is not None else time.time_ns(),
         show_secrets=session.show_secrets,
+        history_limit=session.history_limit,
         event_mark=len(txn.events),
         trace=[] if session.trace else None,
     )

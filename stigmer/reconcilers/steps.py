@@ -14,7 +14,7 @@ from stigmer.api.v1.event_pb2 import EventType
 from stigmer.errors import AlreadyExists, Conflict, InvalidResource, NotFound
 from stigmer.iam import secrets_forbidden
 from stigmer.manifests import resources
-from stigmer.reconcilers import audits, masking
+from stigmer.reconcilers import audits, history, masking
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.framework import Context, Outcome, Result
 from stigmer.store import find_named
@@ -218,6 +218,8 @@ def persist(ctx: Context) -> None:
         )
     expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
     ctx.txn.put(new, expected_version=expected)
+    if ctx.live is not None and new.metadata.generation != ctx.live.metadata.generation:
+        history.record(ctx.txn, ctx.live, ctx.history_limit)  # same transaction as the write
 
 
 def create_iam_policies(ctx: Context) -> None:
@@ -314,6 +316,7 @@ def delete_owned(ctx: Context) -> None:
     for child in ctx.txn.list_owned(ctx.live.metadata.id):
         ctx.txn.delete(kinds.of(child).key, child.metadata.id)
         ctx.authorizer.forget(ctx.txn, child)
+        history.forget(ctx.txn, child)
         ctx.deleted.append(child)
 
 
@@ -324,6 +327,7 @@ def delete_object(ctx: Context) -> None:
     ctx.txn.delete(
         ctx.request.kind.key, live.metadata.id, expected_version=live.metadata.resource_version
     )
+    history.forget(ctx.txn, live)
     ctx.deleted.insert(0, live)
     ctx.new = None
     ctx.outcome = Outcome.DELETED

@@ -207,3 +207,50 @@ def test_migrate_needs_admin_of_every_org(run: Run, upstream: UpstreamDb, tmp_pa
     assert (imported.exit_code, imported.stderr) == (1, denied)
     assert (copied.exit_code, copied.stderr) == (1, denied)
     assert not (tmp_path / "backup").exists()
+
+
+def test_upstream_version_history_becomes_history_to_roll_back_to(
+    run: Run, upstream: UpstreamDb
+) -> None:
+    """resource_audit rows that decode come in as revisions; one that does not is counted."""
+    first = upstream_agent("agt-hist", "Hist", instructions="Version one, from upstream.")
+    second = upstream_agent("agt-hist", "Hist", instructions="Version two, from upstream.")
+    live = upstream_agent("agt-hist", "Hist", instructions="Version three, the live one.")
+    upstream.add(live)
+    upstream.archive(first)
+    upstream.archive(second)
+    other = upstream_agent("agt-other", "Other")
+    other.metadata.id = "agt-else"  # archived under agt-hist, but another object's bytes
+    upstream.archive(first)  # a third row, but of this object: kept
+    db = upstream._connect()
+    try:
+        db.execute(
+            "INSERT INTO resource_audit (kind, resource_id, data) VALUES ('agent', 'agt-hist', ?)",
+            (b"\xff\xff not protobuf",),
+        )
+        db.execute(
+            "INSERT INTO resource_audit (kind, resource_id, data) VALUES ('agent', 'agt-hist', ?)",
+            (other.SerializeToString(),),
+        )
+    finally:
+        db.close()
+
+    imported = run("migrate", "from-sqlite", str(upstream.path))
+    assert imported.exit_code == 0, imported.output
+    assert "3 rows of version history (resource_audit) imported as history" in imported.output
+    assert "2 rows of version history (resource_audit) not imported" in imported.output
+
+    listed = run("history", "agent", "hist", "--org", "acme")
+    assert listed.exit_code == 0, listed.output
+    rows = listed.stdout.splitlines()[1:]
+    assert [r.split()[0] for r in rows] == ["1", "2", "3"]
+    assert "spec.instructions" in rows[1]
+
+    back = run("rollback", "agent", "hist", "--org", "acme", "--to-revision", "2")
+    assert back.exit_code == 0, back.output
+    store = open_store(upstream.path.parent.parent / "data")
+    try:
+        agent = store.get("agent", "agt-hist")
+        assert agent.spec.instructions == "Version two, from upstream."  # type: ignore[union-attr]
+    finally:
+        store.close()

@@ -378,7 +378,7 @@ def test_a_reconcile_that_fails_is_named(
     assert entry.error.startswith('reconcile failed: agentinstance "bot-default" in org "acme"')
 
 
-def test_other_kinds_and_the_version_history_are_named_not_imported(
+def test_other_kinds_are_named_not_imported_and_the_version_history_counted(
     upstream: UpstreamDb, run_import: Import, lmdb_store: Store
 ) -> None:
     agent, inst = agent_with_default(1)
@@ -396,8 +396,7 @@ def test_other_kinds_and_the_version_history_are_named_not_imported(
     assert report.notes == [
         f'1 row of kind "session" not imported: only {known} are',
         f'2 rows of kind "workflow" not imported: only {known} are',
-        "2 rows of version history (resource_audit) not imported: this store keeps the "
-        "current state and its change feed, not past versions",
+        "2 rows of version history (resource_audit) imported as history",
     ]
     assert lmdb_store.count("agent") == 1
 
