@@ -48,11 +48,11 @@ from urllib.parse import parse_qs
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.errors import Conflict, Expired, StoreClosed, StoreError, UsageError
+from stigmer.errors import Conflict, StoreClosed, StoreError, UsageError
 from stigmer.store import etcdclient as ec
 from stigmer.store import registry
 from stigmer.store.checking import Indexes, compare, decode_objects
-from stigmer.store.feed import Compacting, kept_since
+from stigmer.store.feed import WATCH_BATCH, Compacting, kept_since
 from stigmer.store.objects import decode, make_event, matching
 from stigmer.store.rules import (
     MAX_KEY_BYTES,
@@ -274,12 +274,27 @@ class _EtcdReader(Lookups):
             TupleRecord,
         )
 
-        yield RevisionRecord(self.revision(), self.compacted())
+        # etcd's events share their transaction's revision, and an embedded
+        # backend keys each event by its revision: so the copy numbers the
+        # events 1, 2, 3... in feed order (objects whose writes were compacted
+        # away take 1), and each object takes the number of its last write's event.
+        events = [event for event, _ in self._events(self.keys.under("events"))]
+        start = 2 if events else 1
+        exact, newest = {}, {}
+        for n, event in enumerate(events, start):
+            exact[(event.revision, event.kind, event.id)] = newest[(event.kind, event.id)] = n
+        objects = []
         for key, blob, mod in self._scan(self.keys.under("registry")):
             kind, id = self.keys.fields(key, "registry")
-            yield ObjectRecord(kind, id, self._object(kind, blob, mod).SerializeToString())
-        for event, _ in self._events(self.keys.under("events")):
-            yield EventRecord(event.revision, event.SerializeToString())
+            obj = decode(kind, blob)
+            obj.metadata.resource_version = exact.get((mod, kind, id)) or newest.get((kind, id), 1)
+            objects.append(ObjectRecord(kind, id, obj.SerializeToString()))
+        last = start + len(events) - 1 if events else (1 if objects else 0)
+        yield RevisionRecord(last, 1 if self.compacted() and last else 0)
+        yield from objects
+        for n, event in enumerate(events, start):
+            event.revision = n
+            yield EventRecord(n, event.SerializeToString())
         for key, value, _ in self._scan(self.keys.part("meta", "x:")):
             yield MetaRecord(self.keys.fields(key, "meta")[0][2:], value.decode())
         yield from (TupleRecord(t) for t in self.tuples())
@@ -329,9 +344,12 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         self.buffer: dict[bytes, bytes | None] = {}  # key -> value, None: deleted
         self.reads: dict[bytes, int] = {}  # key -> the mod_revision read (0: absent)
         self.ranges: set[bytes] = set()  # prefixes listed
-        self.restored: builtins.list[tuple[bytes, bytes]] = []  # restored events, in order
+        # restored events, in order: (the record's number, key prefix, bytes)
+        self.restored: builtins.list[tuple[int, bytes, bytes]] = []
+        self.restores = 0  # how many records were restored
         self.unit: dict[bytes, int] = {}  # key -> the record it was restored by
         self.plain = False  # a write that is not a restore: the transaction cannot split
+        self.base = 0  # the store's revision key's mod_revision when the transaction began
         self._saved: builtins.list[Any] = []
         self._event_keys: dict[tuple[int, str, str], bytes] = {}
 
@@ -370,10 +388,11 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         if self._restoring is not None:
             self.unit[key] = self._restoring
 
-    _restoring: int | None = None
+    _restoring: int | None = None  # the number of the record being restored
 
     def restore(self, record: Record) -> None:
-        self._restoring = len(self.unit) + len(self.restored)
+        self.restores += 1
+        self._restoring = self.restores
         try:
             Restoring.restore(self, record)
         finally:
@@ -472,7 +491,7 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
 
     def _restore_event(self, revision: int, blob: bytes) -> None:
         event = Event.FromString(blob)
-        self.restored.append((self.keys.part("events", event.kind, event.id), blob))
+        self.restored.append((self.restores, self.keys.part("events", event.kind, event.id), blob))
 
     def _oldest_events(self, limit: int) -> builtins.list[Event]:
         prefix = self.keys.under("events")
@@ -547,9 +566,9 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
             blob = event.SerializeToString()
             ops.append((-1, ec.put(key, blob), len(key) + len(blob)))
         base = len(self.state.events)
-        for i, (prefix, blob) in enumerate(self.restored):
+        for i, (unit, prefix, blob) in enumerate(self.restored):
             key = prefix + f"{_SEP.decode()}{token}.{base + i}".encode()
-            ops.append((len(self.unit) + i, ec.put(key, blob), len(key) + len(blob)))
+            ops.append((unit, ec.put(key, blob), len(key) + len(blob)))
         return ops
 
 
@@ -630,9 +649,9 @@ class EtcdStore(Shortcuts):
     def transact(self, fn: Callable[[WriteTxn], T], *, actor: str = "") -> T:
         for attempt in range(_RETRIES):
             self._check_open()
-            at = self.client.range(self.keys.revision, count_only=True).header.revision
-            w = _EtcdWriteTxn(self.client, self.keys, at, actor)
-            w.state.revision = w.state.start = at  # provisional versions: the next revision on
+            response = self.client.range(self.keys.revision)
+            w = _EtcdWriteTxn(self.client, self.keys, response.header.revision, actor)
+            w.base = response.kvs[0].mod_revision if response.kvs else 0
             result = fn(w)
             if not w.state.dirty:
                 return result
@@ -649,6 +668,10 @@ class EtcdStore(Shortcuts):
         compares = w.compares(self.fence)
         ops = w.commit_ops()
         parts = self._parts(w, compares, ops)
+        if len(parts) > 1:  # a copy's restores: guarded by the store's revision key instead
+            compares = [ec.mod_is(self.keys.revision, w.base)]
+            if self.fence is not None:
+                compares.append(ec.created_at(*self.fence))
         for n, part in enumerate(parts):
             ok = self.client.txn(
                 compares if n == 0 else [], [*part, ec.put(self.keys.revision, b"")], []
@@ -723,22 +746,48 @@ class EtcdStore(Shortcuts):
     def _follow(
         self, start: int, stop: threading.Event, heartbeat: float | None
     ) -> Iterator[EventList]:
-        watch = self.client.watch(self.keys.under("events"), start + 1, stop)
-        quiet, tick = 0.0, min(heartbeat or 0.25, 0.25)
-        try:
-            for response in watch.responses(tick):
-                if response is None:
-                    quiet += tick
-                    if heartbeat is not None and quiet >= heartbeat:
-                        quiet = 0.0
-                        yield []
-                    continue
-                quiet = 0.0
-                batch = [e for e, _ in _events([ev.kv for ev in response.events if ev.type == 0])]
-                if batch:
+        """The backlog after ``start`` from the keys, then etcd's watch from the snapshot on.
+
+        The events are keys that stay until ``compact`` trims them, so the
+        backlog comes from them, not from etcd's history, which another
+        prefix's compaction may have dropped; the watch then starts at a
+        revision of now. When etcd compacted even that (a watch that stayed
+        disconnected), the watch reads its backlog again.
+        """
+        revision = start
+        while not stop.is_set():
+            with self._snapshot() as r:
+                kept_since(r, revision)  # this store's trims: the watcher lists again
+                head, backlog = r.at, r.events_since(revision, limit=WATCH_BATCH)
+            if backlog:
+                revision = backlog[-1].revision
+                yield backlog
+                continue
+            try:
+                for batch in self._stream(head + 1, stop, heartbeat):
+                    revision = batch[-1].revision if batch else revision
                     yield batch
-        except ec.Compacted as e:
-            raise Expired(start, e.revision) from None
+                return
+            except ec.Compacted:
+                continue
+
+    def _stream(
+        self, start: int, stop: threading.Event, heartbeat: float | None
+    ) -> Iterator[EventList]:
+        """etcd's watch of the events from ``start``: batches, and empty ones while quiet."""
+        watch = self.client.watch(self.keys.under("events"), start, stop)
+        quiet, tick = 0.0, min(heartbeat or 0.25, 0.25)
+        for response in watch.responses(tick):
+            if response is None:
+                quiet += tick
+                if heartbeat is not None and quiet >= heartbeat:
+                    quiet = 0.0
+                    yield []
+                continue
+            quiet = 0.0
+            batch = [e for e, _ in _events([ev.kv for ev in response.events if ev.type == 0])]
+            if batch:
+                yield batch
 
     def compact(self, retention: Retention | None = None) -> int:
         dropped = Shortcuts.compact(self, retention)
