@@ -33,7 +33,8 @@ def require_etcd() -> None:
     pytest.skip(MISSING)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -47,7 +48,7 @@ class EtcdServer:
         shm = Path("/dev/shm")
         base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
         self.data_dir = Path(tempfile.mkdtemp(prefix="stigmer-etcd-", dir=base))
-        self.port, self.peer = _free_port(), _free_port()
+        self.port, self.peer = free_port(), free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

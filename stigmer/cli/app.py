@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
+from stigmer.cli import etcdoptions
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, OrgCommand, State, setup_logging
 
@@ -43,7 +44,7 @@ GROUPS = {
 # The commands that act in one org take --org after their name too.
 ORG_SCOPED = {"apply", "get", "describe", "delete", "diff"}
 # Global options that take a value, to find the command word after them.
-_VALUED = {"--data-dir", "--store", "--org", "--user"}
+_VALUED = {"--data-dir", "--store", "--org", "--user", *etcdoptions.VALUED}
 
 
 def _version(value: bool) -> None:
@@ -66,7 +67,9 @@ def main(
     store: Annotated[
         str | None,
         typer.Option(
-            "--store", envvar="STIGMER_STORE", help="Store URL: lmdb:PATH (default) or sqlite:PATH."
+            "--store",
+            envvar="STIGMER_STORE",
+            help="Store URL: lmdb:PATH (default), sqlite:PATH or etcd://HOST:PORT/PREFIX.",
         ),
     ] = None,
     org: Annotated[str, typer.Option("--org", envvar="STIGMER_ORG", help="Default org.")] = "local",
@@ -77,6 +80,10 @@ def main(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Log details to stderr.")
     ] = False,
+    etcd_ca: etcdoptions.EtcdCa = None,
+    etcd_cert: etcdoptions.EtcdCert = None,
+    etcd_key: etcdoptions.EtcdKey = None,
+    etcd_user: etcdoptions.EtcdUser = None,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -86,6 +93,7 @@ def main(
 ) -> None:
     """Global options, shared by every command."""
     setup_logging(verbose)
+    etcdoptions.export(etcd_ca, etcd_cert, etcd_key, etcd_user)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
     source = ctx.get_parameter_source("org")
     state.org_given = source is not None and source.name == "COMMANDLINE"

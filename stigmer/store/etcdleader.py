@@ -102,9 +102,20 @@ class EtcdLeader:
         return self._term if self.is_leader() else 0
 
     def holder(self) -> str:
-        """Who leads now: this replica's identity, another's, or "" when none does."""
         kvs = self.store.client.range(self.key).kvs
-        return kvs[0].value.decode() if kvs else ""
+        if not kvs:
+            return ""
+        pid, _, host = kvs[0].value.decode().partition(" ")
+        return f"pid {pid} on {host}"
+
+    def campaign(self, stop: threading.Event) -> bool:
+        while not stop.is_set():
+            try:
+                self.acquire()
+                return True
+            except StoreLocked:
+                self.wait(stop)
+        return False
 
     def wait(self, stop: threading.Event) -> None:
         """Sleeps until the holder's lease may have expired, or RETRY_S, whichever is first."""
