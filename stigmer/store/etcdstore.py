@@ -343,6 +343,7 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         self.state = WriteState(at, actor, time.time_ns())
         self.buffer: dict[bytes, bytes | None] = {}  # key -> value, None: deleted
         self.reads: dict[bytes, int] = {}  # key -> the mod_revision read (0: absent)
+        self.seen: dict[bytes, tuple[bytes, int] | None] = {}  # what etcd held at ``at``
         self.ranges: set[bytes] = set()  # prefixes listed
         # restored events, in order: (the record's number, key prefix, bytes)
         self.restored: builtins.list[tuple[int, bytes, bytes]] = []
@@ -363,7 +364,9 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         if key in self.buffer:
             value = self.buffer[key]
             return None if value is None else (value, 0)
-        found = super()._value(key)
+        if key in self.seen:  # reads are at one revision: the second costs no round trip
+            return self.seen[key]
+        found = self.seen[key] = super()._value(key)
         self.reads.setdefault(key, 0 if found is None else found[1])
         return found
 

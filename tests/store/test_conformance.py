@@ -29,7 +29,7 @@ _BIG = (
 )
 _REBASE = (
     "a restore into etcd cannot set etcd's revisions: it re-bases them "
-    "(test_etcd.py covers the copy)"
+    "(tests/migrate/test_copy_etcd.py covers the copy)"
 )
 
 
