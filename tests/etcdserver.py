@@ -49,7 +49,7 @@ class EtcdServer:
         base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
         self.data_dir = Path(tempfile.mkdtemp(prefix="stigmer-etcd-", dir=base))
         self.port, self.peer = free_port(), free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.pid = 0
 
     @property
     def endpoint(self) -> str:
@@ -60,27 +60,24 @@ class EtcdServer:
 
     def start(self) -> None:
         client, peer = f"http://{self.endpoint}", f"http://127.0.0.1:{self.peer}"
-        self.process = subprocess.Popen(
-            [
-                ETCD,
-                "--name",
-                "stigmer-test",
-                "--data-dir",
-                str(self.data_dir),
-                "--listen-client-urls",
-                client,
-                "--advertise-client-urls",
-                client,
-                "--listen-peer-urls",
-                peer,
-                "--initial-advertise-peer-urls",
-                peer,
-                "--initial-cluster",
-                f"stigmer-test={peer}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        args = [
+            "--name", "stigmer-test",
+            "--data-dir", str(self.data_dir),
+            "--listen-client-urls", client,
+            "--advertise-client-urls", client,
+            "--listen-peer-urls", peer,
+            "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", f"stigmer-test={peer}",
+        ]  # fmt: skip
+        # Started by a shell that exits at once, so etcd is no child of the test
+        # process: tests that count their own children do not see it.
+        started = subprocess.run(
+            ["sh", "-c", '"$@" </dev/null >/dev/null 2>&1 & echo $!', "sh", ETCD, *args],
+            capture_output=True,
+            text=True,
+            check=True,
         )
+        self.pid = int(started.stdout)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -89,16 +86,26 @@ class EtcdServer:
                         return
             except OSError:
                 pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"etcd exited with {self.process.returncode}")
+            if not self.running():
+                raise RuntimeError("etcd exited at its start")
             time.sleep(0.05)
         raise RuntimeError("etcd did not become healthy in 20 s")
 
+    def running(self) -> bool:
+        """Whether the process lives (a zombie that init has not reaped yet does not)."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=30)
-        self.process = None
+        if self.pid and self.running():
+            os.kill(self.pid, sig)
+            deadline = time.monotonic() + 30
+            while self.running() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self.pid = 0
 
     def close(self) -> None:
         self.stop()

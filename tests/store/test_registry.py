@@ -42,8 +42,10 @@ def test_an_unknown_scheme_is_a_usage_error_naming_the_known_ones() -> None:
 
 # The CLI's help and examples may show a URL; no other module outside the store
 # names a backend, its class or its scheme.
-_NAMES = re.compile(r"LmdbStore|SqliteStore|store\.(lmdbstore|sqlite)\b|[\"'](lmdb|sqlite)[\"']")
-_URLS = re.compile(r"\b(lmdb|sqlite):")
+_NAMES = re.compile(
+    r"LmdbStore|SqliteStore|EtcdStore|store\.(lmdbstore|sqlite|etcd\w*)\b|[\"'](lmdb|sqlite|etcd)[\"']"
+)
+_URLS = re.compile(r"\b(lmdb|sqlite|etcd):")
 
 
 def test_no_module_outside_the_store_names_a_backend() -> None:
