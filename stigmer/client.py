@@ -1305,7 +1305,8 @@ class Client:
         """Runs the controller (and its health server) in a thread until the block ends.
 
         Needs admin of every org, as a store tool; leads the store
-        (Store.leader) throughout. ``retention`` is the change feed's policy
+        (Store.leader) throughout: on etcd, a replica waits its turn first,
+        serving its health endpoint meanwhile. ``retention`` is the change feed's policy
         as ``--retention`` spells it; ``counters`` are more counters for
         /metrics, by name (a watching sync's ``stigmer_self_heal_total``).
         Leaving the block sets ``stop``.
@@ -1316,9 +1317,14 @@ class Client:
 
         keep = Retention.parse(retention) if retention is not None else Retention()
         self.authorize("serve", org="*")
-        leader = ctl.elect(self.store)
+        leader = self.store.leader()
+        board = health.Board(leader)
+        server = health.serve(board, health_port) if health_port is not None else None
         try:
-            runtime = ctl.Controller(
+            if not ctl.elect(leader, stop):  # stopped while another replica led
+                yield
+                return
+            board.controller = runtime = ctl.Controller(
                 self.store,
                 authorizer=self.authorizer,
                 workers=workers,
@@ -1327,7 +1333,6 @@ class Client:
                 retention=keep,
             )
             runtime.metrics.counters.update(counters or {})
-            server = health.serve(runtime, health_port) if health_port is not None else None
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
             thread.start()
             try:
@@ -1335,9 +1340,9 @@ class Client:
             finally:
                 stop.set()
                 thread.join()
-                if server is not None:
-                    server.shutdown()
         finally:
+            if server is not None:
+                server.shutdown()
             leader.resign()
 
     def import_upstream(self, path: str | Path, *, dry_run: bool = False) -> ImportReport:

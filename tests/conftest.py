@@ -6,13 +6,14 @@ they are, and once with every transaction callback run twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from stigmer.client import Client
 from stigmer.store import Store, open_store
+from tests.etcdserver import EtcdServer, require_etcd
 from tests.rerunning import BACKENDS, MODE, RERUN_DIRS, twice
 
 
@@ -31,6 +32,22 @@ def transactions(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             monkeypatch.setattr(backend, "transact", twice(backend.transact))
         monkeypatch.setenv(MODE, "twice")  # for the stigmer processes it starts
     return how
+
+
+@pytest.fixture(scope="session")
+def etcd_server() -> Iterator[EtcdServer]:
+    """One real etcd for this test process (tests.etcdserver); skips when etcd is missing."""
+    require_etcd()
+    server = EtcdServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def etcd_lazy(request: pytest.FixtureRequest) -> Callable[[], EtcdServer]:
+    """The session's etcd, started only when a test asks for it (the other backends' don't)."""
+    return lambda: request.getfixturevalue("etcd_server")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from stigmer.store import WriteTxn
+from stigmer.store.etcdstore import EtcdStore
 from stigmer.store.lmdbstore import LmdbStore
 from stigmer.store.sqlite import SqliteStore
 
@@ -28,7 +29,7 @@ T = TypeVar("T")
 # the Client's own layer: its users' views, roles and tools (client).
 RERUN_DIRS = ("reconcilers", "gitops", "migrate", "client")
 MODE = "STIGMER_TEST_TRANSACTIONS"  # "twice" in the environment of a re-running test
-BACKENDS = (LmdbStore, SqliteStore)
+BACKENDS = (LmdbStore, SqliteStore, EtcdStore)
 
 
 class FirstRunAborted(Exception):

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
+from stigmer.cli import etcdoptions
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, OrgCommand, State, setup_logging
 
@@ -56,7 +57,7 @@ ORG_SCOPED = {
     *("wait", "label", "annotate", "patch", "edit", "events", "history", "rollback"),
 }
 # Global options that take a value, to find the command word after them.
-_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit"}
+_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit", *etcdoptions.VALUED}
 
 
 def _version(value: bool) -> None:
@@ -79,7 +80,9 @@ def main(
     store: Annotated[
         str | None,
         typer.Option(
-            "--store", envvar="STIGMER_STORE", help="Store URL: lmdb:PATH (default) or sqlite:PATH."
+            "--store",
+            envvar="STIGMER_STORE",
+            help="Store URL: lmdb:PATH (default), sqlite:PATH or etcd://HOST:PORT/PREFIX.",
         ),
     ] = None,
     org: Annotated[str, typer.Option("--org", envvar="STIGMER_ORG", help="Default org.")] = "local",
@@ -96,6 +99,10 @@ def main(
             "--history-limit", min=0, help="Earlier specs kept per object for history/rollback."
         ),
     ] = 10,
+    etcd_ca: etcdoptions.EtcdCa = None,
+    etcd_cert: etcdoptions.EtcdCert = None,
+    etcd_key: etcdoptions.EtcdKey = None,
+    etcd_user: etcdoptions.EtcdUser = None,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -105,6 +112,7 @@ def main(
 ) -> None:
     """Global options, shared by every command."""
     setup_logging(verbose)
+    etcdoptions.export(etcd_ca, etcd_cert, etcd_key, etcd_user)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
     state.history_limit = history_limit
     source = ctx.get_parameter_source("org")

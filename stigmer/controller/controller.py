@@ -123,15 +123,17 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def elect(store: Store) -> Leader:
-    """Makes this process the store's one controller, or raises StoreLocked naming the other.
+def elect(leader: Leader, stop: threading.Event) -> bool:
+    """Makes this process the store's one controller; False if ``stop`` came first.
 
     The store's backend decides how (stigmer.store.leading): a file lock for
-    LMDB and SQLite. The caller resigns when the controller stops.
+    LMDB and SQLite raises StoreLocked naming the other controller at once;
+    etcd's replicas wait their turn. The caller resigns when the controller stops.
     """
-    leader = store.leader()
-    leader.acquire()
-    return leader
+    won = leader.campaign(stop)
+    if won:
+        log.info("this replica leads: %s", leader.holder())
+    return won
 
 
 class Controller:

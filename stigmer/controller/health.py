@@ -1,24 +1,47 @@
-"""The controller's health endpoint: /healthz and /metrics on 127.0.0.1 only."""
+"""The controller's health endpoint: /healthz and /metrics on 127.0.0.1 only.
+
+A replica serves them from its start, leading or waiting its turn: /healthz
+names the replica that leads, and /metrics has the gauge ``stigmer_leader``
+(1 on the leader, 0 elsewhere) besides the controller's own metrics.
+"""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from stigmer.controller.controller import Controller
+from stigmer.store.leading import Leader
 
 
-def serve(controller: Controller, port: int) -> ThreadingHTTPServer:
+@dataclass
+class Board:
+    """What the endpoints report: the leadership, and the controller once this replica leads."""
+
+    leader: Leader
+    controller: Controller | None = None
+
+    def healthz(self) -> str:
+        return f"ok\nleader: {self.leader.holder() or 'none'}\n"
+
+    def metrics(self) -> str:
+        leading = int(self.leader.is_leader())
+        gauge = f"# TYPE stigmer_leader gauge\nstigmer_leader {leading}\n"
+        runtime = self.controller
+        return gauge + (runtime.metrics.render(runtime.queue.waiting()) if runtime else "")
+
+
+def serve(board: Board, port: int) -> ThreadingHTTPServer:
     """Starts serving in a daemon thread; ``shutdown()`` the result to stop it."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/healthz":
-                self._send(200, "text/plain", "ok\n")
+                self._send(200, "text/plain", board.healthz())
             elif self.path == "/metrics":
-                body = controller.metrics.render(controller.queue.waiting())
-                self._send(200, "text/plain; version=0.0.4", body)
+                self._send(200, "text/plain; version=0.0.4", board.metrics())
             else:
                 self._send(404, "text/plain", "not found\n")
 

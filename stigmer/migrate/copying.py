@@ -58,6 +58,8 @@ def open_existing(url: str | os.PathLike[str]) -> Store:
     """
     text = os.fspath(url)
     backend, rest = registry.resolve(text)
+    if backend.remote:  # a server's: an empty prefix is an empty store, not a typo's file
+        return open_store(text, create=False)
     if not backend.data_path(rest).is_file():
         path = Path(rest).expanduser()
         raise StoreError(f'no {backend.scheme} store at {path}; check the --from URL "{text}"')

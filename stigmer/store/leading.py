@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
+import threading
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -43,6 +45,18 @@ class Leader(Protocol):
 
     def resign(self) -> None:
         """Gives leadership up, so that another may take it at once. Idempotent."""
+        ...
+
+    def campaign(self, stop: threading.Event) -> bool:
+        """Acquires, waiting while another leads if the backend's replicas take turns.
+
+        False when ``stop`` was set first. A file lock does not wait: a second
+        controller on one machine is a mistake, so it raises StoreLocked at once.
+        """
+        ...
+
+    def holder(self) -> str:
+        """Who leads now, as ``pid N on HOST``; "" when nobody does."""
         ...
 
 
@@ -95,6 +109,13 @@ class FileLeader:
         self._held = None
         os.close(anchor)  # releases the flock
         handle.close()
+
+    def campaign(self, stop: threading.Event) -> bool:
+        self.acquire()
+        return True
+
+    def holder(self) -> str:
+        return f"pid {os.getpid()} on {socket.gethostname()}" if self.is_leader() else ""
 
     def _locked(self) -> StoreLocked:
         text = self.path.read_text() if self.path.exists() else ""

@@ -47,6 +47,7 @@ class Backend:
     limits: Limits
     data_file: str  # the file that exists when a store does, under the URL's path; "" = the path
     mapped: bool  # whether the process maps data_file into memory (its pages count in RSS)
+    remote: bool = False  # a server's, not a file's: no data file, nothing mapped
 
     def open(self, path: str, *, create: bool, **options: int) -> Store:
         module, _, name = self.target.partition(":")
@@ -79,6 +80,17 @@ BACKENDS: dict[str, Backend] = {
             data_file="",
             mapped=False,
         ),
+        # etcd refuses a transaction above 128 operations or 1.5 MiB
+        # (--max-txn-ops, --max-request-bytes); an agent's apply writes about a
+        # dozen keys (objects, index entries, events), so a chunk is 8 of them.
+        Backend(
+            "etcd",
+            "stigmer.store.etcdstore:EtcdStore",
+            Limits(chunk=8, max_operations=128, max_bytes=1536 * 1024, feed="push"),
+            data_file="",
+            mapped=False,
+            remote=True,
+        ),
     )
 }
 DEFAULT = "lmdb"  # a bare path, or --data-dir, names a store of this backend
@@ -86,7 +98,7 @@ DEFAULT = "lmdb"  # a bare path, or --data-dir, names a store of this backend
 
 def schemes() -> str:
     """The URL forms, for messages: ``lmdb:PATH or sqlite:PATH``."""
-    return " or ".join(f"{s}:PATH" for s in BACKENDS)
+    return " or ".join(f"{s}://HOST:PORT" if b.remote else f"{s}:PATH" for s, b in BACKENDS.items())
 
 
 def resolve(url: str | os.PathLike[str]) -> tuple[Backend, str]:
@@ -118,7 +130,12 @@ def mapped_file(url: str) -> Path | None:
     return backend.data_path(rest) if backend.mapped else None
 
 
+def is_remote(url: str | os.PathLike[str]) -> bool:
+    """True when ``url`` names a server's store (etcd), which has no data file to check."""
+    return resolve(url)[0].remote
+
+
 def file_url(path: str | os.PathLike[str]) -> str:
     """The URL of a store kept in one file at ``path`` (the backend whose data is its path)."""
-    backend = next(b for b in BACKENDS.values() if not b.data_file)
+    backend = next(b for b in BACKENDS.values() if not b.data_file and not b.remote)
     return f"{backend.scheme}:{os.fspath(path)}"

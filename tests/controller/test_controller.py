@@ -227,7 +227,7 @@ def test_health_and_metrics_are_served_on_localhost(data_dir: Path, unused_port:
         def up() -> bool:
             try:
                 with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                    return bool(r.read() == b"ok\n")
+                    return bool(r.read().startswith(b"ok\n"))
             except OSError:
                 return False
 
@@ -235,6 +235,7 @@ def test_health_and_metrics_are_served_on_localhost(data_dir: Path, unused_port:
         with urllib.request.urlopen(f"{url}/metrics", timeout=1) as r:
             text = r.read().decode()
         for name in (
+            "stigmer_leader 1",
             "stigmer_reconcile_total",
             "stigmer_reconcile_errors_total",
             "stigmer_workqueue_depth",

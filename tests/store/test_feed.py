@@ -16,6 +16,11 @@ from tests.factories import agent, restoring
 
 Revisions = list[int]
 
+_EXACT = (
+    "it asserts the exact revisions LMDB and SQLite give; etcd's are its cluster's, "
+    "shared with other prefixes and leases (tests/store/test_etcd.py covers them)"
+)
+
 
 def revisions(batch: list) -> Revisions:  # type: ignore[type-arg]
     return [e.revision for e in batch]
@@ -26,6 +31,7 @@ def put_agents(store: Store, n: int, *, start: int = 0) -> None:
         store.put(agent(f"agt-{i}", slug=f"a{i}"))
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_watch_delivers_what_another_handle_commits_from_now_on(
     store: Store, reopen: Callable[[], Store]
 ) -> None:
@@ -42,6 +48,7 @@ def test_watch_delivers_what_another_handle_commits_from_now_on(
     assert [(e.revision, e.type) for e in next(feed)] == [(5, EventType.deleted)]
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_watch_from_a_revision_replays_the_feed_after_it(store: Store) -> None:
     put_agents(store, 3)
     assert revisions(next(store.watch(1))) == [2, 3]
@@ -55,6 +62,7 @@ def test_a_watch_ends_when_stopped_and_beats_while_quiet(store: Store) -> None:
     assert list(feed) == []
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_compact_keeps_the_newest_events_and_says_up_to_where(store: Store) -> None:
     put_agents(store, 5)
     assert store.compact(Retention(events=2)) == 3
@@ -65,6 +73,7 @@ def test_compact_keeps_the_newest_events_and_says_up_to_where(store: Store) -> N
     assert store.check() == []
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_compact_by_age_keeps_recent_events(store: Store) -> None:
     put_agents(store, 3)
     assert store.compact(Retention(events=None, seconds=3600)) == 0
@@ -72,6 +81,7 @@ def test_compact_by_age_keeps_recent_events(store: Store) -> None:
     assert store.events_since(0) == [] and store.compacted() == 3
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_compact_runs_in_small_transactions_beside_readers(store: Store) -> None:
     store.transact(lambda w: [w.put(agent(f"agt-{i}", slug=f"a{i}")) for i in range(1200)])
     with store.read() as r:  # a snapshot held across the compaction still reads its feed
@@ -80,6 +90,7 @@ def test_compact_runs_in_small_transactions_beside_readers(store: Store) -> None
     assert revisions(store.events_since(0)) == list(range(1101, 1201))
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_a_watch_behind_the_compacted_revision_is_expired_at_once(store: Store) -> None:
     put_agents(store, 4)
     store.compact(Retention(events=1))
@@ -98,6 +109,7 @@ def test_a_watch_that_compaction_overtakes_is_expired_when_it_reads_on(store: St
         next(feed)
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_events_of_reads_one_objects_newest_events_through_its_index(store: Store) -> None:
     a = agent("agt-a", slug="a")
     store.put(a)
@@ -118,6 +130,7 @@ def test_events_of_reads_one_objects_newest_events_through_its_index(store: Stor
     assert revisions(store.events_of("agent", "agt-a")) == [6, 7, 8]
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_a_restored_feed_is_indexed_by_object(store: Store, reopen: Callable[[], Store]) -> None:
     put_agents(store, 2)
     records = [r for r in store.records() if isinstance(r, EventRecord)]
@@ -144,6 +157,7 @@ def test_retention_refuses_anything_else(text: str) -> None:
         Retention.parse(text)
 
 
+@pytest.mark.not_on_etcd(_EXACT)
 def test_a_copy_keeps_the_compacted_revision(store: Store, store_url: str, tmp_path: Path) -> None:
     put_agents(store, 4)
     store.compact(Retention(events=2))

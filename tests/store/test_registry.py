@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,13 @@ from stigmer.errors import UsageError
 from stigmer.store import open_store, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-_PATHS = {"lmdb": "store", "sqlite": "store.db"}
 
 
 @pytest.mark.parametrize("scheme", sorted(registry.BACKENDS))
 def test_every_registered_backend_opens_from_its_url_with_its_declared_limits(
-    scheme: str, tmp_path: Path
+    scheme: str, new_store_url: Callable[[str], str]
 ) -> None:
-    store = open_store(f"{scheme}:{tmp_path / _PATHS[scheme]}")
+    store = open_store(new_store_url(scheme))
     try:
         assert store.url.startswith(f"{scheme}:")
         limits = registry.BACKENDS[scheme].limits
@@ -42,8 +42,10 @@ def test_an_unknown_scheme_is_a_usage_error_naming_the_known_ones() -> None:
 
 # The CLI's help and examples may show a URL; no other module outside the store
 # names a backend, its class or its scheme.
-_NAMES = re.compile(r"LmdbStore|SqliteStore|store\.(lmdbstore|sqlite)\b|[\"'](lmdb|sqlite)[\"']")
-_URLS = re.compile(r"\b(lmdb|sqlite):")
+_NAMES = re.compile(
+    r"LmdbStore|SqliteStore|EtcdStore|store\.(lmdbstore|sqlite|etcd\w*)\b|[\"'](lmdb|sqlite|etcd)[\"']"
+)
+_URLS = re.compile(r"\b(lmdb|sqlite|etcd):")
 
 
 def test_no_module_outside_the_store_names_a_backend() -> None:
