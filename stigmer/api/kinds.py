@@ -41,6 +41,9 @@ class Kind:
     key: str  # store key kind, upstream's kind-enum name, e.g. "agent"
     cli_names: tuple[str, ...]  # singular, plural, short
     api_version: str = API_VERSION
+    # Upstream's proto package of the kind's gRPC services (stigmer/server/upstream.py
+    # serves <package>.<Name>CommandController and ...QueryController); "" serves none.
+    api_package: str = ""
 
     @property
     def singular(self) -> str:
@@ -55,13 +58,21 @@ class Kind:
         return self.message(api_version=self.api_version, kind=self.name)
 
 
-AGENT = Kind("Agent", Agent, "agt", "agent", ("agent", "agents", "ag"))
+AGENT = Kind(
+    "Agent",
+    Agent,
+    "agt",
+    "agent",
+    ("agent", "agents", "ag"),
+    api_package="ai.stigmer.agentic.agent.v1",
+)
 AGENT_INSTANCE = Kind(
     "AgentInstance",
     AgentInstance,
     "ain",
     "agent_instance",
     ("agentinstance", "agentinstances", "ai"),
+    api_package="ai.stigmer.agentic.agentinstance.v1",
 )
 
 KINDS: tuple[Kind, ...] = (AGENT, AGENT_INSTANCE)

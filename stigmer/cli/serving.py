@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +12,8 @@ from stigmer.cli.examples import epilog
 from stigmer.cli.state import Group, OrgCommand, fail, state
 
 if TYPE_CHECKING:
-    from stigmer.client import Syncer
+    from stigmer.client import Client, Syncer
+    from stigmer.server.running import ApiServer
 
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
@@ -169,19 +171,66 @@ def serve(
             "--retention", help="Change-feed events to keep: a count (100000) or an age (7d)."
         ),
     ] = "100000",
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            envvar="STIGMER_LISTEN",
+            help="Serve the gRPC API on HOST:PORT; none serves no API.",
+        ),
+    ] = "127.0.0.1:7234",
+    anonymous_user: Annotated[
+        str | None,
+        typer.Option("--anonymous-user", help="API calls without a token act as this user."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="The API's TLS certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The API's TLS private key (PEM).")
+    ] = None,
 ) -> None:
-    """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
+    """Run the controller (and the gRPC API): keep every resource converged until SIGTERM."""
     _check_serve_options(workers, health_port)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
+    api = _api_server(client, listen, anonymous_user, tls_cert, tls_key)
     stop = _stop_on_signals()
     with client.controller(
-        stop, workers=workers, resync_seconds=resync, health_port=health_port, retention=retention
+        stop,
+        workers=workers,
+        resync_seconds=resync,
+        health_port=health_port,
+        retention=retention,
+        metrics=api.metrics.render if api is not None else None,
     ):
-        if watch is not None:
-            from stigmer.gitops.watching import watch as follow
+        if api is not None:
+            api.start()
+        try:
+            if watch is not None:
+                from stigmer.gitops.watching import watch as follow
 
-            syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
-            follow(syncer, stop, report=_print_report)
-        stop.wait()
+                syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
+                follow(syncer, stop, report=_print_report)
+            stop.wait()
+        finally:
+            if api is not None:
+                api.stop()  # calls in flight finish before the controller stops
+
+
+def _api_server(
+    client: "Client",
+    listen: str,
+    anonymous_user: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+) -> "ApiServer | None":
+    """The API server serve will start, or None for --listen none (grpc is never imported)."""
+    if listen.strip().lower() == "none":
+        return None
+    from stigmer.server.running import ApiServer, Options, check_options
+
+    options = Options(listen, anonymous_user, tls_cert, tls_key)
+    check_options(options)
+    return ApiServer(client, options)

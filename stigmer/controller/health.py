@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from stigmer.controller.controller import Controller
 
 
-def serve(controller: Controller, port: int) -> ThreadingHTTPServer:
-    """Starts serving in a daemon thread; ``shutdown()`` the result to stop it."""
+def serve(
+    controller: Controller, port: int, extra: Callable[[], str] | None = None
+) -> ThreadingHTTPServer:
+    """Starts serving in a daemon thread; ``shutdown()`` the result to stop it.
+
+    ``extra`` renders more metrics after the controller's (the API server's requests).
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -18,6 +24,7 @@ def serve(controller: Controller, port: int) -> ThreadingHTTPServer:
                 self._send(200, "text/plain", "ok\n")
             elif self.path == "/metrics":
                 body = controller.metrics.render(controller.queue.waiting())
+                body += extra() if extra is not None else ""
                 self._send(200, "text/plain; version=0.0.4", body)
             else:
                 self._send(404, "text/plain", "not found\n")
