@@ -76,7 +76,7 @@ def check_options(options: Options) -> None:
             raise UsageError(f"{path}: no such file")
     if options.tls_cert is None and not is_loopback(host):
         log.warning(
-            "warning: the API listens on %s without TLS: tokens and secrets cross the network "
+            "the API listens on %s without TLS: tokens and secrets cross the network "
             "in clear text; pass --tls-cert and --tls-key",
             options.listen,
         )
@@ -94,6 +94,9 @@ class ApiServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
+        self._in_flight = 0
+        self._draining = False
+        self._idle: asyncio.Event | None = None
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="api", daemon=True)
 
@@ -121,6 +124,8 @@ class ApiServer:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         server = grpc.aio.server(
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -140,8 +145,23 @@ class ApiServer:
         log.info("API listening on %s (%d services)", self.address, len(names))
         self._ready.set()
         await self._stopping.wait()
-        await checker.enter_graceful_shutdown()  # health says NOT_SERVING while calls finish
+        await self._drain(checker)
         await server.stop(GRACE_SECONDS)
+
+    async def _drain(self, checker: Any) -> None:
+        """Refuses new calls as UNAVAILABLE and waits for those in flight to finish.
+
+        Left to ``server.stop`` alone, a call that had reached the server but not
+        yet its handler would be CANCELLED, and its client could not tell whether it
+        ran; refused here, it surely did not.
+        """
+        self._draining = True
+        await checker.enter_graceful_shutdown()  # health says NOT_SERVING
+        assert self._idle is not None
+        try:
+            await asyncio.wait_for(self._idle.wait(), GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("calls still running after %.0f s are cut off", GRACE_SECONDS)
 
     def _bind(self, server: Any) -> str:
         host, port = split_listen(self.options.listen)
@@ -177,7 +197,12 @@ class ApiServer:
             return call(self.client.as_user(user), request)
 
         async def handle(request: Any, context: Any) -> Any:
+            if self._draining:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+            assert self._idle is not None
             started, code = time.perf_counter(), grpc.StatusCode.OK
+            self._in_flight += 1
+            self._idle.clear()
             try:
                 return await asyncio.to_thread(run, request, context.invocation_metadata())
             except StigmerError as e:
@@ -187,6 +212,9 @@ class ApiServer:
                 code, message = grpc.StatusCode.INTERNAL, "internal error: see the server's log"
             finally:
                 self.metrics.observe(path, code.name, time.perf_counter() - started)
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._idle.set()
             await context.abort(code, message)  # raises: the call ends with the status
             return None
 

@@ -53,12 +53,14 @@ class Server:
         return code
 
 
-def start_server(data_dir: Path, *args: str, user: str = "alice") -> Server:
+def start_server(
+    data_dir: Path, *args: str, user: str = "alice", listen: str = "127.0.0.1:0"
+) -> Server:
     """Starts serve with the API on a free port; returns once it listens."""
     env = env_for(data_dir, user)
     env.pop("STIGMER_LISTEN", None)
     proc = subprocess.Popen(
-        [*program(), "serve", "--listen", "127.0.0.1:0", *args],
+        [*program(), "serve", "--listen", listen, *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
