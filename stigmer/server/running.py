@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from stigmer.api.v1.stigmer_service_pb2 import ListRequest, WatchRequest
 from stigmer.client import Client
-from stigmer.errors import StigmerError, UsageError
-from stigmer.server import upstream
+from stigmer.errors import Expired, StigmerError, UsageError
+from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
 from stigmer.server.metrics import RequestMetrics
 from stigmer.server.statuses import status_of
@@ -97,6 +98,7 @@ class ApiServer:
         self._in_flight = 0
         self._draining = False
         self._idle: asyncio.Event | None = None
+        self._watches: set[threading.Event] = set()  # set each to end its stream
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="api", daemon=True)
 
@@ -157,6 +159,8 @@ class ApiServer:
         """
         self._draining = True
         await checker.enter_graceful_shutdown()  # health says NOT_SERVING
+        for ends in list(self._watches):  # open watch streams end cleanly (status OK)
+            ends.set()
         assert self._idle is not None
         try:
             await asyncio.wait_for(self._idle.wait(), GRACE_SECONDS)
@@ -186,6 +190,18 @@ class ApiServer:
                 response_serializer=_serialize,
             )
             by_service.setdefault(m.service, {})[m.name] = handler
+        by_service[own.SERVICE] = {
+            "List": grpc.unary_unary_rpc_method_handler(
+                self._unary(f"/{own.SERVICE}/List", own.list_),
+                request_deserializer=ListRequest.FromString,
+                response_serializer=_serialize,
+            ),
+            "Watch": grpc.unary_stream_rpc_method_handler(
+                self._watch,
+                request_deserializer=WatchRequest.FromString,
+                response_serializer=_serialize,
+            ),
+        }
         server.add_generic_rpc_handlers(
             [grpc.method_handlers_generic_handler(s, h) for s, h in by_service.items()]
         )
@@ -219,6 +235,61 @@ class ApiServer:
             return None
 
         return handle
+
+    async def _watch(self, request: Any, context: Any) -> Any:
+        """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""
+        path = f"/{own.SERVICE}/Watch"
+        if self._draining:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        started, code = time.perf_counter(), grpc.StatusCode.OK
+        ends = threading.Event()
+        self._watches.add(ends)
+        try:
+            metadata = context.invocation_metadata()
+            user = await asyncio.to_thread(self.auth.user, metadata)
+            changes = own.watch(self.client.as_user(user), request, ends)
+            await context.send_initial_metadata(())  # the caller knows the watch is on
+            queue: asyncio.Queue[Any] = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=_pump, args=(changes, loop, queue), daemon=True).start()
+            while (event := await queue.get()) is not None:
+                if isinstance(event, BaseException):
+                    raise event
+                yield event
+            return
+        except StigmerError as e:
+            code, message = status_of(e)
+            context.set_trailing_metadata(_expired_trailer(e))
+        except Exception:
+            log.exception("%s failed", path)  # the log has the traceback; the caller not
+            code, message = grpc.StatusCode.INTERNAL, "internal error: see the server's log"
+        finally:
+            ends.set()  # a caller that went away stops the feed's thread too
+            self._watches.discard(ends)
+            self.metrics.observe(path, code.name, time.perf_counter() - started)
+        await context.abort(code, message)
+
+
+def _pump(
+    changes: Iterator[Any], loop: asyncio.AbstractEventLoop, into: asyncio.Queue[Any]
+) -> None:
+    """Feeds a blocking iterator into an asyncio queue from its own thread: a watch
+    may block for hours, and would starve the worker threads of the unary calls.
+    Ends with None, or with the exception that ended the iterator."""
+    last: Any = None
+    try:
+        for item in changes:
+            loop.call_soon_threadsafe(into.put_nowait, item)
+    except BaseException as e:  # handed to the stream, which reports it as a status
+        last = e
+    loop.call_soon_threadsafe(into.put_nowait, last)
+
+
+def _expired_trailer(e: StigmerError) -> tuple[tuple[str, str], ...]:
+    """The "expired, re-list" signal a remote watcher turns back into Expired."""
+    if isinstance(e, Expired):
+        return (("stigmer-expired", f"{e.revision},{e.compacted}"),)
+    return ()
 
 
 def _serialize(message: Any) -> bytes:
