@@ -766,7 +766,8 @@ class Client:
         from stigmer import tokens
 
         seconds = tokens.parse_ttl(ttl) if ttl is not None else None
-        check_user(user)
+        if check_user(user) == CONTROLLER:  # its roles are for serve's reconciles alone
+            raise UsageError(f'user "{CONTROLLER}" is the built-in controller; it gets no token')
         self.authorize_store("tokens")
         return self.store.transact(
             lambda txn: tokens.create(txn, user, now=time.time(), ttl=seconds), actor=self.actor

@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection
 from stigmer.api.v1.stigmer_service_pb2 import ListRequest, WatchRequest
 from stigmer.client import Client
 from stigmer.errors import Expired, StigmerError, UsageError
+from stigmer.iam import CONTROLLER
 from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
 from stigmer.server.metrics import RequestMetrics
@@ -75,6 +76,8 @@ def check_options(options: Options) -> None:
     for path in (options.tls_cert, options.tls_key):
         if path is not None and not path.is_file():
             raise UsageError(f"{path}: no such file")
+    if options.anonymous_user == CONTROLLER:
+        raise UsageError(f'--anonymous-user cannot be "{CONTROLLER}", the built-in controller')
     if options.tls_cert is None and not is_loopback(host):
         log.warning(
             "the API listens on %s without TLS: tokens and secrets cross the network "
@@ -132,6 +135,9 @@ class ApiServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", 64 * 1024 * 1024),
+                # grpc shares a port between processes by default: a second serve would
+                # then take half the calls of the first, silently, instead of failing.
+                ("grpc.so_reuseport", 0),
             ]
         )
         names = self._add_services(server)
@@ -174,11 +180,11 @@ class ApiServer:
             creds = grpc.ssl_server_credentials(
                 [(self.options.tls_key.read_bytes(), self.options.tls_cert.read_bytes())]
             )
-            bound = server.add_secure_port(target, creds)
+            bound = _bind_port(lambda: server.add_secure_port(target, creds))
         else:
-            bound = server.add_insecure_port(target)
+            bound = _bind_port(lambda: server.add_insecure_port(target))
         if not bound:
-            raise UsageError(f"cannot listen on {self.options.listen}: the address is in use")
+            raise StigmerError(f"cannot listen on {self.options.listen}: the address is in use")
         return f"[{host}]:{bound}" if ":" in host else f"{host}:{bound}"
 
     def _add_services(self, server: Any) -> list[str]:
@@ -290,6 +296,14 @@ def _expired_trailer(e: StigmerError) -> tuple[tuple[str, str], ...]:
     if isinstance(e, Expired):
         return (("stigmer-expired", f"{e.revision},{e.compacted}"),)
     return ()
+
+
+def _bind_port(bind: Callable[[], int]) -> int:
+    """The port bound, or 0: grpc raises RuntimeError (not a StigmerError) when it cannot."""
+    try:
+        return bind()
+    except RuntimeError:
+        return 0
 
 
 def _serialize(message: Any) -> bytes:

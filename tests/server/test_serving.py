@@ -191,6 +191,21 @@ def test_a_bad_listen_address_is_a_usage_error(owned: Path) -> None:
     )
 
 
+def test_a_port_in_use_is_one_line_and_exit_1(owned: Path, tmp_path: Path) -> None:
+    first = start_server(owned)
+    try:
+        other = tmp_path / "other"
+        Client(other, actor="alice").close()
+        done = stigmer("serve", "--listen", first.address, data_dir=other)
+        assert done.returncode == 1
+        assert done.stderr.endswith(
+            f"error: cannot listen on {first.address}: the address is in use\n"
+        ), done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        first.stop(signal.SIGKILL)
+
+
 def test_tls_needs_both_the_certificate_and_the_key(owned: Path) -> None:
     cert = owned.parent / "cert.pem"
     cert.write_text("not really")

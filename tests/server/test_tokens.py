@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from stigmer.api.v1.agent_service_pb2 import AgentId
 from stigmer.cli.app import app
 from stigmer.client import Client
+from tests.processes import stigmer
 from tests.server.conftest import (
     Server,
     Stubs,
@@ -127,3 +128,14 @@ def test_an_anonymous_user_serves_tokenless_calls_under_its_roles(
         assert made.metadata.slug == "parrot"
     finally:
         server.stop(signal.SIGKILL)
+
+
+def test_the_controller_gets_no_token_and_is_no_anonymous_user(owned: Path) -> None:
+    code, out, err = cli(owned, "iam", "token", "create", "stigmer-controller")
+    assert (code, out) == (2, "")
+    assert err == 'error: user "stigmer-controller" is the built-in controller; it gets no token\n'
+    done = stigmer(
+        "serve", "--listen", "127.0.0.1:0", "--anonymous-user", "stigmer-controller", data_dir=owned
+    )
+    assert done.returncode == 2
+    assert "--anonymous-user cannot be" in done.stderr
