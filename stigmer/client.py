@@ -62,9 +62,10 @@ if TYPE_CHECKING:
     from stigmer.reconcilers.readiness import EnvEntry as EnvEntry  # noqa: PLC0414
     from stigmer.reconcilers.references import RefState as RefState  # noqa: PLC0414
     from stigmer.reconcilers.running import Batch, Session
-    from stigmer.store import Reader, Store
+    from stigmer.store import Reader, Store, WriteTxn
     from stigmer.store.protocol import ResourceList, Stats
     from stigmer.store.selectors import Selector
+    from stigmer.tokens import TokenInfo as TokenInfo  # noqa: PLC0414
 
     ImportEntry = importing.Entry
     ImportReport = importing.Report
@@ -369,11 +370,21 @@ class Client:
         dry_run: bool = False,
         atomic: bool = False,
         show_secrets: bool = False,
+        expect_version: bool = False,
     ) -> builtins.list[Result]:
-        """Creates or updates each resource, reconciling it; one Result per item."""
+        """Creates or updates each resource, reconciling it; one Result per item.
+
+        ``expect_version``: a message's ``metadata.resource_version`` (when not 0)
+        must still be the live object's, or its Result is a Conflict, as a
+        manifest's is (the API server asks for this; a local caller may).
+        """
         from stigmer.reconcilers.framework import apply_request
 
         requests = [apply_request(item) for item in items]
+        if expect_version:
+            for request in requests:
+                if request.desired is not None and not request.expected_version:
+                    request.expected_version = request.desired.metadata.resource_version
         return self._run(
             requests, dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
         ).results
@@ -579,11 +590,18 @@ class Client:
 
         return self._one(Request("create", kinds.of(resource), desired=resource))
 
-    def update(self, resource: Resource) -> Result:
-        """Updates the resource with ``metadata.id``; NotFound if there is none."""
+    def update(self, resource: Resource, *, expect_version: bool = False) -> Result:
+        """Updates the resource with ``metadata.id``; NotFound if there is none.
+
+        ``expect_version``: as ``apply``'s, a Conflict if the object changed since
+        the ``metadata.resource_version`` the message carries.
+        """
         from stigmer.reconcilers.framework import Request
 
-        return self._one(Request("update", kinds.of(resource), desired=resource))
+        version = resource.metadata.resource_version if expect_version else 0
+        return self._one(
+            Request("update", kinds.of(resource), desired=resource, expected_version=version)
+        )
 
     def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""
@@ -767,6 +785,14 @@ class Client:
         if obj.metadata.org != self._org(org):  # found by id in another org: that org decides
             self._authorize_read(verb, k, obj.metadata.org)
         return self._reveal([obj], show_secrets)[0]
+
+    def get_by_id(self, kind: Kind | str, id: str, *, show_secrets: bool = False) -> Resource:
+        """The object with this id, in whatever org holds it (that org's roles decide)."""
+        k = resolve_kind(kind)
+        obj = self.store.find(k.key, id)
+        if obj is None:
+            raise NotFound(f'{k.singular} "{id}" not found')
+        return self.get(k, id, org=obj.metadata.org, show_secrets=show_secrets)
 
     def list(
         self,
@@ -1246,6 +1272,60 @@ class Client:
                 iam.require(reader, self.actor, "list", "roles", where)
             return iam.decide(reader, user, verb, where)
 
+    # -- API tokens (admins of every org; the server checks them) -------------
+
+    def create_token(self, user: str, *, ttl: str | None = None) -> str:
+        """A new bearer token acting as ``user``; only its salted hash is kept."""
+        import time
+
+        from stigmer import tokens
+
+        seconds = tokens.parse_ttl(ttl) if ttl is not None else None
+        if check_user(user) == CONTROLLER:  # its roles are for serve's reconciles alone
+            raise UsageError(f'user "{CONTROLLER}" is the built-in controller; it gets no token')
+        self.authorize_store("tokens")
+        return self.store.transact(
+            lambda txn: tokens.create(txn, user, now=time.time(), ttl=seconds), actor=self.actor
+        )
+
+    def tokens(self, *, user: str | None = None) -> builtins.list[TokenInfo]:
+        """The tokens not revoked (of one user), oldest first; never their secrets."""
+        from stigmer import tokens
+
+        self.authorize_store("tokens")
+        with self.store.read() as reader:
+            return tokens.tokens(reader, user=user)
+
+    def revoke_tokens(self, ids: Iterable[str]) -> None:
+        """Revokes tokens by id, all or none; NotFound names an unknown one."""
+        from stigmer import tokens
+
+        chosen = builtins.list(ids)
+        self.authorize_store("tokens")
+
+        def revoke_all(txn: WriteTxn) -> None:
+            for token_id in chosen:
+                tokens.revoke(txn, token_id)
+
+        self.store.transact(revoke_all, actor=self.actor)
+
+    def authenticate(self, token: str) -> TokenInfo:
+        """The token's record if it is valid now; Unauthenticated otherwise (no role needed)."""
+        import time
+
+        from stigmer import tokens
+
+        with self.store.read() as reader:
+            return tokens.verify(reader, token, now=time.time())
+
+    def token_used(self, token_id: str) -> None:
+        """Records that a token was used now (what ``iam token list`` shows)."""
+        import time
+
+        from stigmer import tokens
+
+        self.store.transact(lambda txn: tokens.touch(txn, token_id, now=time.time()))
+
     # -- store tools (every org: admins of all only) --------------------------
 
     @property
@@ -1301,6 +1381,7 @@ class Client:
         health_port: int | None = None,
         retention: str | None = None,
         counters: dict[str, Callable[[], int]] | None = None,
+        metrics: Callable[[], str] | None = None,
     ) -> Iterator[None]:
         """Runs the controller (and its health server) in a thread until the block ends.
 
@@ -1308,8 +1389,9 @@ class Client:
         (Store.leader) throughout: on etcd, a replica waits its turn first,
         serving its health endpoint meanwhile. ``retention`` is the change feed's policy
         as ``--retention`` spells it; ``counters`` are more counters for
-        /metrics, by name (a watching sync's ``stigmer_self_heal_total``).
-        Leaving the block sets ``stop``.
+        /metrics, by name (a watching sync's ``stigmer_self_heal_total``), and
+        ``metrics`` renders more lines for it (the API server's). Leaving the block
+        sets ``stop``.
         """
         from stigmer.controller import controller as ctl
         from stigmer.controller import health
@@ -1318,7 +1400,7 @@ class Client:
         keep = Retention.parse(retention) if retention is not None else Retention()
         self.authorize("serve", org="*")
         leader = self.store.leader()
-        board = health.Board(leader)
+        board = health.Board(leader, extra=metrics)
         server = health.serve(board, health_port) if health_port is not None else None
         try:
             if not ctl.elect(leader, stop):  # stopped while another replica led

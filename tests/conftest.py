@@ -50,6 +50,13 @@ def etcd_lazy(request: pytest.FixtureRequest) -> Callable[[], EtcdServer]:
     return lambda: request.getfixturevalue("etcd_server")
 
 
+@pytest.fixture(autouse=True)
+def no_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve (in process or in the programs tests start) serves no API unless a test asks:
+    two serves at once would both want port 7234."""
+    monkeypatch.setenv("STIGMER_LISTEN", "none")
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -76,6 +76,9 @@ class Kind:
     # string maps whose every value is (HTTP headers). stigmer.reconcilers.masking masks them.
     env_specs: tuple[tuple[str, ...], ...] = ()
     secret_maps: tuple[tuple[str, ...], ...] = ()
+    # Upstream's proto package of the kind's gRPC services (stigmer/server/upstream.py
+    # serves <package>.<Name>CommandController and ...QueryController); "" serves none.
+    api_package: str = ""
 
     @property
     def singular(self) -> str:
@@ -151,6 +154,7 @@ AGENT = Kind(
         ),
         READY,
     ),
+    api_package="ai.stigmer.agentic.agent.v1",
 )
 AGENT_INSTANCE = Kind(
     "AgentInstance",
@@ -167,6 +171,7 @@ AGENT_INSTANCE = Kind(
         ),
         READY,
     ),
+    api_package="ai.stigmer.agentic.agentinstance.v1",
 )
 
 KINDS: tuple[Kind, ...] = (ENVIRONMENT, SKILL, MCP_SERVER, AGENT, AGENT_INSTANCE)

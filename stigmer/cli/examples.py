@@ -181,6 +181,21 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("May bob delete agents in acme?", "stigmer iam check bob delete agents --org acme"),
         ("May vic list instances?", "stigmer iam check vic list agentinstances"),
     ),
+    "iam token": (
+        ("A token for bob's runner", "stigmer iam token create bob --ttl 90d"),
+        ("Every token's id, user and expiry", "stigmer iam token list"),
+    ),
+    "iam token create": (
+        ("A token for bob's runner", "stigmer iam token create bob"),
+        ("One that expires in 90 days", "stigmer iam token create bob --ttl 90d"),
+    ),
+    "iam token list": (
+        ("Every token", "stigmer iam token list"),
+        ("Only bob's", "stigmer iam token list --user bob"),
+    ),
+    "iam token revoke": (
+        ("Revoke a token by its id", "stigmer iam token revoke 3f9a1c0d2b7e4a65"),
+    ),
 }
 
 

@@ -7,6 +7,7 @@ import typer
 from stigmer.cli.completing import complete_role
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, state
+from stigmer.cli.tokens import app as token_app
 
 app = typer.Typer(
     cls=Group,
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
     epilog=epilog("iam"),
 )
+app.add_typer(token_app, name="token")
 
 User = Annotated[str, typer.Argument(help="The user the role is about.")]
 Role = Annotated[str, typer.Argument(help="viewer, editor or admin.", autocompletion=complete_role)]

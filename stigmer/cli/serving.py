@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +12,8 @@ from stigmer.cli.examples import epilog
 from stigmer.cli.state import Group, OrgCommand, fail, state
 
 if TYPE_CHECKING:
-    from stigmer.client import Syncer
+    from stigmer.client import Client, Syncer
+    from stigmer.server.running import ApiServer
 
 Prune = Annotated[
     bool, typer.Option("--prune", help="Delete objects this directory no longer declares.")
@@ -179,27 +181,78 @@ def serve(
         ),
     ] = "100000",
     self_heal: SelfHeal = True,
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            envvar="STIGMER_LISTEN",
+            help="Serve the gRPC API on HOST:PORT; none serves no API.",
+        ),
+    ] = "127.0.0.1:7234",
+    anonymous_user: Annotated[
+        str | None,
+        typer.Option("--anonymous-user", help="API calls without a token act as this user."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="The API's TLS certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The API's TLS private key (PEM).")
+    ] = None,
 ) -> None:
-    """Run the controller: keep every resource converged until SIGTERM or Ctrl-C."""
+    """Run the controller (and the gRPC API): keep every resource converged until SIGTERM."""
     _check_serve_options(workers, health_port)
     if not state(ctx).verbose:  # work done and the periodic summaries, even without -v
         logging.getLogger("stigmer").setLevel(logging.INFO)
     client = state(ctx).client()
+    api = _api_server(client, listen, anonymous_user, tls_cert, tls_key)
     stop = _stop_on_signals()
     syncer = None
     if watch is not None:  # made first: its counter goes to /metrics
         syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
     counters = {} if syncer is None else {"stigmer_self_heal_total": lambda: syncer.healed}
-    with client.controller(
-        stop,
-        workers=workers,
-        resync_seconds=resync,
-        health_port=health_port,
-        retention=retention,
-        counters=counters,
-    ):
-        if syncer is not None:
-            from stigmer.gitops.watching import watch as follow
+    if api is not None:  # every replica serves the API, leading or waiting its turn
+        api.start()
+    try:
+        with client.controller(
+            stop,
+            workers=workers,
+            resync_seconds=resync,
+            health_port=health_port,
+            retention=retention,
+            counters=counters,
+            metrics=api.metrics.render if api is not None else None,
+        ):
+            try:
+                if syncer is not None:
+                    from stigmer.gitops.watching import watch as follow
 
-            follow(syncer, stop, report=_print_report, self_heal=self_heal)
-        stop.wait()
+                    follow(syncer, stop, report=_print_report, self_heal=self_heal)
+                stop.wait()
+            finally:
+                _stop_api(api)  # first: calls in flight finish before the controller stops
+                api = None
+    finally:
+        _stop_api(api)  # the controller failed to start
+
+
+def _stop_api(api: "ApiServer | None") -> None:
+    if api is not None:
+        api.stop()
+
+
+def _api_server(
+    client: "Client",
+    listen: str,
+    anonymous_user: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+) -> "ApiServer | None":
+    """The API server serve will start, or None for --listen none (grpc is never imported)."""
+    if listen.strip().lower() == "none":
+        return None
+    from stigmer.server.running import ApiServer, Options, check_options
+
+    options = Options(listen, anonymous_user, tls_cert, tls_key)
+    check_options(options)
+    return ApiServer(client, options)

@@ -8,6 +8,7 @@ names the replica that leads, and /metrics has the gauge ``stigmer_leader``
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +23,7 @@ class Board:
 
     leader: Leader
     controller: Controller | None = None
+    extra: Callable[[], str] | None = None  # more metrics: the API server's requests
 
     def healthz(self) -> str:
         return f"ok\nleader: {self.leader.holder() or 'none'}\n"
@@ -30,7 +32,8 @@ class Board:
         leading = int(self.leader.is_leader())
         gauge = f"# TYPE stigmer_leader gauge\nstigmer_leader {leading}\n"
         runtime = self.controller
-        return gauge + (runtime.metrics.render(runtime.queue.waiting()) if runtime else "")
+        body = gauge + (runtime.metrics.render(runtime.queue.waiting()) if runtime else "")
+        return body + (self.extra() if self.extra is not None else "")
 
 
 def serve(board: Board, port: int) -> ThreadingHTTPServer:

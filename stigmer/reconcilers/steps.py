@@ -103,6 +103,7 @@ def check_duplicate(ctx: Context) -> None:
             raise taken
         if (live.metadata.org, live.metadata.slug) != (md.org, md.slug):
             raise InvalidResource("org and slug cannot change", path="metadata.slug")
+        check_preconditions(ctx, live)
         ctx.live = live
         return
     if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):

@@ -1,0 +1,215 @@
+"""The API server over loopback, beside the local Client on the same work (issue 17).
+
+    .venv/bin/python -m bench.api [--agents N]
+
+Starts ``stigmer serve --listen 127.0.0.1:0`` on a fresh data dir and measures:
+apply (agent plus default instance, one agent a call) from 16 concurrent clients,
+get by id from 8 clients (rate and p99), how long a committed change takes to reach
+a remote watcher, and the server's RSS once it holds 10,000 agents. The local
+Client applies the same agents, one a call from 16 threads, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from bench._common import emit
+from stigmer.api.kinds import AGENT
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.api.v1.stigmer_service_pb2 import WatchEvent, WatchRequest
+from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
+from stigmer.client import Client
+
+APPLY = "/ai.stigmer.agentic.agent.v1.AgentCommandController/apply"
+GET = "/ai.stigmer.agentic.agent.v1.AgentQueryController/get"
+WATCH = "/stigmer.api.v1.Stigmer/Watch"
+CLIENTS = 16
+
+
+def agent(name: str) -> Agent:
+    a = AGENT.new()
+    assert isinstance(a, Agent)
+    a.metadata.name = name
+    a.spec.instructions = "You are a helpful support agent. Answer briefly and cite sources."
+    a.spec.description = "Benchmark agent"
+    return a
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir), STIGMER_USER="bench")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stigmer", "serve", "--listen", "127.0.0.1:0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if match := re.search(r"API listening on (\S+)", line):
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # drain
+            return proc, match[1]
+    raise SystemExit("serve did not start")
+
+
+def in_threads(n: int, work: Callable[[int], None]) -> float:
+    """Runs ``work(i)`` for i in range(n) on n threads; the wall time."""
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def remote_apply(address: str, md: Any, names: list[str]) -> tuple[float, list[str]]:
+    """Agents per second over 16 clients; the ids made."""
+    ids: list[str] = []
+
+    def work(c: int) -> None:
+        with grpc.insecure_channel(address) as channel:
+            call = channel.unary_unary(
+                APPLY,
+                request_serializer=Agent.SerializeToString,
+                response_deserializer=Agent.FromString,
+            )
+            for name in names[c::CLIENTS]:
+                ids.append(call(agent(name), metadata=md).metadata.id)
+
+    return len(names) / in_threads(CLIENTS, work), ids
+
+
+def local_apply(data_dir: Path, names: list[str]) -> float:
+    with Client(data_dir, actor="bench") as client:
+
+        def work(c: int) -> None:
+            for name in names[c::CLIENTS]:
+                assert client.apply([agent(name)])[0].ok
+
+        return len(names) / in_threads(CLIENTS, work)
+
+
+def remote_get(address: str, md: Any, ids: list[str], seconds: float) -> tuple[float, float]:
+    """Gets per second over 8 clients, and their p99 in ms."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    def work(c: int) -> None:
+        with grpc.insecure_channel(address) as channel:
+            call = channel.unary_unary(
+                GET,
+                request_serializer=ApiResourceId.SerializeToString,
+                response_deserializer=Agent.FromString,
+            )
+            i = c
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                call(ApiResourceId(value=ids[i % len(ids)]), metadata=md)
+                latencies.append(time.perf_counter() - t0)
+                i += 8
+
+    wall = in_threads(8, work)
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000
+    return len(latencies) / wall, p99
+
+
+def watch_delivery(address: str, md: Any, data_dir: Path, n: int = 50) -> float:
+    """Median ms from an apply's return (its commit) to the remote watcher's event."""
+    committed: dict[str, float] = {}
+    received: dict[str, float] = {}
+    with grpc.insecure_channel(address) as channel:
+        call = channel.unary_stream(
+            WATCH,
+            request_serializer=WatchRequest.SerializeToString,
+            response_deserializer=WatchEvent.FromString,
+        )
+        stream = call(WatchRequest(kind="agents", from_now=True), metadata=md)
+        stream.initial_metadata()  # the watch is on
+
+        def follow() -> None:
+            try:
+                for event in stream:
+                    received.setdefault(event.event.slug, time.perf_counter())
+            except grpc.RpcError:
+                return
+
+        reader = threading.Thread(target=follow)
+        reader.start()
+        with Client(data_dir, actor="bench") as client:
+            for i in range(n):
+                client.apply([agent(f"Watched {i}")])
+                committed[f"watched-{i}"] = time.perf_counter()
+                time.sleep(0.02)  # spaced out, as single changes, not one burst
+        deadline = time.monotonic() + 30
+        while len(received) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stream.cancel()
+        reader.join()
+    return statistics.median((received[s] - committed[s]) * 1000 for s in committed)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert match is not None
+    return int(match[1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        remote_dir, local_dir = Path(tmp) / "remote", Path(tmp) / "local"
+        with Client(remote_dir, actor="bench") as owner:
+            token = owner.create_token("bench")
+        md = (("authorization", f"Bearer {token}"),)
+        proc, address = start_server(remote_dir)
+        try:
+            names = [f"Agent {i}" for i in range(args.agents)]
+            apply_rate, ids = remote_apply(address, md, names)
+            local_rate = local_apply(local_dir, names)
+            get_rate, get_p99 = remote_get(address, md, ids, seconds=5.0)
+            delivery = watch_delivery(address, md, remote_dir)
+            with Client(remote_dir, actor="bench") as client:  # up to 10k agents, in bulk
+                have = client.store.count("agent")
+                client.apply([agent(f"Filler {i}") for i in range(10_000 - have)])
+            remote_get(address, md, [a.metadata.id for a in _all(remote_dir)], seconds=3.0)
+            rss = rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    emit(
+        {
+            "agents": args.agents,
+            "apply_16_clients_per_s": round(apply_rate, 1),
+            "local_apply_per_s": round(local_rate, 1),
+            "get_per_s": round(get_rate, 1),
+            "get_p99_ms": round(get_p99, 2),
+            "watch_delivery_median_ms": round(delivery, 2),
+            "rss_10k_mb": round(rss, 1),
+        }
+    )
+
+
+def _all(data_dir: Path) -> list[Agent]:
+    with Client(data_dir, actor="bench") as client:
+        return [a for a in client.list("agent") if isinstance(a, Agent)]
+
+
+if __name__ == "__main__":
+    main()

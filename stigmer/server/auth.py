@@ -1,0 +1,53 @@
+"""Who a call acts as: its bearer token's user, or the anonymous user if the server has one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from stigmer.client import Client
+from stigmer.tokens import Unauthenticated
+
+# How often a token's last use is written to the store: a write per call would
+# cost an fsync per call.
+TOUCH_SECONDS = 60.0
+
+
+class Authenticator:
+    """Checks ``authorization: Bearer <token>`` on every call, against the store.
+
+    A revoked token is refused at its next call: nothing is cached but when
+    each token's last use was recorded.
+    """
+
+    def __init__(self, client: Client, anonymous_user: str | None) -> None:
+        self.client = client
+        self.anonymous_user = anonymous_user
+        self._touched: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def user(self, metadata: Sequence[tuple[str, str | bytes]]) -> str:
+        """The user the call acts as; Unauthenticated without a valid token."""
+        header = next((str(v) for k, v in metadata if k == "authorization"), None)
+        if header is None:
+            if self.anonymous_user is not None:
+                return self.anonymous_user
+            raise Unauthenticated(
+                "unauthenticated: the call has no token; send authorization: Bearer <token> "
+                "(stigmer iam token create USER makes one)"
+            )
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("unauthenticated: the authorization header is not Bearer <token>")
+        info = self.client.authenticate(token)
+        self._touch(info.id)
+        return info.user
+
+    def _touch(self, token_id: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(token_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
+                return
+            self._touched[token_id] = now
+        self.client.token_used(token_id)
