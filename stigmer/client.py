@@ -1382,6 +1382,7 @@ class Client:
         retention: str | None = None,
         counters: dict[str, Callable[[], int]] | None = None,
         metrics: Callable[[], str] | None = None,
+        serving: Callable[[], None] | None = None,
     ) -> Iterator[None]:
         """Runs the controller (and its health server) in a thread until the block ends.
 
@@ -1390,8 +1391,9 @@ class Client:
         serving its health endpoint meanwhile. ``retention`` is the change feed's policy
         as ``--retention`` spells it; ``counters`` are more counters for
         /metrics, by name (a watching sync's ``stigmer_self_heal_total``), and
-        ``metrics`` renders more lines for it (the API server's). Leaving the block
-        sets ``stop``.
+        ``metrics`` renders more lines for it (the API server's). ``serving`` is
+        called once the health endpoint serves, before waiting to lead (serve
+        starts its API there). Leaving the block sets ``stop``.
         """
         from stigmer.controller import controller as ctl
         from stigmer.controller import health
@@ -1403,6 +1405,8 @@ class Client:
         board = health.Board(leader, extra=metrics)
         server = health.serve(board, health_port) if health_port is not None else None
         try:
+            if serving is not None:
+                serving()
             if not ctl.elect(leader, stop):  # stopped while another replica led
                 yield
                 return

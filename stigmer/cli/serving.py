@@ -211,8 +211,17 @@ def serve(
     if watch is not None:  # made first: its counter goes to /metrics
         syncer = _syncer(ctx, watch, prune, watch=True, follow=follow_symlinks)
     counters = {} if syncer is None else {"stigmer_self_heal_total": lambda: syncer.healed}
-    if api is not None:  # every replica serves the API, leading or waiting its turn
-        api.start()
+    running: list[ApiServer] = []  # the API once started, to stop once
+
+    def start_api() -> None:  # every replica serves the API, leading or waiting its turn
+        if api is not None:
+            api.start()
+            running.append(api)
+
+    def stop_api() -> None:
+        while running:
+            running.pop().stop()
+
     try:
         with client.controller(
             stop,
@@ -222,6 +231,7 @@ def serve(
             retention=retention,
             counters=counters,
             metrics=api.metrics.render if api is not None else None,
+            serving=start_api,
         ):
             try:
                 if syncer is not None:
@@ -230,15 +240,9 @@ def serve(
                     follow(syncer, stop, report=_print_report, self_heal=self_heal)
                 stop.wait()
             finally:
-                _stop_api(api)  # first: calls in flight finish before the controller stops
-                api = None
+                stop_api()  # first: calls in flight finish before the controller stops
     finally:
-        _stop_api(api)  # the controller failed to start
-
-
-def _stop_api(api: "ApiServer | None") -> None:
-    if api is not None:
-        api.stop()
+        stop_api()  # the controller failed: the API stops too
 
 
 def _api_server(
