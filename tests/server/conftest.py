@@ -54,13 +54,17 @@ class Server:
 
 
 def start_server(
-    data_dir: Path, *args: str, user: str = "alice", listen: str = "127.0.0.1:0"
+    data_dir: Path,
+    *args: str,
+    user: str = "alice",
+    listen: str = "127.0.0.1:0",
+    store: str | None = None,
 ) -> Server:
     """Starts serve with the API on a free port; returns once it listens."""
     env = env_for(data_dir, user)
     env.pop("STIGMER_LISTEN", None)
     proc = subprocess.Popen(
-        [*program(), "serve", "--listen", listen, *args],
+        [*program(), *(["--store", store] if store else []), "serve", "--listen", listen, *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
