@@ -196,6 +196,8 @@ class Controller:
         next_trim = self.clock() + self.trim_seconds
         next_compact = self.clock() + self.compact_seconds
         while not stop.is_set():
+            if self._lost_leadership(stop):  # before a resync would write unfenced
+                return
             try:
                 self.queue_events(next(feed))
             except StopIteration:  # stop was set
@@ -220,8 +222,17 @@ class Controller:
     def _relist(self, stop: threading.Event) -> Iterator[EventList]:
         """Watches from now, then reconciles everything: no change between is missed."""
         feed = self.store.watch(stop=stop, heartbeat=self.tick_seconds)
-        self.resync()
+        if not self._lost_leadership(stop):
+            self.resync()
         return feed
+
+    def _lost_leadership(self, stop: threading.Event) -> bool:
+        """True, with ``stop`` set, once a leading controller no longer leads."""
+        if self.leader is None or self.leader.is_leader():
+            return False
+        log.error("leadership of %s lost; the controller stops", self.store.url)
+        stop.set()  # the keys stay for the next leader, which resyncs everything
+        return True
 
     def compact(self) -> int:
         """Drops the events the retention policy lets go; how many."""
@@ -277,9 +288,7 @@ class Controller:
                 if stop.is_set():
                     return
                 continue
-            if self.leader is not None and not self.leader.is_leader():
-                log.error("leadership of %s lost; the controller stops", self.store.url)
-                stop.set()  # the key stays for the next leader, which resyncs everything
+            if self._lost_leadership(stop):
                 self.queue.done(key)
                 return
             try:

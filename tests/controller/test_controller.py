@@ -269,6 +269,25 @@ def test_reconciles_that_change_nothing_log_at_debug_and_are_summarized(
     assert f"reconciled keys={controller.metrics.count} unchanged=" in "\n".join(info)
 
 
+def test_a_controller_that_no_longer_leads_before_it_starts_writes_nothing(
+    client: Client, lmdb_store: Store
+) -> None:
+    client.apply([new_agent("Before the term")])
+    leader = lmdb_store.leader()
+    leader.acquire()
+    leader.resign()  # its term ended before its first resync
+    before = lmdb_store.revision()
+    stop = threading.Event()
+    controller = Controller(lmdb_store, tick_seconds=0.05, leader=leader)
+    thread = threading.Thread(target=controller.run, args=(stop,))
+    thread.start()
+    thread.join(timeout=20)  # it returns by itself: no term, no work
+    alive = thread.is_alive()
+    stop.set()
+    thread.join(timeout=10)
+    assert not alive and controller.metrics.count == 0 and lmdb_store.revision() == before
+
+
 def test_a_controller_that_loses_leadership_stops_working(
     client: Client, lmdb_store: Store
 ) -> None:
