@@ -164,6 +164,9 @@ class RemoteClient(Client):
         return getattr(self, "_synced", {}).get(id(obj))
 
     def create(self, resource: Resource) -> Result:
+        if not resource.metadata.org:  # this client's org, as the local Client's session has it
+            resource = kinds.clone(resource)
+            resource.metadata.org = self.org
         reply = self._call("Create", wire.wrap(resource), pb.Result)
         return wire.result_from(reply).result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -108,6 +109,72 @@ def test_writes_print_and_exit_the_same_remotely_as_locally(
     assert "skillRefs[0].kind" in remote[2][2]  # FILE:LINE:COL and the field path
     with Client(served.data_dir, actor="alice") as c:
         assert not c.list("agents", org="remote-writes")  # deleted through the API
+
+
+def _more_writes(served: Server, org: str, token: str | None) -> list[tuple[int, str, str]]:
+    """The agent shortcuts, delete -f and -l, apply --prune, and IAM, in one org."""
+    labelled = served.data_dir.parent / f"labelled-{org}.yaml"
+    labelled.write_text(
+        "".join(
+            f"---\napiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: L{i}\n"
+            f"  labels: {{set: one}}\nspec:\n  instructions: Labelled agent {i}.\n"
+            for i in range(3)
+        )
+    )
+    kept = served.data_dir.parent / f"kept-{org}.yaml"
+    kept.write_text(labelled.read_text().split("---\n")[1])
+    steps = [
+        ("agent", "create", "Shortcut", "--instructions", "Made by the shortcut."),
+        ("agent", "create", "Shortcut", "--instructions", "Made by the shortcut."),
+        ("agent", "get", "shortcut", "-o", "json"),
+        ("agent", "delete", "shortcut"),
+        ("apply", "-f", str(labelled)),
+        ("apply", "-f", str(kept), "--prune", "-l", "set=one", "--dry-run"),
+        ("apply", "-f", str(kept), "--prune", "-l", "set=one"),
+        ("delete", "-f", str(kept), "--dry-run"),
+        ("delete", "agents", "-l", "set=one"),
+        ("delete", "agents", "-l", "set=one"),
+        ("iam", "grant", "carol", "viewer"),
+        ("iam", "grant", "carol", "viewer"),
+        ("iam", "list", "--org", org),
+        ("iam", "check", "carol", "get"),
+        ("iam", "revoke", "carol", "viewer"),
+        ("iam", "revoke", "carol", "viewer"),
+    ]
+    found = []
+    for step in steps:
+        result = cli(served, "--org", org, *step, remote=token)
+        found.append(outputs(result))
+    return [(c, o.replace(org, "ORG"), e.replace(org, "ORG")) for c, o, e in found]
+
+
+def test_shortcuts_prune_and_iam_are_the_same_remotely_as_locally(
+    served: Server, tokens: dict[str, str]
+) -> None:
+    local = _more_writes(served, "lcl-more", None)
+    remote = _more_writes(served, "rmt-more", tokens["alice"])  # as long: same widths
+    for found in (local, remote):  # ids and times differ; what the user wrote must not
+        obj = json.loads(found[2][1])
+        found[2] = (found[2][0], json.dumps([obj["metadata"]["slug"], obj["spec"]]), found[2][2])
+    assert remote == local
+    assert [code for code, _, _ in remote] == [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+
+
+def test_tokens_are_administered_through_the_api(served: Server, tokens: dict[str, str]) -> None:
+    made = cli(served, "iam", "token", "create", "dave", "--ttl", "1h", remote=tokens["alice"])
+    assert made.exit_code == 0 and made.stdout.startswith("stg_"), made.stderr
+    listed = cli(served, "iam", "token", "list", "--user", "dave", remote=tokens["alice"])
+    [row] = listed.stdout.splitlines()[1:]
+    token_id = row.split()[0]
+    assert row.split()[1] == "dave" and token_id in made.stdout
+    dave = cli(served, "get", "agents", remote=made.stdout.strip())
+    assert dave.exit_code == 1 and "forbidden" in dave.stderr  # a valid token, no role
+    revoked = cli(served, "iam", "token", "revoke", token_id, remote=tokens["alice"])
+    assert revoked.exit_code == 0, revoked.stderr
+    after = cli(served, "get", "agents", remote=made.stdout.strip())
+    assert after.exit_code == 1 and after.stderr.startswith("error: unauthenticated")
+    by_bob = cli(served, "iam", "token", "list", remote=tokens["bob"])
+    assert by_bob.exit_code == 1 and "forbidden" in by_bob.stderr
 
 
 def test_a_forbidden_call_is_the_same_line_and_exit_code(
