@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -286,3 +288,53 @@ def test_a_command_without_server_never_imports_grpc(served: Server) -> None:
     assert "agent/code-reviewer" in out
     assert not {m for m in loaded if m.split(".")[0] in ("grpc", "grpc_health")}
     assert "stigmer.remote.client" not in loaded
+
+
+def _self_signed(where: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by openssl."""
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    return cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_tls_is_verified_with_the_ca_given(owned: Path) -> None:
+    cert, key = _self_signed(owned.parent)
+    with Client(owned, actor="alice") as c:
+        c.apply_files([EXAMPLES])
+    served = start_server(owned, "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        token = make_token(owned, "alice")
+        port = served.address.rpartition(":")[2]
+        for server in (f"https://127.0.0.1:{port}", f"127.0.0.1:{port}"):  # a CA implies TLS
+            ok = cli(
+                served,
+                "--tls-ca",
+                str(cert),
+                "--server",
+                server,
+                "get",
+                "agents",
+                "-o",
+                "name",
+                remote=token,
+            )
+            assert ok.exit_code == 0, ok.stderr
+            assert "agent/code-reviewer" in ok.stdout
+        # the system roots do not know a self-signed certificate: one line, no traceback
+        refused = cli(
+            served, "--server", f"grpcs://127.0.0.1:{port}", "get", "agents", remote=token
+        )
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith("error: cannot reach the API server at 127.0.0.1:")
+        assert refused.stderr.count("\n") == 1
+    finally:
+        served.stop(signal.SIGKILL)
