@@ -425,7 +425,7 @@ class Client:
         from stigmer.manifests import loading
 
         gathered = loading.gather(paths, recursive=recursive, stdin=stdin)
-        return self.apply_gathered(
+        return self._apply_gathered(
             gathered, dry_run=dry_run, atomic=atomic, progress=progress, trace=trace
         )
 
@@ -440,9 +440,9 @@ class Client:
             part = loading.prepare(text, name)
             gathered.texts += part.texts
             gathered.problems += part.problems
-        return self.apply_gathered(gathered, dry_run=dry_run, atomic=atomic)
+        return self._apply_gathered(gathered, dry_run=dry_run, atomic=atomic)
 
-    def apply_gathered(
+    def _apply_gathered(
         self,
         gathered: loading.Loaded,
         *,

@@ -71,6 +71,8 @@ class RemoteClient(Client):
         self.store = NoLocalStore(local_only)  # type: ignore[assignment]
         self._owns_store = False
         self._bus = None
+        # What the server said of each object apply_files returned: sync manages it.
+        self._synced: dict[int, str] = {}
 
     def close(self) -> None:
         self.connection.close()
@@ -137,7 +139,7 @@ class RemoteClient(Client):
             return report
         sources = [pb.Source(name=t.source, text=t.text) for t in gathered.texts]
         chunks = [sources] if atomic else _chunks(sources)
-        self._synced: dict[int, str] = {}
+        self._synced.clear()
         for chunk in chunks:
             request = pb.ApplyRequest(
                 org=self.org,
@@ -161,7 +163,7 @@ class RemoteClient(Client):
 
     def synced_directory(self, obj: Resource) -> str | None:
         """What the server said of an object this client applied."""
-        return getattr(self, "_synced", {}).get(id(obj))
+        return self._synced.get(id(obj))
 
     def create(self, resource: Resource) -> Result:
         if not resource.metadata.org:  # this client's org, as the local Client's session has it
