@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from stigmer.gitops.syncing import Syncer as Syncer  # noqa: PLC0414
     from stigmer.iam import Binding as Binding  # noqa: PLC0414
     from stigmer.iam import Decision as Decision  # noqa: PLC0414
-    from stigmer.manifests import reading
+    from stigmer.manifests import loading, reading
     from stigmer.manifests.reading import Manifest
     from stigmer.migrate import importing
     from stigmer.migrate.copying import CopyReport as CopyReport  # noqa: PLC0414
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     ImportReport = importing.Report
 
 log = logging.getLogger("stigmer.client")
+REMOTE_SCHEMES = ("grpc://", "grpcs://")  # a Client of these talks to an API server
 _PATCH_ATTEMPTS = 5  # a patch re-read and re-applied when another write came between
 
 
@@ -236,7 +237,18 @@ class Client:
 
     ``create=False`` opens an existing store only, for reading: a missing one
     raises NoStore, and nothing is created or claimed.
+
+    ``Client("grpc://HOST:PORT", token=...)`` (``grpcs://`` for TLS, with
+    ``tls_ca``) is the remote Client of stigmer.remote: the same methods, made
+    as calls of an API server, which acts as the token's user.
     """
+
+    def __new__(cls, store: object = None, *args: Any, **kwargs: Any) -> Client:
+        if cls is Client and isinstance(store, str) and store.startswith(REMOTE_SCHEMES):
+            from stigmer.remote.client import RemoteClient
+
+            return super().__new__(RemoteClient)  # whose __init__ Python calls next
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -249,7 +261,11 @@ class Client:
         strict_org: bool = False,
         create: bool = True,
         history_limit: int = 10,
+        token: str | None = None,
+        tls_ca: str | os.PathLike[str] | None = None,
     ) -> None:
+        if token is not None or tls_ca is not None:
+            raise UsageError("token and tls_ca are for a grpc:// or grpcs:// Client only")
         self.actor = check_user(actor or default_actor())  # before the store sees it
         self.history_limit = history_limit  # revisions kept per object (Persist's)
         self._owns_store = store is None or isinstance(store, str | os.PathLike)
@@ -406,17 +422,50 @@ class Client:
         counts the documents read so far, as applying starts before reading ends.
         ``trace`` times each pipeline step of each object into its Result's ``steps``.
         """
+        from stigmer.manifests import loading
+
+        gathered = loading.gather(paths, recursive=recursive, stdin=stdin)
+        return self._apply_gathered(
+            gathered, dry_run=dry_run, atomic=atomic, progress=progress, trace=trace
+        )
+
+    def apply_sources(
+        self, sources: Iterable[tuple[str, str]], *, dry_run: bool = False, atomic: bool = False
+    ) -> ApplyReport:
+        """``apply_files`` of (name, text) pairs in hand: what a remote client sends."""
+        from stigmer.manifests import loading
+
+        gathered = loading.Loaded()
+        for name, text in sources:
+            part = loading.prepare(text, name)
+            gathered.texts += part.texts
+            gathered.problems += part.problems
+        return self._apply_gathered(gathered, dry_run=dry_run, atomic=atomic)
+
+    def _apply_gathered(
+        self,
+        gathered: loading.Loaded,
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        trace: bool = False,
+    ) -> ApplyReport:
+        """``apply_files`` of texts already read."""
         from stigmer.manifests import reading
         from stigmer.reconcilers.framework import apply_request
 
         report = ApplyReport()
         if atomic:  # all or nothing: every document must be read before any is applied
-            parsed = self.read_manifests(paths, recursive=recursive, stdin=stdin)
+            parsed = reading.read_gathered(gathered, default_org=self.org)
+            if self.strict_org:
+                reading.enforce_org(parsed, self.org)
+                reading.sort_problems(parsed.problems)
             if parsed.problems:
                 return ApplyReport(problems=parsed.problems, committed=False)
             parts: Iterable[reading.Parsed] = [parsed]
         else:
-            parts = reading.stream(paths, recursive=recursive, stdin=stdin, default_org=self.org)
+            parts = reading.stream_gathered(gathered, default_org=self.org)
         counts = [0, 0]  # read, applied
 
         def requests() -> Iterator[Request]:

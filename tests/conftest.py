@@ -55,6 +55,8 @@ def no_api(monkeypatch: pytest.MonkeyPatch) -> None:
     """serve (in process or in the programs tests start) serves no API unless a test asks:
     two serves at once would both want port 7234."""
     monkeypatch.setenv("STIGMER_LISTEN", "none")
+    for name in ("STIGMER_SERVER", "STIGMER_TOKEN", "STIGMER_TOKEN_FILE", "STIGMER_TLS_CA"):
+        monkeypatch.delenv(name, raising=False)  # a developer's remote mode: tests run local
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
-from stigmer.cli import etcdoptions
+from stigmer.cli import etcdoptions, remoteoptions
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, OrgCommand, State, setup_logging
 
@@ -58,6 +58,7 @@ ORG_SCOPED = {
 }
 # Global options that take a value, to find the command word after them.
 _VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit", *etcdoptions.VALUED}
+_VALUED |= remoteoptions.VALUED
 
 
 def _version(value: bool) -> None:
@@ -103,6 +104,10 @@ def main(
     etcd_cert: etcdoptions.EtcdCert = None,
     etcd_key: etcdoptions.EtcdKey = None,
     etcd_user: etcdoptions.EtcdUser = None,
+    server: remoteoptions.Server = None,
+    token: remoteoptions.Token = None,
+    token_file: remoteoptions.TokenFile = None,
+    tls_ca: remoteoptions.TlsCa = None,
     version: Annotated[
         bool | None,
         typer.Option(
@@ -115,6 +120,7 @@ def main(
     etcdoptions.export(etcd_ca, etcd_cert, etcd_key, etcd_user)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
     state.history_limit = history_limit
+    state.remote = remoteoptions.remote(server, token, token_file, tls_ca)
     source = ctx.get_parameter_source("org")
     state.org_given = source is not None and source.name == "COMMANDLINE"
     ctx.obj = state

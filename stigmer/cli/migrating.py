@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stigmer.cli.examples import epilog
-from stigmer.cli.state import Command, Group, state
+from stigmer.cli.state import LOCAL_ONLY, Command, Group, state
+from stigmer.errors import UsageError
 
 if TYPE_CHECKING:
     from stigmer.client import CopyReport, ImportEntry, ImportReport
@@ -93,6 +94,8 @@ def copy(
     from stigmer.client import Client
 
     st = state(ctx)
+    if st.remote is not None and from_ is None:  # the current store is the server's
+        raise UsageError(LOCAL_ONLY)
     # The source's own roles decide: copying reads every org of it.
     with Client.copy_source(from_ or st.url(), user=st.user, org=st.org) as source:
         report = source.copy_to(to)

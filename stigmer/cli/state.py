@@ -16,7 +16,13 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from stigmer.errors import StigmerError, UsageError, user_message
 
 if TYPE_CHECKING:
+    from stigmer.cli.remoteoptions import Remote
     from stigmer.client import Client
+
+# What a command that needs the store itself says under --server.
+LOCAL_ONLY = (
+    "this command needs a local store (--data-dir or --store): it does not work with --server"
+)
 
 
 @dataclass
@@ -30,6 +36,7 @@ class State:
     user: str | None = None
     verbose: bool = False
     history_limit: int = 10  # --history-limit: earlier specs kept per object
+    remote: Remote | None = None  # --server: every command goes through the API
     _client: Client | None = field(default=None, repr=False)
 
     def url(self) -> str:
@@ -46,6 +53,17 @@ class State:
         with no setup. A reading one (``write=False``) creates and claims
         nothing: a missing store is an error.
         """
+        if self._client is None and self.remote is not None:
+            from stigmer.remote.client import RemoteClient
+
+            self._client = RemoteClient(
+                self.remote.server,
+                token=self.remote.token,
+                tls_ca=self.remote.tls_ca,
+                org=self.org,
+                strict_org=self.org_given,
+                local_only=LOCAL_ONLY,
+            )
         if self._client is None:
             from stigmer.client import Client
 

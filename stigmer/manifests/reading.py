@@ -236,7 +236,12 @@ def read(
 ) -> Parsed:
     """Loads, validates and converts every document under ``paths``."""
     gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
-    parsed = Parsed(problems=gathered.problems)
+    return read_gathered(gathered, default_org)
+
+
+def read_gathered(gathered: loading.Loaded, default_org: str = naming.DEFAULT_ORG) -> Parsed:
+    """``read`` of texts in hand (the API server's, sent by a remote client)."""
+    parsed = Parsed(problems=list(gathered.problems))
     for part in _parse_parts(gathered.texts, default_org):
         parsed.manifests += part.manifests
         parsed.problems += part.problems
@@ -260,8 +265,15 @@ def stream(
     unsorted (see ``sort_problems``).
     """
     gathered = loading.gather(paths, recursive=recursive, stdin=stdin, max_bytes=max_bytes)
+    yield from stream_gathered(gathered, default_org)
+
+
+def stream_gathered(
+    gathered: loading.Loaded, default_org: str = naming.DEFAULT_ORG
+) -> Iterator[Parsed]:
+    """``stream`` of texts in hand (the API server's, sent by a remote client)."""
     texts = gathered.texts
-    yield Parsed(problems=gathered.problems)
+    yield Parsed(problems=list(gathered.problems))
     if sum(len(t.text) for t in texts) < PARALLEL_MIN_CHARS or not worker.available():
         yield from _parse_parts(texts, default_org)
         return

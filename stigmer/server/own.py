@@ -1,26 +1,42 @@
-"""Stigmer's own service (stigmer.api.v1.Stigmer): List, and Watch as a server stream."""
+"""Stigmer's own service (stigmer.api.v1.Stigmer), for the remote CLI and SDK.
+
+Each method is a thin adapter over one stigmer.Client call, made by a Client
+acting as the caller; values cross the wire through stigmer.remote.wire, so
+the remote Client gets back what the local one returns. Watch is a server
+stream (see running.py).
+"""
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from stigmer.api import kinds
-from stigmer.api.kinds import Resource
+from stigmer.api.v1 import stigmer_service_pb2 as pb
 from stigmer.api.v1.stigmer_service_pb2 import (
-    AnyResource,
     ListRequest,
     ListResponse,
     WatchEvent,
     WatchRequest,
 )
 from stigmer.client import Client, resolve_kind
+from stigmer.remote import wire
+from stigmer.remote.wire import wrap
 
 SERVICE = "stigmer.api.v1.Stigmer"
 
+__all__ = ["SERVICE", "list_", "unary_methods", "watch", "wrap"]
 
-def wrap(obj: Resource) -> AnyResource:
-    return AnyResource(kind=kinds.of(obj).name, data=obj.SerializeToString())
+
+def _in(client: Client, org: str, *, strict: bool = False) -> Client:
+    """The caller's view in the org the request names (its own default org)."""
+    if not org:
+        return client
+    view = copy.copy(client)
+    view.org, view.strict_org = org, strict
+    return view
 
 
 def list_(client: Client, request: ListRequest) -> ListResponse:
@@ -31,6 +47,7 @@ def list_(client: Client, request: ListRequest) -> ListResponse:
         org=request.org or None,
         all_orgs=request.all_orgs,
         selector=request.selector or None,
+        show_secrets=request.show_secrets,
     )
     return ListResponse(items=[wrap(o) for o in items], revision=revision)
 
@@ -41,3 +58,182 @@ def watch(client: Client, request: WatchRequest, stop: threading.Event) -> Itera
     since = None if request.from_now else request.from_revision
     for change in client.watch(kind, since=since, org=request.org or None, stop=stop):
         yield WatchEvent(event=change.event, object=wrap(change.object))
+
+
+def _result(client: Client, result: Any) -> pb.Result:
+    """A Result, with the sync directory that manages its object (apply warns of it)."""
+    synced = client.synced_directory(result.object) if result.ok and result.object else None
+    return wire.result_to(result, synced)
+
+
+def apply(client: Client, request: pb.ApplyRequest) -> pb.ApplyResponse:
+    view = _in(client, request.org, strict=request.strict_org)
+    if request.sources:
+        report = view.apply_sources(
+            [(s.name, s.text) for s in request.sources],
+            dry_run=request.dry_run,
+            atomic=request.atomic,
+        )
+        problems, results, committed = report.problems, report.results, report.committed
+    else:
+        results = view.apply(
+            [wire.unwrap(o) for o in request.objects],
+            dry_run=request.dry_run,
+            atomic=request.atomic,
+            show_secrets=request.show_secrets,
+            expect_version=request.expect_version,
+        )
+        problems, committed = [], not request.dry_run and all(r.ok for r in results)
+    return pb.ApplyResponse(
+        problems=[wire.problem_to(p) for p in problems],
+        results=[_result(view, r) for r in results],
+        committed=committed,
+    )
+
+
+def create(client: Client, request: pb.AnyResource) -> pb.Result:
+    return _result(client, client.create(wire.unwrap(request)))
+
+
+def get(client: Client, request: pb.GetRequest) -> pb.AnyResource:
+    obj = client.get(
+        request.kind,
+        request.name,
+        org=request.org or None,
+        show_secrets=request.show_secrets,
+        verb=request.verb or "get",
+    )
+    return wrap(obj)
+
+
+def delete(client: Client, request: pb.DeleteRequest) -> pb.Result:
+    result = client.delete_result(
+        request.kind, request.name, org=request.org or None, dry_run=request.dry_run
+    )
+    return wire.result_to(result)
+
+
+def delete_all(client: Client, request: pb.DeleteAllRequest) -> pb.Results:
+    results = client.delete_all(
+        request.kind,
+        org=request.org or None,
+        all_orgs=request.all_orgs,
+        selector=request.selector or None,
+        dry_run=request.dry_run,
+    )
+    return pb.Results(results=[wire.result_to(r) for r in results])
+
+
+def prune(client: Client, request: pb.PruneRequest) -> pb.Results:
+    keep = [(i.kind, i.org, i.slug) for i in request.keep]
+    results = client.prune(request.selector, keep, orgs=request.orgs, dry_run=request.dry_run)
+    return pb.Results(results=[wire.result_to(r) for r in results])
+
+
+def diff(client: Client, request: pb.DiffRequest) -> pb.DiffResponse:
+    diffs = _in(client, request.org).diff([wire.unwrap(o) for o in request.objects])
+    return pb.DiffResponse(diffs=[wire.diff_to(d) for d in diffs])
+
+
+def visible_orgs(client: Client, request: pb.VisibleOrgsRequest) -> pb.Orgs:
+    return pb.Orgs(orgs=client.visible_orgs(resolve_kind(request.kind), request.verb or "list"))
+
+
+def revision(client: Client, _request: pb.Nothing) -> pb.Revision:
+    return pb.Revision(revision=client.revision())
+
+
+def _read_back(client: Client, request: pb.ObjectRequest) -> Any:
+    """The object a describe names, read again as the caller: only what they may get."""
+    obj = wire.unwrap(request.object)
+    return client.get_by_id(kinds.of(obj), obj.metadata.id)
+
+
+def owned(client: Client, request: pb.ObjectRequest) -> pb.Objects:
+    return pb.Objects(items=[wrap(o) for o in client.owned(_read_back(client, request))])
+
+
+def references(client: Client, request: pb.ObjectRequest) -> pb.RefStates:
+    states = client.references(_read_back(client, request))
+    return pb.RefStates(states=[wire.ref_state_to(s) for s in states])
+
+
+def environment(client: Client, request: pb.ObjectRequest) -> pb.EnvEntries:
+    obj = _read_back(client, request)
+    entries = client.environment(obj, show_secrets=request.show_secrets)
+    return pb.EnvEntries(entries=[wire.env_entry_to(e) for e in entries])
+
+
+def events_for(client: Client, request: pb.ObjectRequest) -> pb.Events:
+    obj = _read_back(client, request)
+    return pb.Events(events=client.events_for(obj, limit=request.limit or 10))
+
+
+def grant(client: Client, request: pb.RoleRequest) -> pb.Granted:
+    return pb.Granted(granted=client.grant(request.user, request.role, org=request.org or None))
+
+
+def revoke(client: Client, request: pb.RoleRequest) -> pb.Nothing:
+    client.revoke(request.user, request.role, org=request.org or None)
+    return pb.Nothing()
+
+
+def bindings(client: Client, request: pb.BindingsRequest) -> pb.Bindings:
+    found = client.bindings(
+        org=request.org if request.HasField("org") else None,
+        user=request.user if request.HasField("user") else None,
+    )
+    return pb.Bindings(bindings=[wire.binding_to(b) for b in found])
+
+
+def check(client: Client, request: pb.CheckRequest) -> pb.Decision:
+    decision = client.check(
+        request.user, request.verb, request.kind or kinds.AGENT, org=request.org or None
+    )
+    return wire.decision_to(decision)
+
+
+def create_token(client: Client, request: pb.TokenRequest) -> pb.Token:
+    ttl = request.ttl if request.HasField("ttl") else None
+    return pb.Token(token=client.create_token(request.user, ttl=ttl))
+
+
+def list_tokens(client: Client, request: pb.TokensRequest) -> pb.Tokens:
+    found = client.tokens(user=request.user if request.HasField("user") else None)
+    return pb.Tokens(tokens=[wire.token_to(t) for t in found])
+
+
+def revoke_tokens(client: Client, request: pb.RevokeTokensRequest) -> pb.Nothing:
+    client.revoke_tokens(request.ids)
+    return pb.Nothing()
+
+
+# Method name -> (request type, adapter): every unary method of the service.
+_UNARY: dict[str, tuple[Any, Callable[[Client, Any], Any]]] = {
+    "List": (ListRequest, list_),
+    "Apply": (pb.ApplyRequest, apply),
+    "Create": (pb.AnyResource, create),
+    "Get": (pb.GetRequest, get),
+    "Delete": (pb.DeleteRequest, delete),
+    "DeleteAll": (pb.DeleteAllRequest, delete_all),
+    "Prune": (pb.PruneRequest, prune),
+    "Diff": (pb.DiffRequest, diff),
+    "VisibleOrgs": (pb.VisibleOrgsRequest, visible_orgs),
+    "CurrentRevision": (pb.Nothing, revision),
+    "Owned": (pb.ObjectRequest, owned),
+    "References": (pb.ObjectRequest, references),
+    "Environment": (pb.ObjectRequest, environment),
+    "EventsFor": (pb.ObjectRequest, events_for),
+    "Grant": (pb.RoleRequest, grant),
+    "Revoke": (pb.RoleRequest, revoke),
+    "ListBindings": (pb.BindingsRequest, bindings),
+    "Check": (pb.CheckRequest, check),
+    "CreateToken": (pb.TokenRequest, create_token),
+    "ListTokens": (pb.TokensRequest, list_tokens),
+    "RevokeTokens": (pb.RevokeTokensRequest, revoke_tokens),
+}
+
+
+def unary_methods() -> dict[str, tuple[Any, Callable[[Client, Any], Any]]]:
+    """Every unary method by name: its request message type and its adapter."""
+    return dict(_UNARY)

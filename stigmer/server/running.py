@@ -22,14 +22,14 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from stigmer.api.v1.stigmer_service_pb2 import ListRequest, WatchRequest
+from stigmer.api.v1.stigmer_service_pb2 import WatchRequest
 from stigmer.client import Client
 from stigmer.errors import Expired, StigmerError, UsageError
 from stigmer.iam import CONTROLLER
 from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
 from stigmer.server.metrics import RequestMetrics
-from stigmer.server.statuses import status_of
+from stigmer.server.statuses import error_trailer, status_of
 
 log = logging.getLogger("stigmer.server")
 
@@ -197,17 +197,18 @@ class ApiServer:
             )
             by_service.setdefault(m.service, {})[m.name] = handler
         by_service[own.SERVICE] = {
-            "List": grpc.unary_unary_rpc_method_handler(
-                self._unary(f"/{own.SERVICE}/List", own.list_),
-                request_deserializer=ListRequest.FromString,
+            name: grpc.unary_unary_rpc_method_handler(
+                self._unary(f"/{own.SERVICE}/{name}", call),
+                request_deserializer=message.FromString,
                 response_serializer=_serialize,
-            ),
-            "Watch": grpc.unary_stream_rpc_method_handler(
-                self._watch,
-                request_deserializer=WatchRequest.FromString,
-                response_serializer=_serialize,
-            ),
+            )
+            for name, (message, call) in own.unary_methods().items()
         }
+        by_service[own.SERVICE]["Watch"] = grpc.unary_stream_rpc_method_handler(
+            self._watch,
+            request_deserializer=WatchRequest.FromString,
+            response_serializer=_serialize,
+        )
         server.add_generic_rpc_handlers(
             [grpc.method_handlers_generic_handler(s, h) for s, h in by_service.items()]
         )
@@ -229,6 +230,7 @@ class ApiServer:
                 return await asyncio.to_thread(run, request, context.invocation_metadata())
             except StigmerError as e:
                 code, message = status_of(e)
+                context.set_trailing_metadata(error_trailer(e))
             except Exception:
                 log.exception("%s failed", path)  # the log has the traceback; the caller not
                 code, message = grpc.StatusCode.INTERNAL, "internal error: see the server's log"
@@ -265,7 +267,7 @@ class ApiServer:
             return
         except StigmerError as e:
             code, message = status_of(e)
-            context.set_trailing_metadata(_expired_trailer(e))
+            context.set_trailing_metadata(error_trailer(e) + _expired_trailer(e))
         except Exception:
             log.exception("%s failed", path)  # the log has the traceback; the caller not
             code, message = grpc.StatusCode.INTERNAL, "internal error: see the server's log"

@@ -46,3 +46,9 @@ def status_of(error: errors.StigmerError) -> tuple[grpc.StatusCode, str]:
         if isinstance(cause, cls):
             return code, message
     return grpc.StatusCode.FAILED_PRECONDITION, message
+
+
+def error_trailer(error: errors.StigmerError) -> tuple[tuple[str, str], ...]:
+    """The error's class, so a remote Client raises the same one (a UsageError exits 2)."""
+    cause = error.cause if isinstance(error, errors.StepFailed) else error
+    return (("stigmer-error", type(cause).__name__),)

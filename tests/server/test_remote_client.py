@@ -1,0 +1,125 @@
+"""The SDK's remote mode: ``stigmer.Client("grpc://HOST:PORT", token=...)``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import stigmer
+from stigmer import errors
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.client import Client
+from stigmer.store.protocol import Retention
+from stigmer.tokens import Unauthenticated
+from tests.processes import wait_until
+from tests.server.conftest import Server, make_token, new_agent
+
+MANIFEST = """\
+apiVersion: agentic.stigmer.ai/v1
+kind: Agent
+metadata:
+  name: Remote One
+spec:
+  instructions: Answer remotely.
+"""
+
+
+@pytest.fixture
+def remote(server: Server) -> Iterator[Client]:
+    with stigmer.Client(
+        f"grpc://{server.address}", token=make_token(server.data_dir, "alice")
+    ) as c:
+        yield c
+
+
+def test_apply_get_list_delete_through_the_server(remote: Client, server: Server) -> None:
+    report = remote.apply_text(MANIFEST)
+    assert report.ok and [(r.name, r.outcome) for r in report.results] == [
+        ("remote-one", "created")
+    ]
+    agent = remote.get("agents", "remote-one")
+    assert isinstance(agent, Agent) and agent.status.default_instance_id
+    assert [a.metadata.slug for a in remote.list("agents")] == ["remote-one"]
+    with Client(server.data_dir, actor="alice") as local:  # it is in the server's store
+        assert local.get("agents", "remote-one").metadata.id == agent.metadata.id
+    deleted = remote.delete("agents", "remote-one")
+    assert [o.metadata.slug for o in deleted] == ["remote-one", "remote-one-default"]
+    assert remote.list("agents") == []
+
+
+def test_errors_are_the_local_clients_types(remote: Client, server: Server) -> None:
+    with pytest.raises(errors.NotFound, match='agent "nope" not found in org "local"'):
+        remote.get("agents", "nope")
+    remote.create(new_agent("Twice"))
+    with pytest.raises(errors.AlreadyExists):
+        remote.create(new_agent("Twice"))
+    stale = remote.get("agents", "twice")
+    [changed] = remote.apply([new_agent("Twice", instructions="Changed meanwhile.")])
+    assert changed.ok, changed.error
+    [result] = remote.apply([stale], expect_version=True)
+    assert isinstance(result.error, errors.Conflict)
+    with pytest.raises(errors.UsageError):  # a UsageError on the server stays one (exit 2)
+        remote.check("bob", "fly")
+    bob = stigmer.Client(f"grpc://{server.address}", token=make_token(server.data_dir, "bob"))
+    with bob, pytest.raises(errors.Forbidden, match='user "bob" cannot list agents'):
+        bob.list("agents")
+
+
+def test_a_bad_token_is_unauthenticated(server: Server) -> None:
+    with (
+        stigmer.Client(f"grpc://{server.address}", token="stg_nope.nope") as c,
+        pytest.raises(Unauthenticated),
+    ):
+        c.list("agents")
+
+
+def test_invalid_manifests_name_their_field(remote: Client) -> None:
+    report = remote.apply_text(MANIFEST.replace("instructions: Answer remotely.", "nope: 1"))
+    assert not report.ok and not report.results
+    assert [p.path for p in report.problems] == ["spec.instructions", "spec.nope"]
+    assert str(report.problems[0]).startswith("<stdin>:")
+
+
+def test_watch_sees_changes_and_expired_means_relist(remote: Client, server: Server) -> None:
+    seen: list[str] = []
+    stop = threading.Event()
+    changes = remote.watch("agents", stop=stop)
+
+    def follow() -> None:
+        for change in changes:
+            seen.append(change.object.metadata.slug)
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    with Client(server.data_dir, actor="alice") as local:
+        local.apply([new_agent("Watched")])
+    wait_until(lambda: "watched" in seen, what="the remote change")
+    stop.set()  # ends the stream, as a local watch ends
+    reader.join(timeout=30)
+    assert not reader.is_alive()
+    with Client(server.data_dir, actor="alice") as local:
+        local.apply([new_agent(f"Agent {i}") for i in range(5)])
+        local.store.compact(Retention(events=1))
+    with pytest.raises(errors.Expired, match="list again"):
+        next(iter(remote.watch("agents", since=1)))
+
+
+def test_a_local_client_never_imports_grpc(tmp_path: Path) -> None:
+    code = (
+        "import sys, stigmer\n"
+        f"stigmer.Client({str(tmp_path / 'data')!r}, actor='alice').close()\n"
+        f"stigmer.Client('sqlite:{tmp_path / 'db.sqlite'}', actor='alice').close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'grpc'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"
+
+
+def test_a_token_is_refused_for_a_local_store(tmp_path: Path) -> None:
+    with pytest.raises(errors.UsageError, match="grpc://"):
+        Client(tmp_path / "data", token="x")
