@@ -20,6 +20,7 @@ from stigmer.reconcilers.references import (
     ENVIRONMENT,
     RESOLVED,
     RESOLVED_REFS,
+    Ref,
     RefState,
     Resolver,
     Verdict,
@@ -116,20 +117,31 @@ def set_resolved(obj: Resource, refs: Verdict, *, now_ns: int) -> bool:
 
 
 def instance_status(
-    reader: Reader, inst: Any, agent: Any, *, now_ns: int, resolver: Resolver | None = None
-) -> None:
-    """Sets an instance's observed generation, ResolvedRefs and Ready."""
-    states = (resolver or Resolver(reader)).resolve(inst)
-    refs = verdict(states)
-    inst.status.observed_generation = inst.metadata.generation
-    set_resolved(inst, refs, now_ns=now_ns)
+    reader: Reader,
+    inst: Any,
+    agent: Any,
+    *,
+    now_ns: int,
+    resolver: Resolver | None = None,
+    refs: list[Ref] | None = None,
+) -> bool:
+    """Sets an instance's observed generation, ResolvedRefs and Ready; True when any changed.
+
+    ``refs`` are the instance's references when the caller has them already.
+    """
+    states = (resolver or Resolver(reader)).resolve(inst, refs)
+    resolved = verdict(states)
+    status, generation = inst.status, inst.metadata.generation
+    changed = status.observed_generation != generation
+    status.observed_generation = generation
+    changed = set_resolved(inst, resolved, now_ns=now_ns) or changed
     org = inst.metadata.org
     if agent is None:
         ready = (False, "AgentNotFound", f'agent "{inst.spec.agent_id}" not found in org "{org}"')
-    elif not refs.resolved:
-        ready = (False, refs.reason, refs.message)
+    elif not resolved.resolved:
+        ready = (False, resolved.reason, resolved.message)
     elif missing := _missing(agent, states):
         ready = (False, MISSING_VALUE, "no value for " + ", ".join(missing))
     else:
         ready = (True, "AgentFound", f"agent {inst.spec.agent_id} exists")
-    _set(inst, conditions.READY, ready, now_ns=now_ns)
+    return _set(inst, conditions.READY, ready, now_ns=now_ns) or changed
