@@ -91,6 +91,8 @@ def converge_referrers(ctx: Context) -> None:
     target = ctx.new if ctx.new is not None else ctx.live
     if target is None or ctx.outcome == Outcome.UNCHANGED:
         return  # an unchanged target leaves its referrers as they were
+    if ctx.live is not None and ctx.new is not None and unseen(ctx.live, ctx.new):
+        return  # nor does a change they cannot see (a value swapped for another)
     found = referrers_of(ctx.txn, target)
     refresher = Refresher(ctx)
     for obj, refs in found:
@@ -100,6 +102,17 @@ def converge_referrers(ctx: Context) -> None:
         ctx.warnings.append(
             f"{kinds.of(target).singular} {target.metadata.slug} is still referenced by {names}"
         )
+
+
+def unseen(live: Resource, new: Resource) -> bool:
+    """Whether a target's update leaves every referrer's conditions as they were.
+
+    A referrer's ResolvedRefs reads of its target only that it exists and the
+    versions a reference may name; an instance's Ready also reads which of an
+    Environment's variables have a value (readiness.provided).
+    """
+    same_versions = references.versions(live) == references.versions(new)
+    return same_versions and readiness.provided(live) == readiness.provided(new)
 
 
 def converge_instances(ctx: Context) -> None:

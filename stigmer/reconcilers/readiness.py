@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stigmer.api.kinds import Resource
+from stigmer.api.v1.environment_pb2 import Environment
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.references import (
     ENVIRONMENT,
@@ -93,6 +94,17 @@ def _missing(agent: Any, states: list[RefState]) -> list[str]:
             if k in data:
                 final[k] = data[k].value
     return sorted(k for k, v in final.items() if not v)
+
+
+def provided(obj: Resource) -> frozenset[tuple[str, bool]]:
+    """What of an Environment its referrers' Ready reads: each variable, and whether it has a value.
+
+    Empty for other kinds. An update of an Environment that keeps this (a
+    value changed for another) leaves every instance's Ready as it was.
+    """
+    if not isinstance(obj, Environment):
+        return frozenset()
+    return frozenset((name, bool(v.value)) for name, v in obj.spec.data.items())
 
 
 def _set(obj: Any, type_: str, verdict: tuple[bool, str, str], *, now_ns: int) -> bool:
