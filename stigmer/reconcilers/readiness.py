@@ -25,7 +25,6 @@ from stigmer.reconcilers.references import (
     RefState,
     Resolver,
     Verdict,
-    verdict,
 )
 from stigmer.store import Reader
 
@@ -141,8 +140,7 @@ def instance_status(
 
     ``refs`` are the instance's references when the caller has them already.
     """
-    states = (resolver or Resolver(reader)).resolve(inst, refs)
-    resolved = verdict(states)
+    states, resolved = (resolver or Resolver(reader)).judge(inst, refs)
     status, generation = inst.status, inst.metadata.generation
     changed = status.observed_generation != generation
     status.observed_generation = generation

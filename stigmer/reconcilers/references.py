@@ -119,6 +119,26 @@ class Resolver:
         self.reader = reader
         self._targets: dict[tuple[str, str, str], Resource | None] = {}
         self._allowed: dict[tuple[str, str], bool] = {}
+        self._judged: dict[tuple[tuple[str, ...], ...], tuple[list[RefState], Verdict]] = {}
+
+    def judge(self, obj: Resource, refs: list[Ref] | None = None) -> tuple[list[RefState], Verdict]:
+        """``resolve`` and its ``verdict``, worked out once per list of same-org references.
+
+        A thousand instances naming the same environments share one answer (so
+        its list must not be changed). A cross-org reference depends on the
+        referrer's owner, so its answer is the referrer's own.
+        """
+        refs = refs_of(obj) if refs is None else refs
+        org = obj.metadata.org
+        if any(r.org != org for r in refs):
+            states = self.resolve(obj, refs)
+            return states, verdict(states)
+        key = tuple((r.kind, r.org, r.slug, r.path, r.version) for r in refs)
+        judged = self._judged.get(key)
+        if judged is None:
+            states = self.resolve(obj, refs)
+            judged = self._judged[key] = (states, verdict(states))
+        return judged
 
     def resolve(self, obj: Resource, refs: list[Ref] | None = None) -> list[RefState]:
         """The state of each reference ``obj`` makes; ``refs``: its ``refs_of``, when known."""
