@@ -47,9 +47,10 @@ def referrers_of(reader: Reader, obj: Resource) -> list[tuple[Resource, list[ref
 
 
 class Refresher:
-    """Re-evaluates referrers in one transaction, each target and agent read once.
+    """Re-evaluates referrers in one transaction, reading each target and each agent once.
 
-    Instances that share an agent (or an agent's instances) read it once.
+    The instances of one agent share its read, as they share their targets'
+    (through the Resolver).
     """
 
     def __init__(self, ctx: Context) -> None:
