@@ -99,6 +99,7 @@ class Context:
     parent: Resource | None = None  # the AgentInstance pipeline's agent
     deleted: list[Resource] = field(default_factory=list)
     recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
+    written: dict[str, Resource] = field(default_factory=dict)  # by id: referrers rewritten
     outbox: list[Change] = field(default_factory=list)  # for the bus, after commit
     warnings: list[str] = field(default_factory=list)  # said to the user; the request succeeded
     response: Resource | None = None

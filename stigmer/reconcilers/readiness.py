@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from stigmer.api.kinds import Resource
+from stigmer.api.v1.environment_pb2 import Environment
 from stigmer.reconcilers import conditions
 from stigmer.reconcilers.references import (
     ENVIRONMENT,
     RESOLVED,
     RESOLVED_REFS,
+    Ref,
     RefState,
     Resolver,
     Verdict,
-    verdict,
 )
 from stigmer.store import Reader
 
@@ -94,6 +95,17 @@ def _missing(agent: Any, states: list[RefState]) -> list[str]:
     return sorted(k for k, v in final.items() if not v)
 
 
+def provided(obj: Resource) -> frozenset[tuple[str, bool]]:
+    """What of an Environment its referrers' Ready reads: each variable, and whether it has a value.
+
+    Empty for other kinds. An update of an Environment that keeps this (a
+    value changed for another) leaves every instance's Ready as it was.
+    """
+    if not isinstance(obj, Environment):
+        return frozenset()
+    return frozenset((name, bool(v.value)) for name, v in obj.spec.data.items())
+
+
 def _set(obj: Any, type_: str, verdict: tuple[bool, str, str], *, now_ns: int) -> bool:
     """Sets one condition from (ok, reason, message); True when it changed."""
     ok, reason, message = verdict
@@ -116,20 +128,30 @@ def set_resolved(obj: Resource, refs: Verdict, *, now_ns: int) -> bool:
 
 
 def instance_status(
-    reader: Reader, inst: Any, agent: Any, *, now_ns: int, resolver: Resolver | None = None
-) -> None:
-    """Sets an instance's observed generation, ResolvedRefs and Ready."""
-    states = (resolver or Resolver(reader)).resolve(inst)
-    refs = verdict(states)
-    inst.status.observed_generation = inst.metadata.generation
-    set_resolved(inst, refs, now_ns=now_ns)
+    reader: Reader,
+    inst: Any,
+    agent: Any,
+    *,
+    now_ns: int,
+    resolver: Resolver | None = None,
+    refs: list[Ref] | None = None,
+) -> bool:
+    """Sets an instance's observed generation, ResolvedRefs and Ready; True when any changed.
+
+    ``refs`` are the instance's references when the caller has them already.
+    """
+    states, resolved = (resolver or Resolver(reader)).judge(inst, refs)
+    status, generation = inst.status, inst.metadata.generation
+    changed = status.observed_generation != generation
+    status.observed_generation = generation
+    changed = set_resolved(inst, resolved, now_ns=now_ns) or changed
     org = inst.metadata.org
     if agent is None:
         ready = (False, "AgentNotFound", f'agent "{inst.spec.agent_id}" not found in org "{org}"')
-    elif not refs.resolved:
-        ready = (False, refs.reason, refs.message)
+    elif not resolved.resolved:
+        ready = (False, resolved.reason, resolved.message)
     elif missing := _missing(agent, states):
         ready = (False, MISSING_VALUE, "no value for " + ", ".join(missing))
     else:
         ready = (True, "AgentFound", f"agent {inst.spec.agent_id} exists")
-    _set(inst, conditions.READY, ready, now_ns=now_ns)
+    return _set(inst, conditions.READY, ready, now_ns=now_ns) or changed

@@ -119,10 +119,30 @@ class Resolver:
         self.reader = reader
         self._targets: dict[tuple[str, str, str], Resource | None] = {}
         self._allowed: dict[tuple[str, str], bool] = {}
+        self._judged: dict[tuple[tuple[str, ...], ...], tuple[list[RefState], Verdict]] = {}
 
-    def resolve(self, obj: Resource) -> list[RefState]:
-        """The state of each reference ``obj`` makes."""
-        refs = refs_of(obj)
+    def judge(self, obj: Resource, refs: list[Ref] | None = None) -> tuple[list[RefState], Verdict]:
+        """``resolve`` and its ``verdict``, worked out once per list of same-org references.
+
+        A thousand instances naming the same environments share one answer (so
+        its list must not be changed). A cross-org reference depends on the
+        referrer's owner, so its answer is the referrer's own.
+        """
+        refs = refs_of(obj) if refs is None else refs
+        org = obj.metadata.org
+        if any(r.org != org for r in refs):
+            states = self.resolve(obj, refs)
+            return states, verdict(states)
+        key = tuple((r.kind, r.org, r.slug, r.path, r.version) for r in refs)
+        judged = self._judged.get(key)
+        if judged is None:
+            states = self.resolve(obj, refs)
+            judged = self._judged[key] = (states, verdict(states))
+        return judged
+
+    def resolve(self, obj: Resource, refs: list[Ref] | None = None) -> list[RefState]:
+        """The state of each reference ``obj`` makes; ``refs``: its ``refs_of``, when known."""
+        refs = refs_of(obj) if refs is None else refs
         if not refs:
             return []
         owner = None
@@ -225,13 +245,17 @@ def referrers(reader: Reader, kind: str, org: str, slug: str) -> list[Resource]:
 
     An entry whose object is gone or no longer names the target is skipped.
     """
+    return [obj for obj, _ in referring(reader, kind, org, slug)]
+
+
+def referring(reader: Reader, kind: str, org: str, slug: str) -> list[tuple[Resource, list[Ref]]]:
+    """``referrers``, each with its ``refs_of``, which re-resolving it needs again."""
     prefix = _entry_prefix(kind, org, slug)
-    found: list[Resource] = []
+    found: list[tuple[Resource, list[Ref]]] = []
     for entry in reader.tuples(prefix):
         referrer_kind, _, id = entry[len(prefix) :].partition("@")
         obj = reader.find(referrer_kind, id)
-        if obj is not None and any(
-            (r.kind, r.org, r.slug) == (kind, org, slug) for r in refs_of(obj)
-        ):
-            found.append(obj)
+        refs = refs_of(obj)
+        if obj is not None and any((r.kind, r.org, r.slug) == (kind, org, slug) for r in refs):
+            found.append((obj, refs))
     return found

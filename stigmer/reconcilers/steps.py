@@ -237,6 +237,7 @@ def publish(ctx: Context) -> None:
     """
     # The objects this pipeline wrote are at hand; only others are read back.
     known = {o.metadata.id: o for o in (ctx.new, ctx.default_instance) if o is not None}
+    known.update(ctx.written)  # the referrers a converge step rewrote, as written
     gone = {obj.metadata.id: obj for obj in ctx.deleted}
     for event in ctx.txn.events[ctx.event_mark :]:
         if event.type == _DELETED:
