@@ -136,13 +136,23 @@ def failover_s(exe: Path, store_url: str, data_dir: Path) -> float:
         for port in ports
     ]
     try:
-        first, second = replicas
-        _wait(lambda: f"leader: pid {first.pid} " in _health(ports[0]), "the first to lead")
-        _wait(lambda: f"leader: pid {first.pid} " in _health(ports[1]), "the second to follow")
-        first.send_signal(signal.SIGKILL)
+
+        def leader() -> int | None:
+            """The index of the replica that leads, as both replicas' /healthz say."""
+            said = [_health(port) for port in ports]
+            for n, proc in enumerate(replicas):
+                if all(f"leader: pid {proc.pid} " in text for text in said):
+                    return n
+            return None
+
+        _wait(lambda: leader() is not None, "a leader")
+        first = leader()
+        assert first is not None
+        replicas[first].send_signal(signal.SIGKILL)
         killed = time.perf_counter()
-        first.wait()
-        _wait(lambda: f"leader: pid {second.pid} " in _health(ports[1]), "the takeover")
+        replicas[first].wait()
+        other, port = replicas[1 - first], ports[1 - first]
+        _wait(lambda: f"leader: pid {other.pid} " in _health(port), "the takeover")
         return time.perf_counter() - killed
     finally:
         for proc in replicas:
