@@ -1,9 +1,10 @@
 """What a chunk of requests is about to read, for a store whose reads are round trips.
 
 ``WriteTxn.prefetch`` takes these (kind, org, slug) and reads them, and what
-hangs off them, in one go before the chunk runs (docs/architecture.md, "The
-etcd backend"). A guess that misses costs a round trip later, never a wrong
-answer: the pipelines still read everything they use.
+hangs off them, in one go before the chunk runs
+(docs/architecture.md, "The etcd backend"). A guess that misses costs a
+round trip later, never a wrong answer: the pipelines still read everything
+they use.
 """
 
 from __future__ import annotations

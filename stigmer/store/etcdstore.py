@@ -22,10 +22,17 @@ only with this store's writes, not with other prefixes' or with leases.
 
 A write transaction reads at the revision it started from and buffers its
 writes; the commit is one etcd transaction that compares the mod_revision of
-every key it read (0: absent) and that no range it listed changed, then
-writes everything. A lost race fails the compares and the callback runs
-again, as the Store contract allows. A leader's store also compares the
-leader key's create_revision, so a replica that lost leadership cannot write.
+every key it read (0: absent), including every key a listing returned (so a
+delete since is seen), and that no range it listed gained a key, then writes
+everything; above etcd's compare limit, the revision key stands for them all.
+A lost race fails the compares and the callback runs again, as the Store
+contract allows. A leader's store also compares the leader key's
+create_revision, so a replica that lost leadership cannot write.
+
+Reads are round trips, so a batch hands each chunk's slugs to ``prefetch``
+(two multi-gets), and a create's own keys are taken as absent without
+asking, compared as such at the commit
+(docs/architecture.md, "The etcd backend").
 
 A write set above etcd's limits (128 operations, 1.5 MiB a request by
 default) fails naming the limit, except a copy's restores (``migrate copy``),

@@ -1,8 +1,9 @@
 """Reading ahead (WriteTxn.prefetch) and a create's assumed-absent keys change no answer.
 
 The etcd backend reads a chunk's objects in one round trip and takes the keys
-of a create's new id as absent without asking (docs/architecture.md, "The etcd
-backend"); every backend must still answer as if it had read each key.
+of a create's new id as absent without asking
+(docs/architecture.md, "The etcd backend"); every backend must still answer
+as if it had read each key.
 """
 
 from __future__ import annotations
