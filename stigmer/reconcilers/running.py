@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from stigmer.api import kinds, naming
 from stigmer.errors import StepFailed, StigmerError
-from stigmer.reconcilers import steps
+from stigmer.reconcilers import prefetching, steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
 from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
@@ -336,11 +336,14 @@ def _transact_chunk(
             yield request
 
     isolation = _Isolation()
+    ahead = store.limits.prefetch
 
     def chunk(txn: WriteTxn, *, nest: bool) -> Batch:
-        return _run_chunk(
-            txn, requests(), session, isolation, atomic=atomic, dry_run=dry_run, nest=nest
-        )
+        todo: Iterable[Request] = requests()
+        if ahead:  # the whole chunk now, so the store reads what it needs at once
+            todo = list(todo)
+            txn.prefetch(prefetching.slugs(todo, session.org))
+        return _run_chunk(txn, todo, session, isolation, atomic=atomic, dry_run=dry_run, nest=nest)
 
     while True:
         try:

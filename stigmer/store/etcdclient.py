@@ -81,8 +81,10 @@ def delete(key: bytes) -> RequestOp:
     return etcdrpc.RequestOp(request_delete_range=etcdrpc.DeleteRangeRequest(key=key))
 
 
-def get(key: bytes) -> RequestOp:
-    return etcdrpc.RequestOp(request_range=etcdrpc.RangeRequest(key=key))
+def get(key: bytes, end: bytes = b"", *, revision: int = 0) -> RequestOp:
+    """A read of one key, or of the keys from ``key`` to ``end``, at ``revision`` (0: now)."""
+    request = etcdrpc.RangeRequest(key=key, range_end=end, revision=revision)
+    return etcdrpc.RequestOp(request_range=request)
 
 
 def mod_is(key: bytes, revision: int) -> Compare:
@@ -103,6 +105,17 @@ def range_unchanged_since(prefix: bytes, revision: int) -> Compare:
         result=etcdrpc.Compare.LESS,
         target=etcdrpc.Compare.MOD,
         mod_revision=revision + 1,
+    )
+
+
+def range_empty(prefix: bytes) -> Compare:
+    """No key under ``prefix`` exists (etcd compares an empty range as one absent key)."""
+    return etcdrpc.Compare(
+        key=prefix,
+        range_end=prefix_end(prefix),
+        result=etcdrpc.Compare.EQUAL,
+        target=etcdrpc.Compare.MOD,
+        mod_revision=0,
     )
 
 

@@ -22,10 +22,17 @@ only with this store's writes, not with other prefixes' or with leases.
 
 A write transaction reads at the revision it started from and buffers its
 writes; the commit is one etcd transaction that compares the mod_revision of
-every key it read (0: absent) and that no range it listed changed, then
-writes everything. A lost race fails the compares and the callback runs
-again, as the Store contract allows. A leader's store also compares the
-leader key's create_revision, so a replica that lost leadership cannot write.
+every key it read (0: absent), including every key a listing returned (so a
+delete since is seen), and that no range it listed gained a key, then writes
+everything; above etcd's compare limit, the revision key stands for them all.
+A lost race fails the compares and the callback runs again, as the Store
+contract allows. A leader's store also compares the leader key's
+create_revision, so a replica that lost leadership cannot write.
+
+Reads are round trips, so a batch hands each chunk's slugs to ``prefetch``
+(two multi-gets), and a create's own keys are taken as absent without
+asking, compared as such at the commit
+(docs/architecture.md, "The etcd backend").
 
 A write set above etcd's limits (128 operations, 1.5 MiB a request by
 default) fails naming the limit, except a copy's restores (``migrate copy``),
@@ -40,7 +47,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -82,6 +89,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PREFIX = "/stigmer"
 _RETRIES = 20  # how often a transaction that lost a race runs again before Conflict
+_READS_PER_TXN = 128  # etcd's default --max-txn-ops: the reads one multi-get sends
 _SEP = b"\0"
 _ENV = {"ca": "STIGMER_ETCD_CA", "cert": "STIGMER_ETCD_CERT", "key": "STIGMER_ETCD_KEY"}
 
@@ -161,6 +169,16 @@ class _EtcdReader(Lookups):
         )
         return [(kv.key, kv.value, kv.mod_revision) for kv in response.kvs]
 
+    def _values(self, keys: builtins.list[bytes]) -> builtins.list[tuple[bytes, int] | None]:
+        """``_value`` of each key, in as few round trips as etcd's limit on a transaction allows."""
+        found: dict[bytes, tuple[bytes, int]] = {}
+        for start in range(0, len(keys), _READS_PER_TXN):
+            ops = [ec.get(key, revision=self.at) for key in keys[start : start + _READS_PER_TXN]]
+            for reply in self.client.txn([], ops, []).responses:
+                for kv in reply.response_range.kvs:
+                    found[kv.key] = (kv.value, kv.mod_revision)
+        return [found.get(key) for key in keys]
+
     def _object(self, kind: str, blob: bytes, mod: int) -> Resource:
         obj = decode(kind, blob)
         if mod:  # stored: its version is its key's mod_revision; else this transaction's own
@@ -180,12 +198,14 @@ class _EtcdReader(Lookups):
     def list(
         self, kind: str, *, org: str | None = None, selector: Selector | None = None
     ) -> ResourceList:
-        objs = [
-            self._object(kind, v, m) for _, v, m in self._scan(self.keys.under("registry", kind))
-        ]
-        if org is not None:
-            objs = [o for o in objs if o.metadata.org == org]
-        return matching(objs, selector)
+        if org is None:
+            rows = [(v, m) for _, v, m in self._scan(self.keys.under("registry", kind))]
+        else:  # the org's index entries, then their objects: O(result), not O(kind)
+            index = self._scan(self.keys.under("org", kind, org), keys_only=True)
+            ids = [self.keys.fields(key, "org")[2] for key, _, _ in index]
+            held = self._values([self.keys.part("registry", kind, id) for id in ids])
+            rows = [row for row in held if row is not None]
+        return matching([self._object(kind, v, m) for v, m in rows], selector)
 
     def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
         prefix = (
@@ -345,6 +365,13 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         self.reads: dict[bytes, int] = {}  # key -> the mod_revision read (0: absent)
         self.seen: dict[bytes, tuple[bytes, int] | None] = {}  # what etcd held at ``at``
         self.ranges: set[bytes] = set()  # prefixes listed
+        # Prefixes read whole at ``at`` (``prefetch``): a key under one that is not
+        # in ``seen`` is absent, with no round trip.
+        self.covered: builtins.list[bytes] = []
+        # Prefixes assumed empty (``_assume_new``) -> whether a read relied on that;
+        # the commit then compares that the range is still empty.
+        self.assumed: dict[bytes, bool] = {}
+        self.optimistic = True  # may assume a create's keys absent (off once a commit failed)
         # restored events, in order: (the record's number, key prefix, bytes)
         self.restored: builtins.list[tuple[int, bytes, bytes]] = []
         self.restores = 0  # how many records were restored
@@ -364,15 +391,44 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         if key in self.buffer:
             value = self.buffer[key]
             return None if value is None else (value, 0)
+        if self._assumed(key):
+            return None
         if key in self.seen:  # reads are at one revision: the second costs no round trip
-            return self.seen[key]
-        found = self.seen[key] = super()._value(key)
-        self.reads.setdefault(key, 0 if found is None else found[1])
+            found = self.seen[key]
+        elif self._covered(key):
+            found = self.seen[key] = None
+        else:
+            found = self.seen[key] = super()._value(key)
+        self.reads.setdefault(key, 0 if found is None else found[1])  # compared at the commit
         return found
 
+    def _values(self, keys: builtins.list[bytes]) -> builtins.list[tuple[bytes, int] | None]:
+        self._fetch([(k, b"") for k in keys if k not in self.seen and k not in self.buffer])
+        return [self._value(key) for key in keys]
+
+    def _covered(self, key: bytes) -> bool:
+        return any(key.startswith(prefix) for prefix in self.covered)
+
+    def _assumed(self, key: bytes) -> bool:
+        """Whether ``key`` lies under a prefix assumed empty; marks that prefix relied on."""
+        for prefix in self.assumed:
+            if key.startswith(prefix):
+                self.assumed[prefix] = True
+                return True
+        return False
+
     def _scan(self, prefix: bytes, *, keys_only: bool = False) -> list[tuple[bytes, bytes, int]]:
-        self.ranges.add(prefix)
-        rows = {k: (v, m) for k, v, m in super()._scan(prefix, keys_only=keys_only)}
+        if self._assumed(prefix):
+            found: builtins.list[tuple[bytes, bytes, int]] = []
+        elif self._covered(prefix):
+            self.ranges.add(prefix)
+            found = [(k, *kv) for k, kv in self.seen.items() if kv and k.startswith(prefix)]
+        else:
+            self.ranges.add(prefix)
+            found = super()._scan(prefix, keys_only=keys_only)
+        for key, _, mod in found:  # a key deleted before the commit fails its compare
+            self.reads.setdefault(key, mod)
+        rows = {k: (v, m) for k, v, m in found}
         for key, value in self.buffer.items():
             if key.startswith(prefix):
                 if value is None:
@@ -383,6 +439,57 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
 
     def revision(self) -> int:
         return self.state.revision
+
+    # -- reading ahead --------------------------------------------------------------
+
+    def prefetch(self, slugs: Iterable[tuple[str, str, str]]) -> None:
+        """Reads the slug keys, then the objects they name and the tuples about them.
+
+        Two round trips for a whole chunk instead of a few per object. Only the
+        keys the pipeline then consults are compared at the commit.
+        """
+        wanted = [self.keys.part("slug", *s) for s in slugs]
+        self._fetch([(key, b"") for key in dict.fromkeys(wanted) if key not in self.seen])
+        then: builtins.list[tuple[bytes, bytes]] = []
+        for key in wanted:
+            holder = self.seen.get(key)
+            if holder is not None:
+                kind = self.keys.fields(key, "slug")[0]
+                then += self._about(kind, holder[0].decode())
+        self._fetch([(key, end) for key, end in then if key not in self.seen])
+
+    def _about(self, kind: str, id: str) -> builtins.list[tuple[bytes, bytes]]:
+        """The object's key, and the range of the tuples about it (stigmer.iam.object_key)."""
+        tuples = self.keys.part("tuples", f"{kind}:{id}#")
+        return [(self.keys.part("registry", kind, id), b""), (tuples, ec.prefix_end(tuples))]
+
+    def _fetch(self, wanted: builtins.list[tuple[bytes, bytes]]) -> None:
+        """Reads keys and ranges at ``at`` into ``seen``, as few transactions as etcd takes."""
+        room = _READS_PER_TXN
+        for start in range(0, len(wanted), room):
+            part = wanted[start : start + room]
+            ops = [ec.get(key, end, revision=self.at) for key, end in part]
+            replies = self.client.txn([], ops, []).responses
+            for (key, end), reply in zip(part, replies, strict=True):
+                kvs = reply.response_range.kvs
+                for kv in kvs:
+                    self.seen[kv.key] = (kv.value, kv.mod_revision)
+                if end:
+                    self.covered.append(key)
+                elif not kvs:
+                    self.seen[key] = None
+
+    def _assume_new(self, kind: str, id: str) -> None:
+        """A create (expected_version 0): its key and the keys about its id count as absent.
+
+        Its id is new (a fresh ULID, or the manifest's), so no round trip asks.
+        The commit compares that the key and each range relied on are still
+        empty; if one was not, the commit fails and the transaction runs again
+        without this assumption, reading etcd.
+        """
+        self.seen[self.keys.part("registry", kind, id)] = None
+        for prefix in (self.keys.part("tuples", f"{kind}:{id}#"), self.keys.under("owner", id)):
+            self.assumed.setdefault(prefix, False)
 
     # -- writes -------------------------------------------------------------------
 
@@ -406,6 +513,14 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
         kind = kinds.of(obj).key
         check_identity(kind, obj)
         md = obj.metadata
+        key = self.keys.part("registry", kind, md.id)
+        if (
+            self.optimistic
+            and expected_version == 0
+            and key not in self.seen
+            and key not in self.buffer
+        ):
+            self._assume_new(kind, md.id)
         old = self.find(kind, md.id)
         if expected_version is not None:
             check_version(kind, md.id, old, expected_version)
@@ -547,9 +662,19 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
 
     # -- the commit -------------------------------------------------------------
 
-    def compares(self, fence: tuple[bytes, int] | None) -> builtins.list[Any]:
+    def compares(self, fence: tuple[bytes, int] | None, limit: int) -> builtins.list[Any]:
+        """What must still hold at the commit: every key read, range listed and absence assumed.
+
+        A range's compare sees keys written since ``at``, not keys deleted, so
+        every key a listing returned is also compared. When that is more than
+        etcd takes in one transaction, the store's revision key stands for all
+        of it: no commit of this store since ``at`` (coarser, never wrong).
+        """
         out = [ec.mod_is(key, mod) for key, mod in self.reads.items()]
         out += [ec.range_unchanged_since(prefix, self.at) for prefix in sorted(self.ranges)]
+        out += [ec.range_empty(prefix) for prefix, relied in self.assumed.items() if relied]
+        if len(out) >= limit:
+            out = [ec.mod_is(self.keys.revision, self.base)]
         if fence is not None:
             out.append(ec.created_at(*fence))
         return out
@@ -610,13 +735,21 @@ class EtcdStore(Shortcuts):
         return self._reader().find(kind, id)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
-        with self._snapshot() as r:  # the slug and the object, of one revision
-            return r.find_by_slug(kind, org, slug)
+        # The slug now, then the object at the slug's revision: two round trips, one snapshot.
+        self._check_open()
+        response = self.client.range(self.keys.part("slug", kind, org, slug))
+        if not response.kvs:
+            return None
+        at = response.header.revision
+        return _EtcdReader(self.client, self.keys, at).find(kind, response.kvs[0].value.decode())
 
     def list(
         self, kind: str, *, org: str | None = None, selector: Selector | None = None
     ) -> ResourceList:
-        return self._reader().list(kind, org=org, selector=selector)
+        if org is None:  # one range: one revision
+            return self._reader().list(kind, selector=selector)
+        with self._snapshot() as r:  # the org's index and its objects, of one revision
+            return r.list(kind, org=org, selector=selector)
 
     def list_owned(self, owner_id: str, kind: str | None = None) -> ResourceList:
         with self._snapshot() as r:
@@ -655,6 +788,7 @@ class EtcdStore(Shortcuts):
             response = self.client.range(self.keys.revision)
             w = _EtcdWriteTxn(self.client, self.keys, response.header.revision, actor)
             w.base = response.kvs[0].mod_revision if response.kvs else 0
+            w.optimistic = attempt == 0
             result = fn(w)
             if not w.state.dirty:
                 return result
@@ -668,7 +802,7 @@ class EtcdStore(Shortcuts):
 
     def _commit(self, w: _EtcdWriteTxn) -> bool:
         """Sends ``w``'s writes; False when a compare failed (a lost race: run it again)."""
-        compares = w.compares(self.fence)
+        compares = w.compares(self.fence, self.limits.max_operations or 1 << 30)
         ops = w.commit_ops()
         parts = self._parts(w, compares, ops)
         if len(parts) > 1:  # a copy's restores: guarded by the store's revision key instead

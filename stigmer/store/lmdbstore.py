@@ -55,7 +55,14 @@ from stigmer.store.rules import (
     slug_taken,
 )
 from stigmer.store.shortcuts import Lookups, Shortcuts
-from stigmer.store.writing import Nesting, NothingToCommit, Removing, Restoring, WriteState
+from stigmer.store.writing import (
+    Nesting,
+    NothingToCommit,
+    Prefetching,
+    Removing,
+    Restoring,
+    WriteState,
+)
 
 # The protocol is imported for annotations; the records and Stats where they
 # are made, so that opening a store to read it does not build them.
@@ -407,7 +414,7 @@ class _LmdbReader(Lookups):
             yield TupleRecord(key.decode())
 
 
-class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting):
+class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefetching):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(

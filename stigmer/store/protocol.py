@@ -28,7 +28,7 @@ from __future__ import annotations
 import builtins
 import re
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -262,6 +262,15 @@ class WriteTxn(Reader, Protocol):
     @property
     def writes(self) -> int:
         """How many writes of any kind this transaction has made; it never goes back."""
+        ...
+
+    def prefetch(self, slugs: Iterable[tuple[str, str, str]]) -> None:
+        """A hint: the objects these (kind, org, slug) name are about to be read.
+
+        A backend whose reads are round trips to a server (etcd) reads them,
+        and what it keeps beside them, at once; the others ignore it. What is
+        read stays the same: only the number of round trips changes.
+        """
         ...
 
     def nested(self, fn: Callable[[WriteTxn], T]) -> T:

@@ -36,6 +36,9 @@ class Limits:
     max_operations: int | None  # writes one transaction may hold; None: bound by disk only
     max_bytes: int | None  # bytes one transaction may write; None: bound by disk only
     feed: FeedDelivery
+    # Reads are round trips to a server: a batch names each chunk's objects to
+    # the transaction first (WriteTxn.prefetch), so it reads them at once.
+    prefetch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,7 @@ BACKENDS: dict[str, Backend] = {
         Backend(
             "etcd",
             "stigmer.store.etcdstore:EtcdStore",
-            Limits(chunk=8, max_operations=128, max_bytes=1536 * 1024, feed="push"),
+            Limits(chunk=8, max_operations=128, max_bytes=1536 * 1024, feed="push", prefetch=True),
             data_file="",
             mapped=False,
             remote=True,

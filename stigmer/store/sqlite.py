@@ -64,7 +64,7 @@ from stigmer.store.rules import (
     slug_taken,
 )
 from stigmer.store.shortcuts import Lookups, Shortcuts
-from stigmer.store.writing import Nesting, Removing, Restoring, WriteState
+from stigmer.store.writing import Nesting, Prefetching, Removing, Restoring, WriteState
 
 # The protocol is imported for annotations; the records and Stats where they
 # are made, so that opening a store to read it does not build them.
@@ -234,7 +234,7 @@ class _SqliteReader(Lookups):
         yield from (TupleRecord(relation) for (relation,) in rows)
 
 
-class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring, Compacting):
+class _SqliteWriteTxn(_SqliteReader, Nesting, Removing, Restoring, Compacting, Prefetching):
     """A write transaction; ``finish`` must run before the commit."""
 
     def __init__(self, db: sqlite3.Connection, actor: str) -> None:

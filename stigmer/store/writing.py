@@ -8,7 +8,7 @@ backend's raw writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from stigmer.api.kinds import Resource
@@ -155,6 +155,13 @@ class Nesting:
             raise
         self._end_nested(commit=True)
         return result
+
+
+class Prefetching:
+    """``prefetch`` for a backend whose reads are local: there is nothing to fetch ahead."""
+
+    def prefetch(self, slugs: Iterable[tuple[str, str, str]]) -> None:
+        """A hint that the objects these (kind, org, slug) name will be read; ignored."""
 
 
 class _Finds(Protocol):

@@ -11,18 +11,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from stigmer.errors import Expired, StoreError, StoreLocked
 from stigmer.store import Store, open_store
 from stigmer.store.etcdleader import LEASE_S, EtcdLeader
-from stigmer.store.protocol import Retention
+from stigmer.store.etcdstore import EtcdStore
+from stigmer.store.protocol import Retention, WriteTxn
 from tests.etcdserver import EtcdServer, require_etcd
-from tests.factories import agent, instance, putting
+from tests.factories import agent, as_agent, instance, putting
 from tests.processes import ROOT, read_line, wait_until
 
 WORKERS = [sys.executable, "-m", "tests.store._workers"]
@@ -230,3 +232,81 @@ def test_a_paused_leader_resumed_after_losing_its_lease_cannot_write(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_an_object_read_ahead_and_changed_before_the_commit_runs_the_transaction_again(
+    etcd_server: EtcdServer,
+) -> None:
+    url = etcd_server.url()
+    with closing(open_store(url)) as store, closing(open_store(url)) as other:
+        store.put(agent("agt-1", slug="helper"))
+        seen: list[str] = []
+
+        def fn(w: WriteTxn) -> None:
+            w.prefetch([("agent", "local", "helper")])
+            live = as_agent(w.get_by_slug("agent", "local", "helper"))
+            seen.append(live.spec.instructions)
+            if len(seen) == 1:  # another writer commits between the read ahead and the commit
+                other.put(agent("agt-1", slug="helper", instructions="Changed elsewhere."))
+            w.put(agent("agt-1", slug="helper", instructions=live.spec.instructions + " Again."))
+
+        store.transact(fn)
+        assert seen[1] == "Changed elsewhere."
+        stored = as_agent(store.get("agent", "agt-1"))
+        assert stored.spec.instructions == "Changed elsewhere. Again."
+
+
+def test_a_list_by_org_reads_that_orgs_objects_only(
+    etcd_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The org's index entries, then its objects: not every object of the kind."""
+    for part in range(2):
+        big = [agent(f"agt-b{part}-{i}", org="big") for i in range(20)]
+        etcd_store.transact(putting(*big))
+    etcd_store.transact(putting(agent("agt-s1", org="small"), agent("agt-s2", org="small")))
+    assert isinstance(etcd_store, EtcdStore)
+    client, returned = etcd_store.client, []
+    real_range, real_txn = client.range, client.txn
+
+    def counting_range(*args: Any, **options: Any) -> Any:
+        reply = real_range(*args, **options)
+        returned.append(len(reply.kvs))
+        return reply
+
+    def counting_txn(*args: Any) -> Any:
+        reply = real_txn(*args)
+        returned.append(sum(len(r.response_range.kvs) for r in reply.responses))
+        return reply
+
+    monkeypatch.setattr(client, "range", counting_range)
+    monkeypatch.setattr(client, "txn", counting_txn)
+    assert [a.metadata.id for a in etcd_store.list("agent", org="small")] == ["agt-s1", "agt-s2"]
+    in_txn = etcd_store.transact(lambda w: [a.metadata.id for a in w.list("agent", org="small")])
+    assert in_txn == ["agt-s1", "agt-s2"]
+    assert sum(returned) <= 2 * (2 + 2 + 1)  # index keys and objects, twice; a revision key each
+
+
+def adding(tuples: list[str]) -> Callable[[WriteTxn], list[bool]]:
+    return lambda w: [w.add_tuple(t) for t in tuples]
+
+
+@pytest.mark.parametrize("listed", [2, 150], ids=["few keys", "more keys than etcd compares"])
+def test_a_key_deleted_between_a_listing_and_the_commit_runs_the_transaction_again(
+    etcd_server: EtcdServer, listed: int
+) -> None:
+    url = etcd_server.url()
+    with closing(open_store(url)) as store, closing(open_store(url)) as other:
+        viewers = [f"agent:agt-1#viewer@user:u{n:03}" for n in range(listed)]
+        for start in range(0, listed, 75):  # a transaction of 75 writes fits etcd's 128
+            store.transact(adding(viewers[start : start + 75]))
+        counts: list[int] = []
+
+        def fn(w: WriteTxn) -> None:
+            counts.append(len(w.tuples("agent:agt-1#viewer@")))
+            if len(counts) == 1:  # another writer deletes one between the listing and the commit
+                other.transact(lambda o: o.remove_tuple("agent:agt-1#viewer@user:u000"))
+            w.set_meta("viewers", str(counts[-1]))
+
+        store.transact(fn)
+        assert counts == [listed, listed - 1]
+        assert store.get_meta("viewers") == str(listed - 1)
