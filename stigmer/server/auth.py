@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from stigmer import tokens
 from stigmer.client import Client
 from stigmer.errors import StigmerError
 from stigmer.tokens import Unauthenticated
@@ -21,13 +22,22 @@ TOUCH_SECONDS = 60.0
 class Authenticator:
     """Checks ``authorization: Bearer <token>`` on every call, against the store.
 
-    A revoked token is refused at its next call: nothing is cached but when
-    each token's last use was recorded.
+    A token seen before is not hashed again while its stored record is unchanged
+    (``tokens.Checked``); the record is read on every call, so a revoked token is
+    refused at its next call.
     """
 
-    def __init__(self, client: Client, anonymous_user: str | None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        anonymous_user: str | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.anonymous_user = anonymous_user
+        self._clock = clock
+        self._checked = tokens.Checked()
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +58,8 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("unauthenticated: the authorization header is not Bearer <token>")
-        info = self.client.authenticate(token)
+        with self.client.store.read() as reader:
+            info = self._checked.verify(reader, token, now=self._clock())
         if self._due(info.id):
             if on_loop:
                 threading.Thread(target=self._touch, args=(info.id,), daemon=True).start()

@@ -1,0 +1,47 @@
+"""Tokens seen before are not hashed again, yet a revoked or expired one is refused at once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from stigmer.client import Client
+from stigmer.server.auth import Authenticator
+from stigmer.tokens import Unauthenticated
+from tests.server.conftest import bearer, make_token
+
+
+def test_a_revoked_token_is_refused_at_the_next_call_after_being_remembered(
+    owned: Path,
+) -> None:
+    token = make_token(owned, "bob")
+    with Client(owned, actor="alice") as client:
+        auth = Authenticator(client, None)
+        assert auth.user(bearer(token)) == "bob"
+        assert auth.user(bearer(token)) == "bob"  # from memory: the record is unchanged
+        client.revoke_tokens([token.removeprefix("stg_").split(".")[0]])
+        with pytest.raises(Unauthenticated, match="was revoked"):
+            auth.user(bearer(token))
+
+
+def test_a_remembered_token_is_refused_once_it_expires(owned: Path) -> None:
+    token = make_token(owned, "bob", ttl=60)
+    now = [time.time()]
+    with Client(owned, actor="alice") as client:
+        auth = Authenticator(client, None, clock=lambda: now[0])
+        assert auth.user(bearer(token)) == "bob"
+        now[0] += 61
+        with pytest.raises(Unauthenticated, match="has expired"):
+            auth.user(bearer(token))
+
+
+def test_a_wrong_secret_for_a_remembered_id_is_refused(owned: Path) -> None:
+    token = make_token(owned, "bob")
+    with Client(owned, actor="alice") as client:
+        auth = Authenticator(client, None)
+        assert auth.user(bearer(token)) == "bob"
+        forged = token.split(".")[0] + ".notthesecretnotthesecretnotthesecret"
+        with pytest.raises(Unauthenticated, match="not valid"):
+            auth.user(bearer(forged))
