@@ -167,7 +167,9 @@ def watch_delivery(address: str, md: Any, data_dir: Path, n: int = 50) -> float:
             request_serializer=WatchRequest.SerializeToString,
             response_deserializer=WatchEvent.FromString,
         )
-        stream = call(WatchRequest(kind="agents", from_now=True), metadata=md)
+        with Client(data_dir, actor="bench") as now:  # from_now races the first apply:
+            since = now.store.revision()  # the server takes "now" after it answers
+        stream = call(WatchRequest(kind="agents", from_revision=since), metadata=md)
         stream.initial_metadata()  # the watch is on
 
         def follow() -> None:

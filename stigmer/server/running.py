@@ -32,6 +32,7 @@ from stigmer.server.auth import Authenticator
 from stigmer.server.grouping import GroupedApply
 from stigmer.server.metrics import RequestMetrics
 from stigmer.server.statuses import status_of
+from stigmer.store import registry
 
 log = logging.getLogger("stigmer.server")
 
@@ -98,6 +99,9 @@ class ApiServer:
         self.metrics = RequestMetrics()
         self.auth = Authenticator(client, options.anonymous_user)
         self.applies = GroupedApply()
+        # Point reads run on the event loop only on a store in a local file: a remote
+        # store's read (etcd's) is a network round trip, which would stall every call.
+        self._inline_reads = not registry.is_remote(client.store.url)
         self.address = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -198,7 +202,7 @@ class ApiServer:
         by_service: dict[str, dict[str, Any]] = {}
         for m in upstream.methods(self.applies.apply):
             handler = grpc.unary_unary_rpc_method_handler(
-                self._unary(m.path, m.call, inline=m.inline),
+                self._unary(m.path, m.call, inline=m.inline and self._inline_reads),
                 request_deserializer=m.parse,
                 response_serializer=_serialize,
             )
