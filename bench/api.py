@@ -1,12 +1,18 @@
 """The API server over loopback, beside the local Client on the same work (issue 17).
 
-    .venv/bin/python -m bench.api [--agents N]
+    .venv/bin/python -m bench.api [--agents N] [--before PYTHON]
 
 Starts ``stigmer serve --listen 127.0.0.1:0`` on a fresh data dir and measures:
 apply (agent plus default instance, one agent a call) from 16 concurrent clients,
 get by id from 8 clients (rate and p99), how long a committed change takes to reach
 a remote watcher, and the server's RSS once it holds 10,000 agents. The local
 Client applies the same agents, one a call from 16 threads, for comparison.
+``health_per_s`` is the same 8 clients calling the server's health check, a call that
+does no work: the ceiling of gRPC itself on this machine at this moment.
+
+``--before PYTHON`` also starts the ``stigmer serve`` of another install (the python of
+its venv; run from a directory away from any checkout) on a data dir of its own, and
+measures its apply and get beside this one's in the same run, in turn: ``before_*``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 
 from bench._common import emit
 from stigmer.api.kinds import AGENT
@@ -36,6 +43,7 @@ from stigmer.client import Client
 APPLY = "/ai.stigmer.agentic.agent.v1.AgentCommandController/apply"
 GET = "/ai.stigmer.agentic.agent.v1.AgentQueryController/get"
 WATCH = "/stigmer.api.v1.Stigmer/Watch"
+HEALTH = "/grpc.health.v1.Health/Check"
 CLIENTS = 16
 
 
@@ -48,11 +56,12 @@ def agent(name: str) -> Agent:
     return a
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(data_dir: Path, python: str = sys.executable) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, STIGMER_DATA_DIR=str(data_dir), STIGMER_USER="bench")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stigmer", "serve", "--listen", "127.0.0.1:0"],
+        [python, "-m", "stigmer", "serve", "--listen", "127.0.0.1:0"],
         env=env,
+        cwd=data_dir.parent if python != sys.executable else None,  # its install, no checkout
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -127,6 +136,27 @@ def remote_get(address: str, md: Any, ids: list[str], seconds: float) -> tuple[f
     return len(latencies) / wall, p99
 
 
+def health_rate(address: str, seconds: float) -> float:
+    """Health checks per second over 8 clients: gRPC's own ceiling here, no work done."""
+    calls = 0
+    deadline = time.perf_counter() + seconds
+
+    def work(c: int) -> None:
+        nonlocal calls
+        with grpc.insecure_channel(address) as channel:
+            call = channel.unary_unary(
+                HEALTH,
+                request_serializer=HealthCheckRequest.SerializeToString,
+                response_deserializer=HealthCheckResponse.FromString,
+            )
+            while time.perf_counter() < deadline:
+                call(HealthCheckRequest())
+                calls += 1
+
+    wall = in_threads(8, work)
+    return calls / wall
+
+
 def watch_delivery(address: str, md: Any, data_dir: Path, n: int = 50) -> float:
     """Median ms from an apply's return (its commit) to the remote watcher's event."""
     committed: dict[str, float] = {}
@@ -137,7 +167,9 @@ def watch_delivery(address: str, md: Any, data_dir: Path, n: int = 50) -> float:
             request_serializer=WatchRequest.SerializeToString,
             response_deserializer=WatchEvent.FromString,
         )
-        stream = call(WatchRequest(kind="agents", from_now=True), metadata=md)
+        with Client(data_dir, actor="bench") as now:  # from_now races the first apply:
+            since = now.store.revision()  # the server takes "now" after it answers
+        stream = call(WatchRequest(kind="agents", from_revision=since), metadata=md)
         stream.initial_metadata()  # the watch is on
 
         def follow() -> None:
@@ -172,18 +204,21 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--before", help="the python of another install to measure beside")
     args = parser.parse_args()
+    before: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         remote_dir, local_dir = Path(tmp) / "remote", Path(tmp) / "local"
-        with Client(remote_dir, actor="bench") as owner:
-            token = owner.create_token("bench")
-        md = (("authorization", f"Bearer {token}"),)
+        md = _bearer(remote_dir)
         proc, address = start_server(remote_dir)
         try:
             names = [f"Agent {i}" for i in range(args.agents)]
+            if args.before:
+                before = _measure_before(args.before, Path(tmp) / "before", names)
             apply_rate, ids = remote_apply(address, md, names)
             local_rate = local_apply(local_dir, names)
             get_rate, get_p99 = remote_get(address, md, ids, seconds=5.0)
+            health = health_rate(address, seconds=3.0)
             delivery = watch_delivery(address, md, remote_dir)
             with Client(remote_dir, actor="bench") as client:  # up to 10k agents, in bulk
                 have = client.store.count("agent")
@@ -202,8 +237,36 @@ def main() -> None:
             "get_p99_ms": round(get_p99, 2),
             "watch_delivery_median_ms": round(delivery, 2),
             "rss_10k_mb": round(rss, 1),
+            "health_per_s": round(health, 1),
+            **{f"before_{k}": round(v, 2) for k, v in before.items()},
+            "load_average": round(os.getloadavg()[0], 2),
         }
     )
+
+
+def _bearer(data_dir: Path) -> Any:
+    with Client(data_dir, actor="bench") as owner:
+        token = owner.create_token("bench")
+    return (("authorization", f"Bearer {token}"),)
+
+
+def _measure_before(python: str, data_dir: Path, names: list[str]) -> dict[str, float]:
+    """The other install's apply and get rates (and p99), on its own server and store."""
+    md = _bearer(data_dir)
+    proc, address = start_server(data_dir, python)
+    try:
+        apply_rate, ids = remote_apply(address, md, names)
+        get_rate, get_p99 = remote_get(address, md, ids, seconds=5.0)
+        health = health_rate(address, seconds=3.0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return {
+        "apply_16_clients_per_s": apply_rate,
+        "get_per_s": get_rate,
+        "get_p99_ms": get_p99,
+        "health_per_s": health,
+    }
 
 
 def _all(data_dir: Path) -> list[Agent]:

@@ -109,6 +109,7 @@ ENVIRONMENT = Kind(
         Column("SECRETS", lambda o: str(sum(v.is_secret for v in o.spec.data.values()))),
         READY,
     ),
+    api_package="ai.stigmer.agentic.environment.v1",
 )
 SKILL = Kind(
     "Skill",
@@ -119,6 +120,7 @@ SKILL = Kind(
     number=43,
     streamed=True,
     columns=(Column("TAG", lambda o: o.spec.tag), READY),
+    api_package="ai.stigmer.agentic.skill.v1",
 )
 MCP_SERVER = Kind(
     "McpServer",
@@ -135,6 +137,7 @@ MCP_SERVER = Kind(
         Column("TOOLS", lambda o: ",".join(o.spec.default_enabled_tools) or "all", 16),
         READY,
     ),
+    api_package="ai.stigmer.agentic.mcpserver.v1",
 )
 AGENT = Kind(
     "Agent",

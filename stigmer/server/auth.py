@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from stigmer import tokens
 from stigmer.client import Client
+from stigmer.errors import StigmerError
 from stigmer.tokens import Unauthenticated
+
+log = logging.getLogger("stigmer.server")
 
 # How often a token's last use is written to the store: a write per call would
 # cost an fsync per call.
@@ -17,18 +22,31 @@ TOUCH_SECONDS = 60.0
 class Authenticator:
     """Checks ``authorization: Bearer <token>`` on every call, against the store.
 
-    A revoked token is refused at its next call: nothing is cached but when
-    each token's last use was recorded.
+    A token seen before is not hashed again while its stored record is unchanged
+    (``tokens.Checked``); the record is read on every call, so a revoked token is
+    refused at its next call.
     """
 
-    def __init__(self, client: Client, anonymous_user: str | None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        anonymous_user: str | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.anonymous_user = anonymous_user
+        self._clock = clock
+        self._checked = tokens.Checked()
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def user(self, metadata: Sequence[tuple[str, str | bytes]]) -> str:
-        """The user the call acts as; Unauthenticated without a valid token."""
+    def user(self, metadata: Sequence[tuple[str, str | bytes]], *, on_loop: bool = False) -> str:
+        """The user the call acts as; Unauthenticated without a valid token.
+
+        ``on_loop``: the caller is the event loop, which must not wait for the
+        fsync of recording the token's use; a thread of its own records it.
+        """
         header = next((str(v) for k, v in metadata if k == "authorization"), None)
         if header is None:
             if self.anonymous_user is not None:
@@ -40,14 +58,25 @@ class Authenticator:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("unauthenticated: the authorization header is not Bearer <token>")
-        info = self.client.authenticate(token)
-        self._touch(info.id)
+        with self.client.store.read() as reader:
+            info = self._checked.verify(reader, token, now=self._clock())
+        if self._due(info.id):
+            if on_loop:
+                threading.Thread(target=self._touch, args=(info.id,), daemon=True).start()
+            else:
+                self.client.token_used(info.id)
         return info.user
 
-    def _touch(self, token_id: str) -> None:
+    def _due(self, token_id: str) -> bool:
         now = time.monotonic()
         with self._lock:
             if now - self._touched.get(token_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
-                return
+                return False
             self._touched[token_id] = now
-        self.client.token_used(token_id)
+            return True
+
+    def _touch(self, token_id: str) -> None:
+        try:
+            self.client.token_used(token_id)
+        except StigmerError as e:  # revoked meanwhile, or the store is closing: not the call's
+            log.warning("could not record the use of token %s: %s", token_id, e)

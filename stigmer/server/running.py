@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,16 @@ from stigmer.errors import Expired, StigmerError, UsageError
 from stigmer.iam import CONTROLLER
 from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
+from stigmer.server.grouping import GroupedApply
 from stigmer.server.metrics import RequestMetrics
 from stigmer.server.statuses import error_trailer, status_of
+from stigmer.store import registry
 
 log = logging.getLogger("stigmer.server")
 
 DEFAULT_LISTEN = "127.0.0.1:7234"  # upstream's port
 GRACE_SECONDS = 10.0
+WORKERS = 64  # threads running calls; most of them wait for a group commit at a time
 # One manifest document may be at most 4 MiB (docs/architecture.md); a larger
 # message is RESOURCE_EXHAUSTED before it reaches the pipeline.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -94,6 +98,10 @@ class ApiServer:
         self.options = options
         self.metrics = RequestMetrics()
         self.auth = Authenticator(client, options.anonymous_user)
+        self.applies = GroupedApply()
+        # Point reads run on the event loop only on a store in a local file: a remote
+        # store's read (etcd's) is a network round trip, which would stall every call.
+        self._inline_reads = not registry.is_remote(client.store.url)
         self.address = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -128,6 +136,9 @@ class ApiServer:
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # Applies wait for their group's commit on a worker thread (stigmer/server/
+        # grouping.py): asyncio's default of 6 workers would cap a group at 5 callers.
+        self._loop.set_default_executor(ThreadPoolExecutor(WORKERS, thread_name_prefix="api"))
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -189,9 +200,9 @@ class ApiServer:
 
     def _add_services(self, server: Any) -> list[str]:
         by_service: dict[str, dict[str, Any]] = {}
-        for m in upstream.methods():
+        for m in upstream.methods(self.applies.apply):
             handler = grpc.unary_unary_rpc_method_handler(
-                self._unary(m.path, m.call),
+                self._unary(m.path, m.call, inline=m.inline and self._inline_reads),
                 request_deserializer=m.parse,
                 response_serializer=_serialize,
             )
@@ -214,10 +225,20 @@ class ApiServer:
         )
         return sorted(by_service)
 
-    def _unary(self, path: str, call: upstream.Call) -> Callable[[Any, Any], Any]:
-        def run(request: Any, metadata: Any) -> Any:
-            user = self.auth.user(metadata)
+    def _unary(
+        self, path: str, call: upstream.Call, *, inline: bool = False
+    ) -> Callable[[Any, Any], Any]:
+        def run(request: Any, metadata: Any, on_loop: bool = False) -> Any:
+            user = self.auth.user(metadata, on_loop=on_loop)
             return call(self.client.as_user(user), request)
+
+        async def hop(request: Any, metadata: Any) -> Any:
+            return await asyncio.to_thread(run, request, metadata)
+
+        async def here(request: Any, metadata: Any) -> Any:
+            return run(request, metadata, on_loop=True)
+
+        runner = here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:
@@ -227,7 +248,7 @@ class ApiServer:
             self._in_flight += 1
             self._idle.clear()
             try:
-                return await asyncio.to_thread(run, request, context.invocation_metadata())
+                return await runner(request, context.invocation_metadata())
             except StigmerError as e:
                 code, message = status_of(e)
                 context.set_trailing_metadata(error_trailer(e))

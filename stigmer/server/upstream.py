@@ -21,6 +21,7 @@ from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceReference
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
 from stigmer.client import Client
 from stigmer.errors import InvalidResource, StepFailed, StigmerError
+from stigmer.reconcilers.framework import Result
 
 # A method: what it reads off the wire, and what it does with a Client acting as the caller.
 Call = Callable[[Client, Any], Any]
@@ -32,6 +33,9 @@ class Method:
     name: str  # upstream's lower-case name, e.g. apply
     parse: Callable[[bytes], Any]
     call: Call
+    # A point read (get, getByReference): short and never waiting on a lock or an
+    # fsync, so the server runs it on its event loop, without a hop to a worker thread.
+    inline: bool = False
 
     @property
     def path(self) -> str:
@@ -43,11 +47,22 @@ def _raised(result_error: StigmerError | None) -> None:
         raise result_error.cause if isinstance(result_error, StepFailed) else result_error
 
 
-def _apply(client: Client, obj: Resource) -> Resource:
-    result = client.apply([obj], expect_version=True)[0]
-    _raised(result.error)
-    assert result.object is not None
-    return result.object
+# How an apply runs: alone by default, or in a group commit (stigmer/server/grouping.py).
+Applier = Callable[[Client, Resource], Result]
+
+
+def _alone(client: Client, obj: Resource) -> Result:
+    return client.apply([obj], expect_version=True)[0]
+
+
+def _apply(applier: Applier) -> Call:
+    def apply(client: Client, obj: Resource) -> Resource:
+        result = applier(client, obj)
+        _raised(result.error)
+        assert result.object is not None
+        return result.object
+
+    return apply
 
 
 def _create(client: Client, obj: Resource) -> Resource:
@@ -113,11 +128,13 @@ def _get_by_agent(module: ModuleType) -> Call:
     return by_agent
 
 
-def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
+def _calls(
+    kind: Kind, module: ModuleType, applier: Applier
+) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
     """Upstream's method names, and how each is served for ``kind``."""
     own = kind.message.FromString
     calls: dict[str, tuple[Callable[[bytes], Any], Call]] = {
-        "apply": (own, _apply),
+        "apply": (own, _apply(applier)),
         "create": (own, _create),
         "update": (own, _update),
         # AgentId, EnvironmentId and ApiResourceDeleteInput all hold the id as field 1.
@@ -133,29 +150,33 @@ def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], 
     return calls
 
 
+POINT_READS = frozenset({"get", "getByReference"})
+
+
 def service_module(kind: Kind) -> ModuleType:
     """The generated module of ``protos/stigmer/api/v1/<key>_service.proto``."""
     return importlib.import_module(f"stigmer.api.v1.{kind.key}_service_pb2")
 
 
-def methods() -> list[Method]:
+def methods(applier: Applier = _alone) -> list[Method]:
     """Every method of every upstream service the registry's kinds name.
 
     A method the server cannot serve yet (a skill's ``push``) is left out, so
-    gRPC answers UNIMPLEMENTED for it.
+    gRPC answers UNIMPLEMENTED for it. ``applier`` runs each ``apply``.
     """
     found = []
     for kind in kinds.KINDS:
         if not kind.api_package:
             continue
         module = service_module(kind)
-        calls = _calls(kind, module)
+        calls = _calls(kind, module, applier)
         for role in ("Command", "Query"):
             service = module.DESCRIPTOR.services_by_name[f"{kind.name}{role}Controller"]
             for m in service.methods:
                 if m.name in calls:
                     parse, call = calls[m.name]
-                    found.append(Method(service.full_name, m.name, parse, call))
+                    inline = m.name in POINT_READS
+                    found.append(Method(service.full_name, m.name, parse, call, inline))
     return found
 
 

@@ -1,0 +1,143 @@
+"""Group commit: applies that arrive while a commit runs share the next transaction.
+
+Each test holds the store's write lock with a transaction of its own, so the
+first apply leads a group that cannot commit yet; the applies sent meanwhile
+queue, and once the lock is released they run together as one group.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from stigmer.api.v1.agent_pb2 import Agent
+from stigmer.client import Client
+from stigmer.errors import AlreadyExists, Forbidden, InvalidResource, StepFailed
+from stigmer.reconcilers.framework import Outcome, Result
+from stigmer.server.grouping import GroupedApply
+from stigmer.store import WriteTxn
+from tests.server.conftest import new_agent
+
+
+@pytest.fixture
+def client(data_dir: Path) -> Iterator[Client]:
+    with Client.for_user(str(data_dir), user="alice") as c:
+        yield c
+
+
+@contextmanager
+def write_lock_held(client: Client) -> Iterator[None]:
+    """The store's write lock, taken by a transaction that waits until the block ends."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold(txn: WriteTxn) -> None:
+        taken.set()
+        release.wait()
+
+    holder = threading.Thread(target=client.store.transact, args=(hold,))
+    holder.start()
+    taken.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def grouped(
+    client: Client, first: Agent, rest: list[tuple[str, Agent]]
+) -> tuple[Result, list[Result | BaseException]]:
+    """Applies ``first`` (it leads, held at the lock) and then ``rest`` (user, agent) as
+    one group behind it; the leader's result, and theirs in order."""
+    grouper = GroupedApply()
+    out: dict[int, Result | BaseException] = {}
+
+    def send(i: int, user: str, obj: Agent) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                out[i] = grouper.apply(client.as_user(user), obj)
+            except BaseException as e:  # reported to the test, as the server reports it
+                out[i] = e
+
+        return run
+
+    with write_lock_held(client):
+        threads = [threading.Thread(target=send(-1, "alice", first))]
+        threads[0].start()
+        assert grouper.queued(0, timeout=60)  # the first apply leads, and waits for the lock
+        threads += [threading.Thread(target=send(i, u, o)) for i, (u, o) in enumerate(rest)]
+        for t in threads[1:]:
+            t.start()
+        assert grouper.queued(len(rest), timeout=60)
+    for t in threads:
+        t.join()
+    leader = out.pop(-1)
+    assert isinstance(leader, Result)
+    return leader, [out[i] for i in range(len(rest))]
+
+
+def cause(result: Result | BaseException) -> BaseException | None:
+    """The error a caller of this apply is told of (a step's failure is its cause's)."""
+    assert isinstance(result, Result)
+    return result.error.cause if isinstance(result.error, StepFailed) else result.error
+
+
+def created_at(result: Result | BaseException) -> int:
+    """When the object was created: a transaction stamps all it writes with one time."""
+    assert isinstance(result, Result) and result.object is not None
+    return result.object.status.audit.spec_audit.created_at.ToNanoseconds()
+
+
+def test_applies_queued_behind_a_commit_share_one_transaction(client: Client) -> None:
+    lead, results = grouped(
+        client, new_agent("Lead"), [("alice", new_agent(f"Bot {i}")) for i in range(5)]
+    )
+    assert all(isinstance(r, Result) and r.ok for r in results)
+    assert len({created_at(r) for r in results}) == 1  # the five, in one transaction
+    assert created_at(lead) not in {created_at(r) for r in results}  # the leader's, alone
+    assert {a.metadata.slug for a in client.list("agent")} == {
+        "lead",
+        *(f"bot-{i}" for i in range(5)),
+    }
+    assert len(client.list("agentinstance")) == 6  # each its default instance
+
+
+def test_two_applies_of_one_slug_in_a_group_make_one_object(client: Client) -> None:
+    one = new_agent("Pirate", instructions="You answer like a pirate.")
+    two = new_agent("Pirate", instructions="You answer like a parrot.")
+    _, results = grouped(client, new_agent("Lead"), [("alice", one), ("alice", two)])
+    assert all(isinstance(r, Result) and r.ok for r in results)
+    outcomes = [r.outcome for r in results if isinstance(r, Result)]
+    assert outcomes == [Outcome.CREATED, Outcome.CONFIGURED]  # the second updates the first's
+    pirates = [a for a in client.list("agent") if a.metadata.slug == "pirate"]
+    assert len(pirates) == 1
+    assert pirates[0].spec.instructions == "You answer like a parrot."  # type: ignore[union-attr]
+    assert len(client.list("agentinstance")) == 2  # lead's and pirate's default instances
+
+
+def test_a_failing_apply_in_a_group_does_not_fail_the_others(client: Client) -> None:
+    bad = new_agent("Shorty", instructions="short")
+    taken = new_agent("Lead")
+    taken.metadata.id = "agt-01m8wz2sz4snfyvyhhcpyd227q"  # another id than the live "lead"
+    rest = [("alice", new_agent("Good")), ("alice", bad), ("alice", taken)]
+    _, results = grouped(client, new_agent("Lead"), rest)
+    good, shorty, clash = results
+    assert isinstance(good, Result) and good.ok
+    assert isinstance(cause(shorty), InvalidResource)
+    assert isinstance(cause(clash), AlreadyExists)
+    assert {a.metadata.slug for a in client.list("agent")} == {"lead", "good"}
+
+
+def test_callers_in_one_group_keep_their_own_roles(client: Client) -> None:
+    client.grant("bob", "viewer", org="local")
+    rest = [("bob", new_agent("Bobs")), ("alice", new_agent("Alices"))]
+    _, (bobs, alices) = grouped(client, new_agent("Lead"), rest)
+    assert isinstance(cause(bobs), Forbidden)
+    assert isinstance(alices, Result) and alices.ok
+    assert alices.object is not None
+    assert alices.object.status.audit.spec_audit.created_by.id == "alice"
+    assert {a.metadata.slug for a in client.list("agent")} == {"lead", "alices"}
