@@ -53,11 +53,15 @@ def list_(client: Client, request: ListRequest) -> ListResponse:
 
 
 def watch(client: Client, request: WatchRequest, stop: threading.Event) -> Iterator[WatchEvent]:
-    """The caller's changes, until ``stop``; raises Expired as Client.watch does."""
+    """The caller's changes, until ``stop``; raises Expired as Client.watch does.
+
+    Not a generator itself: "now" (and Expired) are decided at this call, before
+    the stream tells the caller the watch is on, so no change in between is lost.
+    """
     kind = resolve_kind(request.kind) if request.kind else None
     since = None if request.from_now else request.from_revision
-    for change in client.watch(kind, since=since, org=request.org or None, stop=stop):
-        yield WatchEvent(event=change.event, object=wrap(change.object))
+    changes = client.watch(kind, since=since, org=request.org or None, stop=stop)
+    return (WatchEvent(event=c.event, object=wrap(c.object)) for c in changes)
 
 
 def _result(client: Client, result: Any) -> pb.Result:
