@@ -70,6 +70,18 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def _until(stop: threading.Event) -> None:
+    """Blocks the main thread until ``stop``, waking to run signal handlers.
+
+    Python runs a handler only in the main thread, and only once that thread
+    wakes: a signal the kernel hands to another thread (serve has dozens: the
+    API's workers, grpc's) leaves a main thread blocked in a plain wait() asleep
+    with the handler pending, and SIGTERM would never stop serve.
+    """
+    while not stop.wait(0.25):
+        pass
+
+
 class SyncGroup(Group):
     """``stigmer sync DIR`` runs the hidden ``run`` command; ``sync status DIR`` its own."""
 
@@ -238,7 +250,7 @@ def serve(
                     from stigmer.gitops.watching import watch as follow
 
                     follow(syncer, stop, report=_print_report, self_heal=self_heal)
-                stop.wait()
+                _until(stop)
             finally:
                 stop_api()  # first: calls in flight finish before the controller stops
     finally:
