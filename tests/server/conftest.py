@@ -45,7 +45,12 @@ class Server:
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=60)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # a failing test leaves no serve behind to load the machine
+            self.proc.wait()
+            raise
         if self.pump is not None:
             self.pump.join(timeout=10)
         if self.proc.stderr is not None:
