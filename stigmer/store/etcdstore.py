@@ -621,29 +621,17 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
             self._event_keys[(event.revision, event.kind, event.id)] = key
         return [event for event, _ in found]
 
-    def trim_events(self, retention: Retention, *, limit: int) -> int:
-        """Drops the oldest events beyond the newest ``retention.events``, or older than its age.
-
-        The count goes by events, not by revision numbers as the local
-        backends' may: etcd's revisions also count other prefixes and leases.
-        """
+    def _kept_by_count(self, retention: Retention) -> Callable[[int, Event], bool]:
+        """The count goes by events, not by revision numbers as the local
+        backends' may: etcd's revisions also count other prefixes and leases."""
+        if retention.events is None:
+            return lambda _n, _event: True
         prefix = self.keys.under("events")
         total = self.client.range(
             prefix, ec.prefix_end(prefix), revision=self.at, count_only=True
         ).count
-        excess = 0 if retention.events is None else total - retention.events
-        cutoff = 0 if retention.seconds is None else time.time_ns() - int(retention.seconds * 1e9)
-        doomed = []
-        for n, event in enumerate(self._oldest_events(limit)):
-            if n >= excess and event.time.ToNanoseconds() >= cutoff:
-                break
-            doomed.append(event)
-        for event in doomed:
-            self._drop_event(event)
-        if doomed:
-            self._set_compacted(doomed[-1].revision)
-            self.state.touched()
-        return len(doomed)
+        excess = total - retention.events
+        return lambda n, _event: n >= excess
 
     def _drop_event(self, event: Event) -> None:
         self._set(self._event_keys[(event.revision, event.kind, event.id)], None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,19 +36,19 @@ class _Trimmable(Protocol):
 
     def _set_compacted(self, revision: int) -> None: ...
 
+    def _kept_by_count(self, retention: Retention) -> Callable[[int, Event], bool]: ...
+
 
 class Compacting:
     """``trim_events`` for a write transaction, given the backend's raw event removal."""
 
     def trim_events(self: _Trimmable, retention: Retention, *, limit: int) -> int:
         """Drops at most ``limit`` of the oldest events that ``retention`` lets go."""
-        # The count bound goes by revision: each write takes one revision and
-        # one event, so the last N revisions hold the last N events.
-        floor = 0 if retention.events is None else self.revision() - retention.events
+        kept_by_count = self._kept_by_count(retention)
         cutoff = 0 if retention.seconds is None else time.time_ns() - int(retention.seconds * 1e9)
         doomed = []
-        for event in self._oldest_events(limit):
-            if event.revision > floor and event.time.ToNanoseconds() >= cutoff:
+        for n, event in enumerate(self._oldest_events(limit)):
+            if kept_by_count(n, event) and event.time.ToNanoseconds() >= cutoff:
                 break  # the feed is in revision order: every later event is kept too
             doomed.append(event)
         for event in doomed:
@@ -57,6 +57,15 @@ class Compacting:
             self._set_compacted(doomed[-1].revision)
             self.state.touched()
         return len(doomed)
+
+    def _kept_by_count(self: _Trimmable, retention: Retention) -> Callable[[int, Event], bool]:
+        """Whether the count bound keeps the n-th oldest event.
+
+        It goes by revision: each write takes one revision and one event, so the
+        last N revisions hold the last N events.
+        """
+        floor = 0 if retention.events is None else self.revision() - retention.events
+        return lambda _n, event: event.revision > floor
 
 
 class Snapshots(Protocol):
