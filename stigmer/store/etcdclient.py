@@ -149,11 +149,16 @@ class EtcdClient:
         if not self.tls.ca:
             return grpc.insecure_channel(target)
 
-        def read(path: str) -> bytes | None:
-            return Path(path).read_bytes() if path else None
+        def read(path: str, option: str) -> bytes | None:
+            try:
+                return Path(path).read_bytes() if path else None
+            except OSError as e:  # which of the three files, in the option's words
+                raise StoreError(f"cannot read {option} {path}: {e.strerror}") from None
 
         creds = grpc.ssl_channel_credentials(
-            read(self.tls.ca), read(self.tls.key), read(self.tls.cert)
+            read(self.tls.ca, "--etcd-ca"),
+            read(self.tls.key, "--etcd-key"),
+            read(self.tls.cert, "--etcd-cert"),
         )
         return grpc.secure_channel(target, creds)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -51,3 +53,17 @@ def test_the_cli_refuses_a_malformed_etcd_url_in_one_line(tmp_path: object) -> N
     assert result.exit_code != 0
     assert "every endpoint needs HOST:PORT" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_missing_tls_file_is_one_line_naming_its_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STIGMER_ETCD_CA", "")  # the option exports it: restored after the test
+    result = CliRunner().invoke(
+        app,
+        ["--store", "etcd://127.0.0.1:1/p", "--etcd-ca", str(tmp_path / "none.pem"), "get", "ag"],
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: cannot read --etcd-ca {tmp_path / 'none.pem'}: No such file or directory"
+    ]
