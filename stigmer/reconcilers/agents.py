@@ -146,7 +146,7 @@ def _write_status(
 
     ``refs``: the agent's references, when the caller has read them already.
     """
-    _, verdict = (resolver or references.Resolver(txn)).judge(agent, refs)
+    _, verdict = references.judge(txn, agent, refs, resolver)
     changed = converge_status(
         agent,
         inst,

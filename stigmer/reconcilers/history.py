@@ -53,11 +53,12 @@ def _entries(reader: Reader, kind: Kind, id: str) -> list[dict[str, Any]]:
     return entries
 
 
-def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT) -> None:
+def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT, *, data: bytes = b"") -> None:
     """Keeps ``old`` as the object's newest revision, dropping all but the last ``limit``.
 
     Revision numbers only grow, so a number names one spec for as long as it is
-    kept, even after older ones are dropped; a limit of 0 keeps none.
+    kept, even after older ones are dropped; a limit of 0 keeps none. ``data``:
+    ``old`` serialized, when the caller has it.
     """
     if limit <= 0:
         return
@@ -70,7 +71,7 @@ def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT) -> None:
             "generation": old.metadata.generation,
             "when": audit.updated_at.seconds * 1_000_000_000 + audit.updated_at.nanos,
             "who": audit.updated_by.id,
-            "object": base64.b64encode(old.SerializeToString()).decode("ascii"),
+            "object": base64.b64encode(data or old.SerializeToString()).decode("ascii"),
         }
     )
     txn.set_meta(key(kind, old.metadata.id), json.dumps(entries[-limit:], separators=(",", ":")))

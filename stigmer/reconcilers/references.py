@@ -174,6 +174,19 @@ class Resolver:
         return self._allowed[key]
 
 
+def judge(
+    reader: Reader,
+    obj: Resource,
+    refs: list[Ref] | None = None,
+    resolver: Resolver | None = None,
+) -> tuple[list[RefState], Verdict]:
+    """``Resolver.judge``, with ``resolver`` or a new one: none for an object with no reference."""
+    refs = refs_of(obj) if refs is None else refs
+    if not refs:
+        return _NO_REFS
+    return (resolver or Resolver(reader)).judge(obj, refs)
+
+
 def versions(obj: Resource) -> set[str]:
     """What a reference's ``version`` may name: a Skill's tag or hash, the version id."""
     spec: Any = obj.spec
