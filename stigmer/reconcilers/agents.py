@@ -37,12 +37,24 @@ def link_owner(inst: AgentInstance, agent: Agent, *, controller: bool) -> None:
     )
 
 
-def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
+def _template() -> AgentInstance:
+    """What every new default instance starts from."""
     inst = AgentInstance(api_version=AGENT_INSTANCE.api_version, kind=AGENT_INSTANCE.name)
+    inst.metadata.generation = 1
+    inst.spec.description = DEFAULT_DESCRIPTION
+    return inst
+
+
+# Copying a finished message costs a third of building it field by field, once per agent.
+_TEMPLATE = _template()
+
+
+def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
+    inst = AgentInstance()
+    inst.CopyFrom(_TEMPLATE)
     md = inst.metadata
     md.id = naming.new_id(AGENT_INSTANCE.id_prefix)
     md.org, md.slug = agent.metadata.org, default_slug(agent)
-    md.generation = 1
     audits.created(inst.status, actor, now_ns)
     return inst
 
@@ -63,15 +75,15 @@ def ensure_default_instance(
             f'agentinstance "{slug}" in org "{org}" belongs to agent {live.spec.agent_id}; '
             "delete it or give this agent another slug"
         )
-    inst = AgentInstance()
     if live is None:
         inst = _new_default(agent, actor, now_ns)
     else:
+        inst = AgentInstance()
         inst.CopyFrom(live)
+        inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
     inst.metadata.name = f"{agent.metadata.name}-default"
     inst.metadata.owner_scope = agent.metadata.owner_scope
     inst.spec.agent_id = agent.metadata.id
-    inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
     link_owner(inst, agent, controller=True)
     # A default instance made here names no Environment: no references to read.
     refs: list[references.Ref] | None = [] if live is None else None

@@ -29,6 +29,8 @@ from stigmer.store import Reader, WriteTxn
 HISTORY_LIMIT = 10  # revisions kept per object, like a Deployment's revisionHistoryLimit
 _PREFIX = "history/"
 _SHOWN_PATHS = 3  # a CHANGE cell names this many paths, then "+N more"
+# json.dumps with separators builds an encoder per call; an update of 10,000 objects needs one.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,7 @@ def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT, *, data: by
             "object": base64.b64encode(data or old.SerializeToString()).decode("ascii"),
         }
     )
-    txn.set_meta(key(kind, old.metadata.id), json.dumps(entries[-limit:], separators=(",", ":")))
+    txn.set_meta(key(kind, old.metadata.id), _COMPACT.encode(entries[-limit:]))
 
 
 def forget(txn: WriteTxn, obj: Resource) -> None:
