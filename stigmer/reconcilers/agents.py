@@ -37,12 +37,24 @@ def link_owner(inst: AgentInstance, agent: Agent, *, controller: bool) -> None:
     )
 
 
-def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
+def _template() -> AgentInstance:
+    """What every new default instance starts from."""
     inst = AgentInstance(api_version=AGENT_INSTANCE.api_version, kind=AGENT_INSTANCE.name)
+    inst.metadata.generation = 1
+    inst.spec.description = DEFAULT_DESCRIPTION
+    return inst
+
+
+# Copying a finished message costs a third of building it field by field, once per agent.
+_TEMPLATE = _template()
+
+
+def _new_default(agent: Agent, actor: str, now_ns: int) -> AgentInstance:
+    inst = AgentInstance()
+    inst.CopyFrom(_TEMPLATE)
     md = inst.metadata
     md.id = naming.new_id(AGENT_INSTANCE.id_prefix)
     md.org, md.slug = agent.metadata.org, default_slug(agent)
-    md.generation = 1
     audits.created(inst.status, actor, now_ns)
     return inst
 
@@ -63,17 +75,19 @@ def ensure_default_instance(
             f'agentinstance "{slug}" in org "{org}" belongs to agent {live.spec.agent_id}; '
             "delete it or give this agent another slug"
         )
-    inst = AgentInstance()
     if live is None:
         inst = _new_default(agent, actor, now_ns)
     else:
+        inst = AgentInstance()
         inst.CopyFrom(live)
+        inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
     inst.metadata.name = f"{agent.metadata.name}-default"
     inst.metadata.owner_scope = agent.metadata.owner_scope
     inst.spec.agent_id = agent.metadata.id
-    inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
     link_owner(inst, agent, controller=True)
-    readiness.instance_status(txn, inst, agent, now_ns=now_ns)
+    # A default instance made here names no Environment: no references to read.
+    refs: list[references.Ref] | None = [] if live is None else None
+    readiness.instance_status(txn, inst, agent, now_ns=now_ns, refs=refs)
     if live is None or inst != live:
         txn.put(inst, expected_version=0 if live is None else live.metadata.resource_version)
     return inst
@@ -126,7 +140,7 @@ def update_agent_status(ctx: Context) -> None:
     assert inst is None or isinstance(inst, AgentInstance)
     # What is stored is ctx.new as it was before this step (Persist wrote it,
     # or it equals the live object), so only a status change needs a write.
-    _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns)
+    _write_status(ctx.txn, agent, inst, now_ns=ctx.now_ns, refs=ctx.refs)
     if ctx.outcome == Outcome.UNCHANGED and len(ctx.txn.events) > ctx.event_mark:
         ctx.outcome = Outcome.CONFIGURED  # the apply repaired something: it did write
 
@@ -138,9 +152,13 @@ def _write_status(
     *,
     now_ns: int,
     resolver: references.Resolver | None = None,
+    refs: list[references.Ref] | None = None,
 ) -> None:
-    """Converges the agent's status to ``inst`` and its references; writes it if that changed it."""
-    refs = references.verdict((resolver or references.Resolver(txn)).resolve(agent))
+    """Converges the agent's status to ``inst`` and its references; writes it if that changed it.
+
+    ``refs``: the agent's references, when the caller has read them already.
+    """
+    _, verdict = references.judge(txn, agent, refs, resolver)
     changed = converge_status(
         agent,
         inst,
@@ -149,7 +167,7 @@ def _write_status(
         if inst
         else "no default instance",
         now_ns=now_ns,
-        refs=refs,
+        refs=verdict,
     )
     if changed:
         txn.put(agent, expected_version=agent.metadata.resource_version)

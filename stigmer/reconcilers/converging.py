@@ -22,8 +22,21 @@ from stigmer.store import Reader
 
 
 def index_references(ctx: Context) -> None:
-    """Keeps the target -> referrers index in step with the object written."""
-    references.index(ctx.txn, ctx.new, ctx.live)
+    """Keeps the target -> referrers index in step with the object written.
+
+    The references it reads stay on the context for the status steps after it.
+    """
+    new, live = ctx.new, ctx.live
+    refs = ctx.refs = references.refs_of(new) if ctx.refs is None else ctx.refs
+    # The generation moves whenever the spec does (SetDefaults), so an equal one
+    # means the live object made the same references: none to drop.
+    same = new is not None and live is not None and same_generation(new, live)
+    references.index(ctx.txn, new, live, refs=refs, same_spec=same)
+
+
+def same_generation(new: Resource, live: Resource) -> bool:
+    """Whether ``new`` keeps ``live``'s spec: every spec change moves the generation."""
+    return new.metadata.generation == live.metadata.generation
 
 
 def unindex_deleted(ctx: Context) -> None:
@@ -121,7 +134,7 @@ def converge_instances(ctx: Context) -> None:
     live, new = ctx.live, ctx.new
     if not isinstance(live, Agent) or not isinstance(new, Agent):
         return
-    if live.spec.env_spec == new.spec.env_spec:
+    if same_generation(new, live) or live.spec.env_spec == new.spec.env_spec:
         return
     refresher = Refresher(ctx)
     for inst, refs in referrers_of(ctx.txn, new):

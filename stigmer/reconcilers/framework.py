@@ -26,6 +26,7 @@ from stigmer.store import WriteTxn
 
 if TYPE_CHECKING:
     from stigmer.manifests.reading import Manifest
+    from stigmer.reconcilers.references import Ref
 
 
 class Outcome(StrEnum):
@@ -97,6 +98,13 @@ class Context:
     outcome: Outcome = Outcome.UNCHANGED
     default_instance: Resource | None = None  # the Agent pipeline's child
     parent: Resource | None = None  # the AgentInstance pipeline's agent
+    # The references ctx.new makes, once IndexReferences read them: the status steps
+    # after it reuse them instead of reading the spec again.
+    refs: list[Ref] | None = None
+    # False once SetDefaults found no secret in the spec ctx.new takes: its response
+    # then needs no masking walk (secrets live only in the spec).
+    secrets: bool = True
+    live_bytes: bytes = b""  # ctx.live serialized, once SetDefaults did, for its history
     deleted: list[Resource] = field(default_factory=list)
     recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
     written: dict[str, Resource] = field(default_factory=dict)  # by id: referrers rewritten

@@ -29,6 +29,8 @@ from stigmer.store import Reader, WriteTxn
 HISTORY_LIMIT = 10  # revisions kept per object, like a Deployment's revisionHistoryLimit
 _PREFIX = "history/"
 _SHOWN_PATHS = 3  # a CHANGE cell names this many paths, then "+N more"
+# json.dumps with separators builds an encoder per call; an update of 10,000 objects needs one.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,12 @@ def _entries(reader: Reader, kind: Kind, id: str) -> list[dict[str, Any]]:
     return entries
 
 
-def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT) -> None:
+def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT, *, data: bytes = b"") -> None:
     """Keeps ``old`` as the object's newest revision, dropping all but the last ``limit``.
 
     Revision numbers only grow, so a number names one spec for as long as it is
-    kept, even after older ones are dropped; a limit of 0 keeps none.
+    kept, even after older ones are dropped; a limit of 0 keeps none. ``data``:
+    ``old`` serialized, when the caller has it.
     """
     if limit <= 0:
         return
@@ -70,10 +73,10 @@ def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT) -> None:
             "generation": old.metadata.generation,
             "when": audit.updated_at.seconds * 1_000_000_000 + audit.updated_at.nanos,
             "who": audit.updated_by.id,
-            "object": base64.b64encode(old.SerializeToString()).decode("ascii"),
+            "object": base64.b64encode(data or old.SerializeToString()).decode("ascii"),
         }
     )
-    txn.set_meta(key(kind, old.metadata.id), json.dumps(entries[-limit:], separators=(",", ":")))
+    txn.set_meta(key(kind, old.metadata.id), _COMPACT.encode(entries[-limit:]))
 
 
 def forget(txn: WriteTxn, obj: Resource) -> None:

@@ -8,7 +8,7 @@ from stigmer.api import kinds
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.errors import NotFound
-from stigmer.reconcilers import readiness
+from stigmer.reconcilers import readiness, references
 from stigmer.reconcilers.agents import default_slug, link_owner
 from stigmer.reconcilers.framework import Context
 from stigmer.store import Reader
@@ -49,7 +49,8 @@ def set_owner_reference(ctx: Context) -> None:
     inst, agent = ctx.new, ctx.parent
     assert isinstance(inst, AgentInstance) and isinstance(agent, Agent)
     link_owner(inst, agent, controller=inst.metadata.slug == default_slug(agent))
-    readiness.instance_status(ctx.txn, inst, agent, now_ns=ctx.now_ns)
+    ctx.refs = references.refs_of(inst)  # IndexReferences, after Persist, reuses them
+    readiness.instance_status(ctx.txn, inst, agent, now_ns=ctx.now_ns, refs=ctx.refs)
 
 
 def check_agent(ctx: Context) -> None:

@@ -188,15 +188,19 @@ def _stored(live: Resource | None, slot: Slot, desired: Resource) -> str | None:
     return str(getattr(cur, _field(cur, last)))
 
 
-def restore(desired: Resource, live: Resource | None) -> None:
+def restore(desired: Resource, live: Resource | None) -> bool:
     """Puts the live secret back wherever ``desired`` carries only the mask.
 
     A mask with no stored secret behind it (a new object, a new key) is
     refused: storing the literal ``******`` would silently lose the secret.
+    Returns whether ``desired`` holds any secret, so that a caller whose object
+    takes this spec may skip masking it.
     """
-    masked_slots = [slot for slot, value in secrets(desired).items() if value == MASK]
+    found = secrets(desired)
+    masked_slots = [slot for slot, value in found.items() if value == MASK]
     for slot in masked_slots:  # usually none: a manifest with its real values
         value = _stored(live, slot, desired)
         if value is None:
             raise InvalidResource(MASKED_INPUT, path=path_text(slot))
         _set(desired, slot, value)
+    return bool(found)

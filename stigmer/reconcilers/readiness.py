@@ -25,6 +25,7 @@ from stigmer.reconcilers.references import (
     RefState,
     Resolver,
     Verdict,
+    judge,
 )
 from stigmer.store import Reader
 
@@ -140,7 +141,7 @@ def instance_status(
 
     ``refs`` are the instance's references when the caller has them already.
     """
-    states, resolved = (resolver or Resolver(reader)).judge(inst, refs)
+    states, resolved = judge(reader, inst, refs, resolver)
     status, generation = inst.status, inst.metadata.generation
     changed = status.observed_generation != generation
     status.observed_generation = generation

@@ -129,6 +129,8 @@ class Resolver:
         referrer's owner, so its answer is the referrer's own.
         """
         refs = refs_of(obj) if refs is None else refs
+        if not refs:
+            return _NO_REFS  # most objects: nothing to read, nor a key to build
         org = obj.metadata.org
         if any(r.org != org for r in refs):
             states = self.resolve(obj, refs)
@@ -170,6 +172,19 @@ class Resolver:
         if key not in self._allowed:
             self._allowed[key] = iam.role_of(self.reader, user, org) is not None
         return self._allowed[key]
+
+
+def judge(
+    reader: Reader,
+    obj: Resource,
+    refs: list[Ref] | None = None,
+    resolver: Resolver | None = None,
+) -> tuple[list[RefState], Verdict]:
+    """``Resolver.judge``, with ``resolver`` or a new one: none for an object with no reference."""
+    refs = refs_of(obj) if refs is None else refs
+    if not refs:
+        return _NO_REFS
+    return (resolver or Resolver(reader)).judge(obj, refs)
 
 
 def versions(obj: Resource) -> set[str]:
@@ -215,6 +230,10 @@ def verdict(states: list[RefState]) -> Verdict:
     return Verdict(False, reason, "; ".join(parts), len(states))
 
 
+# The judgement of an object that makes no reference: shared, so it must not be changed.
+_NO_REFS: tuple[list[RefState], Verdict] = ([], verdict([]))
+
+
 # -- the index ------------------------------------------------------------------------
 
 
@@ -226,16 +245,26 @@ def _entry(ref: Ref, obj: Resource) -> str:
     return f"{_entry_prefix(ref.kind, ref.org, ref.slug)}{kinds.of(obj).key}@{obj.metadata.id}"
 
 
-def index(txn: WriteTxn, new: Resource | None, old: Resource | None) -> None:
+def index(
+    txn: WriteTxn,
+    new: Resource | None,
+    old: Resource | None,
+    *,
+    refs: list[Ref] | None = None,
+    same_spec: bool = False,
+) -> None:
     """Keeps the index in step with one object going from ``old`` to ``new``.
 
     Every entry of ``new`` is ensured (an entry lost, or written before the
     index existed, comes back on the next reconcile); ``old``'s others go.
+    ``refs`` are ``new``'s references when the caller has them; ``same_spec``
+    says ``old`` has ``new``'s spec, so it has no others.
     """
-    keep = {_entry(r, new) for r in refs_of(new)} if new is not None else set()
+    refs = refs_of(new) if refs is None else refs
+    keep = {_entry(r, new) for r in refs} if new is not None else set()
     for entry in keep:
         txn.add_tuple(entry)
-    if old is not None:
+    if old is not None and not same_spec:
         for entry in {_entry(r, old) for r in refs_of(old)} - keep:
             txn.remove_tuple(entry)
 

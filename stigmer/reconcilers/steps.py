@@ -161,15 +161,18 @@ def keep_sync_annotations(want: Resource, live: Resource) -> None:
 
 def set_defaults(ctx: Context) -> None:
     """Builds the new state: a fresh object with system fields, or the live one updated."""
-    want = desired(ctx)
-    masking.restore(want, ctx.live)
-    if ctx.live is None:
+    want, live = desired(ctx), ctx.live
+    # ctx.new ends with want's spec (a copy, an equal one, or a replacement), so
+    # whether want holds secrets says whether the response needs masking.
+    ctx.secrets = masking.restore(want, live)
+    if live is None:
         ctx.new = _fresh(ctx, want)
         ctx.outcome = Outcome.CREATED
         return
-    keep_sync_annotations(want, ctx.live)
-    new = ctx.new = kinds.clone(ctx.live)
-    if _user_view(want) == _user_view(ctx.live):
+    keep_sync_annotations(want, live)
+    ctx.live_bytes = live.SerializeToString()  # the copy's bytes, and history's if needed
+    new = ctx.new = type(live).FromString(ctx.live_bytes)
+    if _user_view(want) == _user_view(live):
         ctx.outcome = Outcome.UNCHANGED
         return
     md, wmd = new.metadata, want.metadata
@@ -179,7 +182,7 @@ def set_defaults(ctx: Context) -> None:
         getattr(md, field).update(getattr(wmd, field))
     del md.tags[:]
     md.tags.extend(wmd.tags)
-    if want.spec != ctx.live.spec:
+    if want.spec != live.spec:
         kinds.replace_spec(new, want)
         md.generation += 1
     audits.updated(new.status, ctx.actor, ctx.now_ns)
@@ -220,7 +223,8 @@ def persist(ctx: Context) -> None:
     expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
     ctx.txn.put(new, expected_version=expected)
     if ctx.live is not None and new.metadata.generation != ctx.live.metadata.generation:
-        history.record(ctx.txn, ctx.live, ctx.history_limit)  # same transaction as the write
+        # Same transaction as the write; the bytes SetDefaults made of the live object.
+        history.record(ctx.txn, ctx.live, ctx.history_limit, data=ctx.live_bytes)
 
 
 def create_iam_policies(ctx: Context) -> None:
@@ -258,7 +262,7 @@ def transform_response(ctx: Context) -> None:
             raise secrets_forbidden(ctx.actor, obj.metadata.org)
         ctx.response = obj
         return
-    ctx.response = masking.masked(obj)
+    ctx.response = masking.masked(obj) if ctx.secrets or obj is not ctx.new else obj
 
 
 def hide_secret_changes(ctx: Context) -> None:
