@@ -220,7 +220,7 @@ def _sub_agents(spec: dict[str, Any]) -> Found:
 
 
 def _env(spec: dict[str, Any]) -> Found:
-    if data := spec.get("envSpec", {}).get("data"):
+    if (env := spec.get("envSpec")) and (data := env.get("data")):
         yield from _env_names(("spec", "envSpec", "data"), data)
 
 

@@ -337,9 +337,9 @@ class _Builder:
             if tag == _MERGE:
                 merged = {**(merged or {}), **self.merge(node, key_node, value_node, depth)}
                 continue
-            if tag not in _KEY_TAGS or type(key_node) is not yaml.ScalarNode:
+            if tag not in _KEY_TAGS or type(key_node) is not _ScalarNode:
                 raise _fail(key_node, "mapping keys must be plain strings")
-            key = str(key_node.value)
+            key = key_node.value  # a str: libyaml gives every scalar's text, 1 and true too
             if key in out:
                 raise self.duplicate(node, key_node, key)
             if bounded:
