@@ -51,6 +51,8 @@ def unsafe_char(text: str) -> str | None:
 
     A newline in a label key prints a fake table row; U+202E reverses what follows.
     """
+    if text.isascii() and text.isprintable():
+        return None  # the usual text, told without a regex search: C1 and bidi are not ASCII
     found = _UNSAFE.search(text)
     if found is None:
         return None

@@ -25,7 +25,11 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 KEY_NAME_MAX, KEY_PREFIX_MAX, LABEL_VALUE_MAX = 63, 253, 63
-_PLAIN_MAX = min(KEY_NAME_MAX, LABEL_VALUE_MAX)  # a label's key and value: see _plain_name
+# The usual label key or value: a name without prefix, at most min(KEY_NAME_MAX,
+# LABEL_VALUE_MAX) = 63 characters, so every rule of _key and _label_value holds; it
+# admits no control or bidi character, so the unsafe-character check holds too. One
+# match of it, a C call, stands for those rules' several steps.
+_plain_name = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?").fullmatch
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?")
 ANNOTATIONS_MAX_BYTES = 256 * 1024  # Kubernetes' TotalAnnotationSizeLimitB
 _NAME_HINT = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit'
@@ -50,11 +54,11 @@ def problems(data: dict[str, Any], *, authoring: bool = True) -> list[tuple[Path
 
 def _instance_refs(spec: dict[str, Any]) -> Found:
     refs = enumerate(spec.get("environmentRefs", ()))
-    yield from _ref_kinds(((("spec", "environmentRefs", i), r, "environment") for i, r in refs))
+    return _ref_kinds(((("spec", "environmentRefs", i), r, "environment") for i, r in refs))
 
 
 def _agent_refs(spec: dict[str, Any]) -> Found:
-    yield from _ref_kinds(_agent_references(spec))
+    return _ref_kinds(_agent_references(spec))
 
 
 def _agent_references(spec: dict[str, Any]) -> Iterator[tuple[Path, Any, str]]:
@@ -121,15 +125,6 @@ def _metadata(md: dict[str, Any]) -> Found:
         )
 
 
-def _plain_name(text: str) -> bool:
-    """The usual key or value: a valid name without prefix, so every rule of _key holds.
-
-    One regex match instead of _key's several steps; _KEY_NAME admits no
-    control or bidi character, so the unsafe-character check holds too.
-    """
-    return len(text) <= _PLAIN_MAX and _KEY_NAME.fullmatch(text) is not None
-
-
 def _key(path: Path, key: str) -> Found:
     """A label or annotation key, by Kubernetes' rules."""
     if naming.unsafe_char(key):
@@ -178,14 +173,16 @@ def _unique(path: Path, items: list[Any], what: str) -> Found:
 
 
 def _servers(spec: dict[str, Any]) -> Found:
-    servers = spec.get("mcpServers", [])
+    servers = spec.get("mcpServers")
+    if not servers:
+        return
     yield from _unique(("spec", "mcpServers"), servers, "MCP server")
     for i, server in enumerate(servers):
-        url = server.get("http", {}).get("url")
-        if url is not None and not _is_http_url(url):
+        http = server.get("http")
+        if http is not None and (url := http.get("url")) is not None and not _is_http_url(url):
             yield ("spec", "mcpServers", i, "http", "url"), _not_a_url(url)
         for kind in ("stdio", "docker"):
-            if env := server.get(kind, {}).get("envPlaceholders"):
+            if (run := server.get(kind)) and (env := run.get("envPlaceholders")):
                 yield from _env_names(("spec", "mcpServers", i, kind, "envPlaceholders"), env)
 
 
@@ -223,7 +220,7 @@ def _sub_agents(spec: dict[str, Any]) -> Found:
 
 
 def _env(spec: dict[str, Any]) -> Found:
-    if data := spec.get("envSpec", {}).get("data"):
+    if (env := spec.get("envSpec")) and (data := env.get("data")):
         yield from _env_names(("spec", "envSpec", "data"), data)
 
 

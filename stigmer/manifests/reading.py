@@ -96,8 +96,8 @@ def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
 def preconditions(doc: Document) -> tuple[str, int, list[Problem]]:
     """metadata.id and metadata.resourceVersion as given (or "" and 0), and their type errors."""
     md = doc.data.get("metadata")
-    if not isinstance(md, dict):
-        return "", 0, []
+    if not isinstance(md, dict) or ("id" not in md and "resourceVersion" not in md):
+        return "", 0, []  # the usual case: a hand-written manifest names neither
     problems = []
     id_, version = md.get("id", ""), md.get("resourceVersion", 0)
     if not isinstance(id_, str):

@@ -228,11 +228,17 @@ class _Builder:
 
     Paths are not tracked on the way down: a problem records its steps while
     it unwinds, so the common, valid case pays nothing for them.
+
+    Only aliases make a document expand: without one, each node is visited
+    once and its text is in the document, so neither bound can be reached.
+    Unless ``bounded``, the builder does not count (a local flag per loop,
+    instead of two counters per value).
     """
 
-    __slots__ = ("budget", "char_limit", "chars", "limit")
+    __slots__ = ("bounded", "budget", "char_limit", "chars", "limit")
 
-    def __init__(self, budget: int, chars: int) -> None:
+    def __init__(self, budget: int, chars: int, *, bounded: bool = True) -> None:
+        self.bounded = bounded
         self.budget = self.limit = budget  # node visits left; aliases re-visit shared nodes
         self.chars = self.char_limit = chars  # characters of keys and scalars left, likewise
 
@@ -244,22 +250,32 @@ class _Builder:
             "refusing a possible YAML bomb",
         )
 
-    def build(self, node: Node, depth: int) -> Any:
+    def visit(self, node: Node) -> None:
+        """Counts one more node visit against the bound."""
         self.budget -= 1
         if self.budget < 0:
             raise _fail(
                 node,
                 f"aliases expand to more than {self.limit} values; refusing a possible YAML bomb",
             )
+
+    def spend(self, node: Node) -> None:
+        """Counts a scalar's characters against the bound."""
+        self.chars -= len(node.value)
+        if self.chars < 0:
+            raise self.too_long(node)
+
+    def build(self, node: Node, depth: int) -> Any:
+        if self.bounded:
+            self.visit(node)
         if depth > MAX_DEPTH:
             raise _fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         tag = node.tag
         cls = type(node)
         if tag in _TEXT_TAGS:
             if cls is yaml.ScalarNode:
-                self.chars -= len(node.value)
-                if self.chars < 0:
-                    raise self.too_long(node)
+                if self.bounded:
+                    self.spend(node)
                 return node.value
         elif tag == _MAP:
             if cls is yaml.MappingNode:
@@ -275,9 +291,8 @@ class _Builder:
         raise _fail(node, f"tag {_show_tag(tag)} cannot be used on a {_NODE_KINDS[cls]}")
 
     def scalar(self, node: Node, tag: str) -> Any:
-        self.chars -= len(node.value)
-        if self.chars < 0:
-            raise self.too_long(node)
+        if self.bounded:
+            self.spend(node)
         if tag == _INT and len(node.value) > _MAX_INT_TEXT:
             raise _fail(node, f"{show(node.value)} is out of range (integers have at most 64 bits)")
         try:
@@ -291,18 +306,18 @@ class _Builder:
 
     def sequence(self, node: Node, depth: int) -> list[Any]:
         out = []
-        build = self.build
+        build, bounded = self.build, self.bounded
         inline = depth < MAX_DEPTH  # items are within the depth bound
         for i, item in enumerate(node.value):
             if (
                 inline
                 and item.tag == _STR
                 and type(item) is _ScalarNode
-                and self.budget > 0
-                and len(item.value) <= self.chars
+                and (not bounded or (self.budget > 0 and len(item.value) <= self.chars))
             ):
-                self.budget -= 1  # the common case, inlined: a plain string
-                self.chars -= len(item.value)
+                if bounded:
+                    self.budget -= 1  # the common case, inlined: a plain string
+                    self.chars -= len(item.value)
                 out.append(item.value)
                 continue
             try:
@@ -315,32 +330,33 @@ class _Builder:
     def mapping(self, node: Node, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] | None = None
-        build = self.build
+        build, bounded = self.build, self.bounded
         inline = depth < MAX_DEPTH  # values are within the depth bound
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _MERGE:
                 merged = {**(merged or {}), **self.merge(node, key_node, value_node, depth)}
                 continue
-            if tag not in _KEY_TAGS or type(key_node) is not yaml.ScalarNode:
+            if tag not in _KEY_TAGS or type(key_node) is not _ScalarNode:
                 raise _fail(key_node, "mapping keys must be plain strings")
-            key = str(key_node.value)
+            key = key_node.value  # a str: libyaml gives every scalar's text, 1 and true too
             if key in out:
                 raise self.duplicate(node, key_node, key)
-            self.chars -= len(key)
-            if self.chars < 0:
-                problem = self.too_long(key_node)
-                problem.steps.append(key)
-                raise problem
+            if bounded:
+                self.chars -= len(key)
+                if self.chars < 0:
+                    problem = self.too_long(key_node)
+                    problem.steps.append(key)
+                    raise problem
             if (
                 inline
                 and value_node.tag == _STR
                 and type(value_node) is _ScalarNode
-                and self.budget > 0
-                and len(value_node.value) <= self.chars
+                and (not bounded or (self.budget > 0 and len(value_node.value) <= self.chars))
             ):
-                self.budget -= 1  # the common case, inlined: a plain string
-                self.chars -= len(value_node.value)
+                if bounded:
+                    self.budget -= 1  # the common case, inlined: a plain string
+                    self.chars -= len(value_node.value)
                 out[key] = value_node.value
                 continue
             try:
@@ -414,7 +430,11 @@ def iter_stream(text: str) -> Iterator[RawDocument | YamlProblem]:
                 continue  # an empty document
             start, end = node.start_mark, node.end_mark
             size = end.index - start.index
-            builder = _Builder(budget=size + ALIAS_ALLOWANCE, chars=size + EXPANSION_ALLOWANCE)
+            # An alias is written "*name"; a document without a "*" has none.
+            aliased = text.find("*", start.index, end.index) >= 0
+            builder = _Builder(
+                budget=size + ALIAS_ALLOWANCE, chars=size + EXPANSION_ALLOWANCE, bounded=aliased
+            )
             try:
                 data = builder.build(node, 0)
             except YamlProblem as e:
