@@ -284,6 +284,8 @@ class Client:
             authorizer = AllowAll()
         self.authorizer: Authorizer = authorizer
         self._bus = bus
+        # While this client runs the controller, its pipelines tell it what they settled.
+        self._committing: Callable[[builtins.list[Event]], None] | None = None
         if create:
             claim(self.store, self.actor)
 
@@ -372,6 +374,7 @@ class Client:
             show_secrets,
             trace=trace,
             history_limit=self.history_limit,
+            committing=self._committing,
         )
 
     def _org(self, org: str | None) -> str:
@@ -1468,11 +1471,14 @@ class Client:
                 retention=keep,
             )
             runtime.metrics.counters.update(counters or {})
+            # This client's writes (the API's, each view's) need no reconcile of their own.
+            self._committing = runtime.settled
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
             thread.start()
             try:
                 yield
             finally:
+                self._committing = None
                 stop.set()
                 thread.join()
         finally:
