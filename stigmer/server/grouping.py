@@ -8,6 +8,11 @@ them as one batch of ``Client.apply`` (one transaction per chunk, as a
 manifest's documents are), and hands each caller its own Result. Applies
 that arrive meanwhile wait, and the first of them leads the next group.
 
+The callers are coroutines of the API server's event loop: each waits on a
+future, and only the group's batch runs on a worker thread. So a group costs
+one hop to a thread and one back, whatever its size, and no thread is held
+by a caller that only waits.
+
 A batch keeps each document's semantics: each succeeds or fails alone (a
 bad one never fails the others), two applies of one slug run one after the
 other in the transaction (one creates, the other updates what it made),
@@ -17,8 +22,9 @@ users are batched per user, so roles and audit stay each caller's.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from stigmer.api.kinds import Resource
 from stigmer.client import Client
@@ -33,47 +39,68 @@ class _Slot:
     obj: Resource
     result: Result | None = None
     error: BaseException | None = None  # the whole transaction failed (a closed store)
-    done: bool = field(default=False)
+
+
+_Waiting = list[tuple[_Slot, "asyncio.Future[None]"]]
 
 
 class GroupedApply:
-    """Runs ``Client.apply([obj], expect_version=True)`` for concurrent callers in groups."""
+    """Runs ``Client.apply([obj], expect_version=True)`` for concurrent callers in groups.
+
+    Its state is only touched on the event loop of its callers; ``queued`` may
+    be called from any thread.
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._waiting: list[_Slot] = []
+        self._waiting: _Waiting = []
         self._leading = False  # a group is running now
+        self._changed = threading.Condition()  # for queued()
 
-    def apply(self, client: Client, obj: Resource) -> Result:
+    async def apply(self, client: Client, obj: Resource) -> Result:
         """``obj`` applied as ``client.actor``, in whatever group it joins; its Result."""
-        slot = _Slot(client, obj)
-        with self._cond:
-            self._waiting.append(slot)
-            self._cond.notify_all()  # for queued(); a follower woken early waits again
-            while self._leading and not slot.done:
-                self._cond.wait()
-            if not slot.done:  # nobody took it: this caller leads the next group
-                group, self._waiting, self._leading = self._waiting, [], True
-        if not slot.done:
-            try:
-                _run(group)
-            finally:
-                with self._cond:
-                    self._leading = False
-                    self._cond.notify_all()
+        loop = asyncio.get_running_loop()
+        slot, done = _Slot(client, obj), loop.create_future()
+        self._waiting.append((slot, done))
+        if not self._leading:  # nobody is committing: this caller's group runs now
+            self._lead(loop)
+        with self._changed:
+            self._changed.notify_all()
+        await done
         if slot.error is not None:
             raise slot.error
         assert slot.result is not None
         return slot.result
 
+    def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
+        group, self._waiting, self._leading = self._waiting, [], True
+        try:
+            running = loop.run_in_executor(None, _run, [slot for slot, _ in group])
+        except BaseException as e:  # no worker to run it (the server is stopping)
+            for slot, _ in group:
+                slot.error = e
+            self._finished(loop, group)
+            return
+        running.add_done_callback(lambda _: self._finished(loop, group))
+
+    def _finished(self, loop: asyncio.AbstractEventLoop, group: _Waiting) -> None:
+        """On the loop: wakes the group's callers, and starts the next group if any waits."""
+        self._leading = False
+        for _, done in group:
+            if not done.done():  # a caller that went away cancelled its own
+                done.set_result(None)
+        if self._waiting:
+            self._lead(loop)
+
     def queued(self, n: int, timeout: float | None = None) -> bool:
         """Waits until a group runs and ``n`` applies wait behind it (tests build groups so)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._leading and len(self._waiting) >= n, timeout)
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._leading and len(self._waiting) >= n, timeout
+            )
 
 
 def _run(group: list[_Slot]) -> None:
-    """Applies a group, one batch per user; marks each slot done (never raises)."""
+    """Applies a group, one batch per user; fills in each slot (never raises)."""
     by_user: dict[str, list[_Slot]] = {}
     for slot in group:
         by_user.setdefault(slot.client.actor, []).append(slot)
@@ -82,7 +109,7 @@ def _run(group: list[_Slot]) -> None:
             results = slots[0].client.apply([s.obj for s in slots], expect_version=True)
         except BaseException as e:  # handed to each caller, who reports it as its status
             for s in slots:
-                s.error, s.done = e, True
+                s.error = e
             continue
         for s, result in zip(slots, results, strict=True):
-            s.result, s.done = result, True
+            s.result = result

@@ -38,7 +38,7 @@ log = logging.getLogger("stigmer.server")
 
 DEFAULT_LISTEN = "127.0.0.1:7234"  # upstream's port
 GRACE_SECONDS = 10.0
-WORKERS = 64  # threads running calls; most of them wait for a group commit at a time
+WORKERS = 64  # threads running calls (an apply takes one per group, not per caller)
 # One manifest document may be at most 4 MiB (docs/architecture.md); a larger
 # message is RESOURCE_EXHAUSTED before it reaches the pipeline.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -136,8 +136,8 @@ class ApiServer:
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        # Applies wait for their group's commit on a worker thread (stigmer/server/
-        # grouping.py): asyncio's default of 6 workers would cap a group at 5 callers.
+        # Calls other than apply and the point reads each hold a worker thread while
+        # they wait for the store's write lock: asyncio's default of 6 is too few.
         self._loop.set_default_executor(ThreadPoolExecutor(WORKERS, thread_name_prefix="api"))
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
@@ -200,9 +200,11 @@ class ApiServer:
 
     def _add_services(self, server: Any) -> list[str]:
         by_service: dict[str, dict[str, Any]] = {}
-        for m in upstream.methods(self.applies.apply):
+        for m in upstream.methods():
             handler = grpc.unary_unary_rpc_method_handler(
-                self._unary(m.path, m.call, inline=m.inline and self._inline_reads),
+                self._unary(
+                    m.path, m.call, inline=m.inline and self._inline_reads, grouped=m.grouped
+                ),
                 request_deserializer=m.parse,
                 response_serializer=_serialize,
             )
@@ -226,7 +228,7 @@ class ApiServer:
         return sorted(by_service)
 
     def _unary(
-        self, path: str, call: upstream.Call, *, inline: bool = False
+        self, path: str, call: upstream.Call, *, inline: bool = False, grouped: bool = False
     ) -> Callable[[Any, Any], Any]:
         def run(request: Any, metadata: Any, on_loop: bool = False) -> Any:
             user = self.auth.user(metadata, on_loop=on_loop)
@@ -238,7 +240,11 @@ class ApiServer:
         async def here(request: Any, metadata: Any) -> Any:
             return run(request, metadata, on_loop=True)
 
-        runner = here if inline else hop
+        async def group(request: Any, metadata: Any) -> Any:
+            user = await self._user(metadata)
+            return upstream.applied(await self.applies.apply(self.client.as_user(user), request))
+
+        runner = group if grouped else here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:
@@ -264,6 +270,12 @@ class ApiServer:
             return None
 
         return handle
+
+    async def _user(self, metadata: Any) -> str:
+        """The caller's user: checked on the loop on a local store, else on a worker."""
+        if self._inline_reads:
+            return self.auth.user(metadata, on_loop=True)
+        return await asyncio.to_thread(self.auth.user, metadata)
 
     async def _watch(self, request: Any, context: Any) -> Any:
         """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""

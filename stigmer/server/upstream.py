@@ -36,6 +36,9 @@ class Method:
     # A point read (get, getByReference): short and never waiting on a lock or an
     # fsync, so the server runs it on its event loop, without a hop to a worker thread.
     inline: bool = False
+    # apply: the server runs it in a group commit (stigmer/server/grouping.py) and
+    # answers ``applied(result)``; ``call`` runs it alone.
+    grouped: bool = False
 
     @property
     def path(self) -> str:
@@ -47,22 +50,15 @@ def _raised(result_error: StigmerError | None) -> None:
         raise result_error.cause if isinstance(result_error, StepFailed) else result_error
 
 
-# How an apply runs: alone by default, or in a group commit (stigmer/server/grouping.py).
-Applier = Callable[[Client, Resource], Result]
+def applied(result: Result) -> Resource:
+    """What an apply answers: the object it made or updated, or its error raised."""
+    _raised(result.error)
+    assert result.object is not None
+    return result.object
 
 
-def _alone(client: Client, obj: Resource) -> Result:
-    return client.apply([obj], expect_version=True)[0]
-
-
-def _apply(applier: Applier) -> Call:
-    def apply(client: Client, obj: Resource) -> Resource:
-        result = applier(client, obj)
-        _raised(result.error)
-        assert result.object is not None
-        return result.object
-
-    return apply
+def _apply(client: Client, obj: Resource) -> Resource:
+    return applied(client.apply([obj], expect_version=True)[0])
 
 
 def _create(client: Client, obj: Resource) -> Resource:
@@ -128,13 +124,11 @@ def _get_by_agent(module: ModuleType) -> Call:
     return by_agent
 
 
-def _calls(
-    kind: Kind, module: ModuleType, applier: Applier
-) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
+def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
     """Upstream's method names, and how each is served for ``kind``."""
     own = kind.message.FromString
     calls: dict[str, tuple[Callable[[bytes], Any], Call]] = {
-        "apply": (own, _apply(applier)),
+        "apply": (own, _apply),
         "create": (own, _create),
         "update": (own, _update),
         # AgentId, EnvironmentId and ApiResourceDeleteInput all hold the id as field 1.
@@ -151,6 +145,7 @@ def _calls(
 
 
 POINT_READS = frozenset({"get", "getByReference"})
+GROUPED = frozenset({"apply"})
 
 
 def service_module(kind: Kind) -> ModuleType:
@@ -158,25 +153,25 @@ def service_module(kind: Kind) -> ModuleType:
     return importlib.import_module(f"stigmer.api.v1.{kind.key}_service_pb2")
 
 
-def methods(applier: Applier = _alone) -> list[Method]:
+def methods() -> list[Method]:
     """Every method of every upstream service the registry's kinds name.
 
     A method the server cannot serve yet (a skill's ``push``) is left out, so
-    gRPC answers UNIMPLEMENTED for it. ``applier`` runs each ``apply``.
+    gRPC answers UNIMPLEMENTED for it.
     """
     found = []
     for kind in kinds.KINDS:
         if not kind.api_package:
             continue
         module = service_module(kind)
-        calls = _calls(kind, module, applier)
+        calls = _calls(kind, module)
         for role in ("Command", "Query"):
             service = module.DESCRIPTOR.services_by_name[f"{kind.name}{role}Controller"]
             for m in service.methods:
                 if m.name in calls:
                     parse, call = calls[m.name]
-                    inline = m.name in POINT_READS
-                    found.append(Method(service.full_name, m.name, parse, call, inline))
+                    inline, grouped = m.name in POINT_READS, m.name in GROUPED
+                    found.append(Method(service.full_name, m.name, parse, call, inline, grouped))
     return found
 
 

@@ -7,8 +7,10 @@ queue, and once the lock is released they run together as one group.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,32 +51,39 @@ def write_lock_held(client: Client) -> Iterator[None]:
 
 
 def grouped(
-    client: Client, first: Agent, rest: list[tuple[str, Agent]]
+    client: Client, first: Agent, rest: list[tuple[str, Agent]], *, workers: int = 4
 ) -> tuple[Result, list[Result | BaseException]]:
     """Applies ``first`` (it leads, held at the lock) and then ``rest`` (user, agent) as
-    one group behind it; the leader's result, and theirs in order."""
+    one group behind it, from an event loop with ``workers`` threads, as the server's;
+    the leader's result, and theirs in order."""
     grouper = GroupedApply()
     out: dict[int, Result | BaseException] = {}
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(ThreadPoolExecutor(workers))
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
 
-    def send(i: int, user: str, obj: Agent) -> Callable[[], None]:
-        def run() -> None:
+    def send(i: int, user: str, obj: Agent) -> Future[None]:
+        async def run() -> None:
             try:
-                out[i] = grouper.apply(client.as_user(user), obj)
+                out[i] = await grouper.apply(client.as_user(user), obj)
             except BaseException as e:  # reported to the test, as the server reports it
                 out[i] = e
 
-        return run
+        return asyncio.run_coroutine_threadsafe(run(), loop)
 
-    with write_lock_held(client):
-        threads = [threading.Thread(target=send(-1, "alice", first))]
-        threads[0].start()
-        assert grouper.queued(0, timeout=60)  # the first apply leads, and waits for the lock
-        threads += [threading.Thread(target=send(i, u, o)) for i, (u, o) in enumerate(rest)]
-        for t in threads[1:]:
-            t.start()
-        assert grouper.queued(len(rest), timeout=60)
-    for t in threads:
-        t.join()
+    try:
+        with write_lock_held(client):
+            calls = [send(-1, "alice", first)]
+            assert grouper.queued(0, timeout=60)  # the first apply leads, and waits for the lock
+            calls += [send(i, u, o) for i, (u, o) in enumerate(rest)]
+            assert grouper.queued(len(rest), timeout=60)
+        for call in calls:
+            call.result(timeout=60)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join()
+        loop.close()
     leader = out.pop(-1)
     assert isinstance(leader, Result)
     return leader, [out[i] for i in range(len(rest))]
@@ -104,6 +113,16 @@ def test_applies_queued_behind_a_commit_share_one_transaction(client: Client) ->
         *(f"bot-{i}" for i in range(5)),
     }
     assert len(client.list("agentinstance")) == 6  # each its default instance
+
+
+def test_callers_waiting_for_a_group_hold_no_thread(client: Client) -> None:
+    # One worker thread: it runs the leader's group, while twenty callers wait on the loop.
+    _, results = grouped(
+        client, new_agent("Lead"), [("alice", new_agent(f"Bot {i}")) for i in range(20)], workers=1
+    )
+    assert all(isinstance(r, Result) and r.ok for r in results)
+    assert len({created_at(r) for r in results}) == 1  # the twenty, in one transaction
+    assert len(client.list("agent")) == 21
 
 
 def test_two_applies_of_one_slug_in_a_group_make_one_object(client: Client) -> None:
