@@ -774,6 +774,14 @@ class Client:
             self.bus.publish(batch.changes)
         return batch
 
+    def write(self, requests: Sequence[Request]) -> builtins.list[Result]:
+        """Runs apply, create and update requests as one batch; one Result per request.
+
+        Each succeeds or fails alone, as a manifest's documents do: what the API
+        server's group commit runs for its callers' writes.
+        """
+        return self._run(list(requests)).results
+
     def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
         result = self._run([request], dry_run=dry_run).results[0]

@@ -1,12 +1,13 @@
-"""Group commit: concurrent applies share one transaction, and so one fsync.
+"""Group commit: concurrent writes share one transaction, and so one fsync.
 
-An apply alone spends most of its time in its commit's fsync, and the store
-takes one writer at a time, so concurrent applies would wait for each
-other's fsync in turn. Instead, the first apply to arrive while no group is
-committing leads: it takes every apply waiting (its own among them), runs
-them as one batch of ``Client.apply`` (one transaction per chunk, as a
-manifest's documents are), and hands each caller its own Result. Applies
-that arrive meanwhile wait, and the first of them leads the next group.
+A write (an apply, a create or an update) alone spends most of its time in
+its commit's fsync, and the store takes one writer at a time, so concurrent
+writes would wait for each other's fsync in turn. Instead, the first write
+to arrive while no group is committing leads: it takes every write waiting
+(its own among them), runs them as one batch of ``Client.write`` (one
+transaction per chunk, as a manifest's documents are), and hands each caller
+its own Result. Writes that arrive meanwhile wait, and the first of them
+leads the next group.
 
 The callers are coroutines of the API server's event loop: each waits on a
 future, and only the group's batch runs on a worker thread. So a group costs
@@ -14,9 +15,10 @@ one hop to a thread and one back, whatever its size, and no thread is held
 by a caller that only waits.
 
 A batch keeps each document's semantics: each succeeds or fails alone (a
-bad one never fails the others), two applies of one slug run one after the
-other in the transaction (one creates, the other updates what it made),
-and the changes are announced once committed. Callers acting as different
+bad one never fails the others), two writes of one slug run one after the
+other in the transaction (an apply creates, the next updates what it made;
+a second create is AlreadyExists), and the changes are announced once
+committed. Callers acting as different
 users are batched per user, so roles and audit stay each caller's.
 """
 
@@ -26,17 +28,16 @@ import asyncio
 import threading
 from dataclasses import dataclass
 
-from stigmer.api.kinds import Resource
 from stigmer.client import Client
-from stigmer.reconcilers.framework import Result
+from stigmer.reconcilers.framework import Request, Result
 
 
 @dataclass(eq=False, slots=True)
 class _Slot:
-    """One caller's apply, and what became of it once its group ran."""
+    """One caller's write, and what became of it once its group ran."""
 
     client: Client  # the caller's view (client.as_user)
-    obj: Resource
+    request: Request
     result: Result | None = None
     error: BaseException | None = None  # the whole transaction failed (a closed store)
 
@@ -45,7 +46,7 @@ _Waiting = list[tuple[_Slot, "asyncio.Future[None]"]]
 
 
 class GroupedApply:
-    """Runs ``Client.apply([obj], expect_version=True)`` for concurrent callers in groups.
+    """Runs concurrent callers' writes in groups, each as its ``Client.write`` would.
 
     Its state is only touched on the event loop of its callers; ``queued`` may
     be called from any thread.
@@ -56,10 +57,10 @@ class GroupedApply:
         self._leading = False  # a group is running now
         self._changed = threading.Condition()  # for queued()
 
-    async def apply(self, client: Client, obj: Resource) -> Result:
-        """``obj`` applied as ``client.actor``, in whatever group it joins; its Result."""
+    async def write(self, client: Client, request: Request) -> Result:
+        """``request`` run as ``client.actor``, in whatever group it joins; its Result."""
         loop = asyncio.get_running_loop()
-        slot, done = _Slot(client, obj), loop.create_future()
+        slot, done = _Slot(client, request), loop.create_future()
         self._waiting.append((slot, done))
         if not self._leading:  # nobody is committing: this caller's group runs now
             self._lead(loop)
@@ -106,7 +107,7 @@ def _run(group: list[_Slot]) -> None:
         by_user.setdefault(slot.client.actor, []).append(slot)
     for slots in by_user.values():
         try:
-            results = slots[0].client.apply([s.obj for s in slots], expect_version=True)
+            results = slots[0].client.write([s.request for s in slots])
         except BaseException as e:  # handed to each caller, who reports it as its status
             for s in slots:
                 s.error = e

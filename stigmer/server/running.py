@@ -27,6 +27,7 @@ from stigmer.api.v1.stigmer_service_pb2 import WatchRequest
 from stigmer.client import Client
 from stigmer.errors import Expired, StigmerError, UsageError
 from stigmer.iam import CONTROLLER
+from stigmer.reconcilers.framework import Request
 from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
 from stigmer.server.grouping import GroupedApply
@@ -202,9 +203,7 @@ class ApiServer:
         by_service: dict[str, dict[str, Any]] = {}
         for m in upstream.methods():
             handler = grpc.unary_unary_rpc_method_handler(
-                self._unary(
-                    m.path, m.call, inline=m.inline and self._inline_reads, grouped=m.grouped
-                ),
+                self._unary(m.path, m.call, inline=m.inline and self._inline_reads, write=m.write),
                 request_deserializer=m.parse,
                 response_serializer=_serialize,
             )
@@ -228,7 +227,12 @@ class ApiServer:
         return sorted(by_service)
 
     def _unary(
-        self, path: str, call: upstream.Call, *, inline: bool = False, grouped: bool = False
+        self,
+        path: str,
+        call: upstream.Call,
+        *,
+        inline: bool = False,
+        write: Callable[[Any], Request] | None = None,
     ) -> Callable[[Any, Any], Any]:
         def run(request: Any, metadata: Any, on_loop: bool = False) -> Any:
             user = self.auth.user(metadata, on_loop=on_loop)
@@ -241,10 +245,12 @@ class ApiServer:
             return run(request, metadata, on_loop=True)
 
         async def group(request: Any, metadata: Any) -> Any:
+            assert write is not None
             user = await self._user(metadata)
-            return upstream.applied(await self.applies.apply(self.client.as_user(user), request))
+            wanted = write(request)  # raises for a request that is not one (no id)
+            return upstream.applied(await self.applies.write(self.client.as_user(user), wanted))
 
-        runner = group if grouped else here if inline else hop
+        runner = group if write is not None else here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:

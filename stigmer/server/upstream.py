@@ -21,7 +21,7 @@ from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceReference
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
 from stigmer.client import Client
 from stigmer.errors import InvalidResource, StepFailed, StigmerError
-from stigmer.reconcilers.framework import Result
+from stigmer.reconcilers.framework import Request, Result, apply_request
 
 # A method: what it reads off the wire, and what it does with a Client acting as the caller.
 Call = Callable[[Client, Any], Any]
@@ -36,9 +36,10 @@ class Method:
     # A point read (get, getByReference): short and never waiting on a lock or an
     # fsync, so the server runs it on its event loop, without a hop to a worker thread.
     inline: bool = False
-    # apply: the server runs it in a group commit (stigmer/server/grouping.py) and
-    # answers ``applied(result)``; ``call`` runs it alone.
-    grouped: bool = False
+    # A write (apply, create, update): the server runs this request of the message in a
+    # group commit (stigmer/server/grouping.py) and answers ``applied(result)``;
+    # ``call`` runs it alone.
+    write: Callable[[Any], Request] | None = None
 
     @property
     def path(self) -> str:
@@ -57,22 +58,33 @@ def applied(result: Result) -> Resource:
     return result.object
 
 
-def _apply(client: Client, obj: Resource) -> Resource:
-    return applied(client.apply([obj], expect_version=True)[0])
+def _apply_request(obj: Resource) -> Request:
+    request = apply_request(obj)
+    request.expected_version = obj.metadata.resource_version  # a stale one is ABORTED
+    return request
 
 
-def _create(client: Client, obj: Resource) -> Resource:
-    result = client.create(obj)
-    assert result.object is not None
-    return result.object
+def _create_request(obj: Resource) -> Request:
+    return Request("create", kinds.of(obj), desired=obj)
 
 
-def _update(client: Client, obj: Resource) -> Resource:
+def _update_request(obj: Resource) -> Request:
     if not obj.metadata.id:
         raise InvalidResource("update needs the object's id", path="metadata.id")
-    result = client.update(obj, expect_version=True)
-    assert result.object is not None
-    return result.object
+    version = obj.metadata.resource_version
+    return Request("update", kinds.of(obj), desired=obj, expected_version=version)
+
+
+# Each write's request, by upstream's method name: run alone by ``_alone``, or grouped.
+WRITES: dict[str, Callable[[Any], Request]] = {
+    "apply": _apply_request,
+    "create": _create_request,
+    "update": _update_request,
+}
+
+
+def _alone(write: Callable[[Any], Request]) -> Call:
+    return lambda client, obj: applied(client.write([write(obj)])[0])
 
 
 def _delete(kind: Kind) -> Call:
@@ -128,9 +140,7 @@ def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], 
     """Upstream's method names, and how each is served for ``kind``."""
     own = kind.message.FromString
     calls: dict[str, tuple[Callable[[bytes], Any], Call]] = {
-        "apply": (own, _apply),
-        "create": (own, _create),
-        "update": (own, _update),
+        **{name: (own, _alone(write)) for name, write in WRITES.items()},
         # AgentId, EnvironmentId and ApiResourceDeleteInput all hold the id as field 1.
         "delete": (ApiResourceId.FromString, _delete(kind)),
         "get": (ApiResourceId.FromString, _get(kind)),
@@ -145,7 +155,6 @@ def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], 
 
 
 POINT_READS = frozenset({"get", "getByReference"})
-GROUPED = frozenset({"apply"})
 
 
 def service_module(kind: Kind) -> ModuleType:
@@ -170,8 +179,8 @@ def methods() -> list[Method]:
             for m in service.methods:
                 if m.name in calls:
                     parse, call = calls[m.name]
-                    inline, grouped = m.name in POINT_READS, m.name in GROUPED
-                    found.append(Method(service.full_name, m.name, parse, call, inline, grouped))
+                    inline, write = m.name in POINT_READS, WRITES.get(m.name)
+                    found.append(Method(service.full_name, m.name, parse, call, inline, write))
     return found
 
 

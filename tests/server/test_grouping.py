@@ -18,9 +18,17 @@ import pytest
 
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
-from stigmer.errors import AlreadyExists, Forbidden, InvalidResource, StepFailed
+from stigmer.errors import (
+    AlreadyExists,
+    Conflict,
+    Forbidden,
+    InvalidResource,
+    NotFound,
+    StepFailed,
+)
 from stigmer.reconcilers.framework import Outcome, Result
 from stigmer.server.grouping import GroupedApply
+from stigmer.server.upstream import WRITES
 from stigmer.store import WriteTxn
 from tests.server.conftest import new_agent
 
@@ -51,11 +59,16 @@ def write_lock_held(client: Client) -> Iterator[None]:
 
 
 def grouped(
-    client: Client, first: Agent, rest: list[tuple[str, Agent]], *, workers: int = 4
+    client: Client,
+    first: Agent,
+    rest: list[tuple[str, Agent]],
+    *,
+    workers: int = 4,
+    verb: str = "apply",
 ) -> tuple[Result, list[Result | BaseException]]:
-    """Applies ``first`` (it leads, held at the lock) and then ``rest`` (user, agent) as
-    one group behind it, from an event loop with ``workers`` threads, as the server's;
-    the leader's result, and theirs in order."""
+    """Applies ``first`` (it leads, held at the lock) and then writes ``rest`` (user,
+    agent) with upstream's ``verb`` as one group behind it, from an event loop with
+    ``workers`` threads, as the server's; the leader's result, and theirs in order."""
     grouper = GroupedApply()
     out: dict[int, Result | BaseException] = {}
     loop = asyncio.new_event_loop()
@@ -63,10 +76,10 @@ def grouped(
     runner = threading.Thread(target=loop.run_forever)
     runner.start()
 
-    def send(i: int, user: str, obj: Agent) -> Future[None]:
+    def send(i: int, user: str, obj: Agent, verb: str = "apply") -> Future[None]:
         async def run() -> None:
             try:
-                out[i] = await grouper.apply(client.as_user(user), obj)
+                out[i] = await grouper.write(client.as_user(user), WRITES[verb](obj))
             except BaseException as e:  # reported to the test, as the server reports it
                 out[i] = e
 
@@ -76,7 +89,7 @@ def grouped(
         with write_lock_held(client):
             calls = [send(-1, "alice", first)]
             assert grouper.queued(0, timeout=60)  # the first apply leads, and waits for the lock
-            calls += [send(i, u, o) for i, (u, o) in enumerate(rest)]
+            calls += [send(i, u, o, verb) for i, (u, o) in enumerate(rest)]
             assert grouper.queued(len(rest), timeout=60)
         for call in calls:
             call.result(timeout=60)
@@ -160,3 +173,32 @@ def test_callers_in_one_group_keep_their_own_roles(client: Client) -> None:
     assert alices.object is not None
     assert alices.object.status.audit.spec_audit.created_by.id == "alice"
     assert {a.metadata.slug for a in client.list("agent")} == {"lead", "alices"}
+
+
+def test_creates_and_updates_are_grouped_with_their_own_semantics(client: Client) -> None:
+    first, again = new_agent("Parrot"), new_agent("Parrot")
+    _, (made, taken) = grouped(
+        client, new_agent("Lead"), [("alice", first), ("alice", again)], verb="create"
+    )
+    assert isinstance(made, Result) and made.outcome == Outcome.CREATED
+    assert isinstance(cause(taken), AlreadyExists)  # a create never updates, even in a group
+    assert isinstance(made, Result) and isinstance(made.object, Agent)
+    changed = Agent()
+    changed.CopyFrom(made.object)
+    changed.spec.instructions = "You answer like a parrot, twice."
+    stale = Agent()
+    stale.CopyFrom(made.object)
+    stale.spec.instructions = "You answer like a crow."  # from the same version: now stale
+    nameless = new_agent("Nobody")
+    nameless.metadata.id = "agt-01m8wz2sz4snfyvyhhcpyd2270"  # no such agent
+    _, (updated, conflict, missing) = grouped(
+        client,
+        new_agent("Lead 2"),
+        [("alice", changed), ("alice", stale), ("alice", nameless)],
+        verb="update",
+    )
+    assert isinstance(updated, Result) and updated.outcome == Outcome.CONFIGURED
+    assert isinstance(cause(conflict), Conflict)
+    assert isinstance(cause(missing), NotFound)
+    (parrot,) = [a for a in client.list("agent") if a.metadata.slug == "parrot"]
+    assert parrot.spec.instructions == "You answer like a parrot, twice."  # type: ignore[union-attr]
