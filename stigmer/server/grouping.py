@@ -19,7 +19,8 @@ bad one never fails the others), two writes of one slug run one after the
 other in the transaction (an apply creates, the next updates what it made;
 a second create is AlreadyExists), and the changes are announced once
 committed. Callers acting as different
-users are batched per user, so roles and audit stay each caller's.
+users (or in different orgs) are batched apart, so roles and audit stay
+each caller's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ import asyncio
 import threading
 from dataclasses import dataclass
 
+from stigmer.api.kinds import Resource
 from stigmer.client import Client
+from stigmer.reconcilers import framework
 from stigmer.reconcilers.framework import Request, Result
 
 
@@ -42,7 +45,16 @@ class _Slot:
     error: BaseException | None = None  # the whole transaction failed (a closed store)
 
 
-_Waiting = list[tuple[_Slot, "asyncio.Future[None]"]]
+# Each caller's writes, and the future that wakes it once its group ran.
+_Waiting = list[tuple[list[_Slot], "asyncio.Future[None]"]]
+
+
+def apply_request(obj: Resource, *, expect_version: bool) -> Request:
+    """The request ``Client.apply([obj], expect_version=...)`` runs."""
+    request = framework.apply_request(obj)
+    if expect_version:  # a stale resource_version is a Conflict (ABORTED)
+        request.expected_version = obj.metadata.resource_version
+    return request
 
 
 class GroupedApply:
@@ -59,26 +71,35 @@ class GroupedApply:
 
     async def write(self, client: Client, request: Request) -> Result:
         """``request`` run as ``client.actor``, in whatever group it joins; its Result."""
+        (result,) = await self.write_many(client, [request])
+        return result
+
+    async def write_many(self, client: Client, requests: list[Request]) -> list[Result]:
+        """Several requests of one caller, all in the same group (as one batch orders them)."""
         loop = asyncio.get_running_loop()
-        slot, done = _Slot(client, request), loop.create_future()
-        self._waiting.append((slot, done))
+        slots, done = [_Slot(client, r) for r in requests], loop.create_future()
+        self._waiting.append((slots, done))
         if not self._leading:  # nobody is committing: this caller's group runs now
             self._lead(loop)
         with self._changed:
             self._changed.notify_all()
         await done
-        if slot.error is not None:
-            raise slot.error
-        assert slot.result is not None
-        return slot.result
+        results = []
+        for slot in slots:
+            if slot.error is not None:
+                raise slot.error
+            assert slot.result is not None
+            results.append(slot.result)
+        return results
 
     def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
         group, self._waiting, self._leading = self._waiting, [], True
         try:
-            running = loop.run_in_executor(None, _run, [slot for slot, _ in group])
+            running = loop.run_in_executor(None, _run, [s for slots, _ in group for s in slots])
         except BaseException as e:  # no worker to run it (the server is stopping)
-            for slot, _ in group:
-                slot.error = e
+            for slots, _ in group:
+                for slot in slots:
+                    slot.error = e
             self._finished(loop, group)
             return
         running.add_done_callback(lambda _: self._finished(loop, group))
@@ -101,10 +122,10 @@ class GroupedApply:
 
 
 def _run(group: list[_Slot]) -> None:
-    """Applies a group, one batch per user; fills in each slot (never raises)."""
-    by_user: dict[str, list[_Slot]] = {}
+    """Applies a group, one batch per user and org; fills in each slot (never raises)."""
+    by_user: dict[tuple[str, str], list[_Slot]] = {}
     for slot in group:
-        by_user.setdefault(slot.client.actor, []).append(slot)
+        by_user.setdefault((slot.client.actor, slot.client.org), []).append(slot)
     for slots in by_user.values():
         try:
             results = slots[0].client.write([s.request for s in slots])

@@ -210,7 +210,7 @@ class ApiServer:
             by_service.setdefault(m.service, {})[m.name] = handler
         by_service[own.SERVICE] = {
             name: grpc.unary_unary_rpc_method_handler(
-                self._unary(f"/{own.SERVICE}/{name}", call),
+                self._unary(f"/{own.SERVICE}/{name}", call, own_apply=name == "Apply"),
                 request_deserializer=message.FromString,
                 response_serializer=_serialize,
             )
@@ -233,6 +233,7 @@ class ApiServer:
         *,
         inline: bool = False,
         write: Callable[[Any], Request] | None = None,
+        own_apply: bool = False,
     ) -> Callable[[Any, Any], Any]:
         def run(request: Any, metadata: Any, on_loop: bool = False) -> Any:
             user = self.auth.user(metadata, on_loop=on_loop)
@@ -250,7 +251,17 @@ class ApiServer:
             wanted = write(request)  # raises for a request that is not one (no id)
             return upstream.applied(await self.applies.write(self.client.as_user(user), wanted))
 
-        runner = group if write is not None else here if inline else hop
+        async def group_own(request: Any, metadata: Any) -> Any:
+            wanted = own.grouped(request)
+            if wanted is None:
+                return await hop(request, metadata)
+            view = own.in_org(self.client.as_user(await self._user(metadata)), request)
+            results = await self.applies.write_many(view, wanted)
+            if self._inline_reads:  # the answer may read the store (a synced object's sync)
+                return own.applied(view, results)
+            return await asyncio.to_thread(own.applied, view, results)
+
+        runner = group if write is not None else group_own if own_apply else here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:

@@ -9,6 +9,7 @@ stigmer.Client, so it runs the same pipeline as ``stigmer apply``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceReference
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
 from stigmer.client import Client
 from stigmer.errors import InvalidResource, StepFailed, StigmerError
-from stigmer.reconcilers.framework import Request, Result, apply_request
+from stigmer.reconcilers.framework import Request, Result
+from stigmer.server.grouping import apply_request
 
 # A method: what it reads off the wire, and what it does with a Client acting as the caller.
 Call = Callable[[Client, Any], Any]
@@ -58,12 +60,6 @@ def applied(result: Result) -> Resource:
     return result.object
 
 
-def _apply_request(obj: Resource) -> Request:
-    request = apply_request(obj)
-    request.expected_version = obj.metadata.resource_version  # a stale one is ABORTED
-    return request
-
-
 def _create_request(obj: Resource) -> Request:
     return Request("create", kinds.of(obj), desired=obj)
 
@@ -77,7 +73,7 @@ def _update_request(obj: Resource) -> Request:
 
 # Each write's request, by upstream's method name: run alone by ``_alone``, or grouped.
 WRITES: dict[str, Callable[[Any], Request]] = {
-    "apply": _apply_request,
+    "apply": functools.partial(apply_request, expect_version=True),
     "create": _create_request,
     "update": _update_request,
 }

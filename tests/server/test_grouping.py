@@ -26,10 +26,11 @@ from stigmer.errors import (
     NotFound,
     StepFailed,
 )
-from stigmer.reconcilers.framework import Outcome, Result
+from stigmer.reconcilers.framework import Outcome, Request, Result
 from stigmer.server.grouping import GroupedApply
 from stigmer.server.upstream import WRITES
 from stigmer.store import WriteTxn
+from tests.reconcilers.helpers import new_instance
 from tests.server.conftest import new_agent
 
 
@@ -58,28 +59,23 @@ def write_lock_held(client: Client) -> Iterator[None]:
         holder.join()
 
 
-def grouped(
-    client: Client,
-    first: Agent,
-    rest: list[tuple[str, Agent]],
-    *,
-    workers: int = 4,
-    verb: str = "apply",
-) -> tuple[Result, list[Result | BaseException]]:
-    """Applies ``first`` (it leads, held at the lock) and then writes ``rest`` (user,
-    agent) with upstream's ``verb`` as one group behind it, from an event loop with
-    ``workers`` threads, as the server's; the leader's result, and theirs in order."""
+def grouped_writes(
+    client: Client, first: Agent, rest: list[tuple[str, list[Request]]], *, workers: int = 4
+) -> tuple[Result, list[list[Result] | BaseException]]:
+    """Applies ``first`` (it leads, held at the lock) and then each caller's (user,
+    requests) of ``rest`` as one group behind it, from an event loop with ``workers``
+    threads, as the server's; the leader's result, and each caller's in order."""
     grouper = GroupedApply()
-    out: dict[int, Result | BaseException] = {}
+    out: dict[int, list[Result] | BaseException] = {}
     loop = asyncio.new_event_loop()
     loop.set_default_executor(ThreadPoolExecutor(workers))
     runner = threading.Thread(target=loop.run_forever)
     runner.start()
 
-    def send(i: int, user: str, obj: Agent, verb: str = "apply") -> Future[None]:
+    def send(i: int, user: str, requests: list[Request]) -> Future[None]:
         async def run() -> None:
             try:
-                out[i] = await grouper.write(client.as_user(user), WRITES[verb](obj))
+                out[i] = await grouper.write_many(client.as_user(user), requests)
             except BaseException as e:  # reported to the test, as the server reports it
                 out[i] = e
 
@@ -87,9 +83,9 @@ def grouped(
 
     try:
         with write_lock_held(client):
-            calls = [send(-1, "alice", first)]
+            calls = [send(-1, "alice", [WRITES["apply"](first)])]
             assert grouper.queued(0, timeout=60)  # the first apply leads, and waits for the lock
-            calls += [send(i, u, o, verb) for i, (u, o) in enumerate(rest)]
+            calls += [send(i, u, r) for i, (u, r) in enumerate(rest)]
             assert grouper.queued(len(rest), timeout=60)
         for call in calls:
             call.result(timeout=60)
@@ -98,8 +94,23 @@ def grouped(
         runner.join()
         loop.close()
     leader = out.pop(-1)
-    assert isinstance(leader, Result)
-    return leader, [out[i] for i in range(len(rest))]
+    assert isinstance(leader, list)
+    return leader[0], [out[i] for i in range(len(rest))]
+
+
+def grouped(
+    client: Client,
+    first: Agent,
+    rest: list[tuple[str, Agent]],
+    *,
+    workers: int = 4,
+    verb: str = "apply",
+) -> tuple[Result, list[Result | BaseException]]:
+    """``grouped_writes`` of one upstream ``verb`` (apply, create, update) per caller."""
+    lead, results = grouped_writes(
+        client, first, [(u, [WRITES[verb](o)]) for u, o in rest], workers=workers
+    )
+    return lead, [r if isinstance(r, BaseException) else r[0] for r in results]
 
 
 def cause(result: Result | BaseException) -> BaseException | None:
@@ -202,3 +213,25 @@ def test_creates_and_updates_are_grouped_with_their_own_semantics(client: Client
     assert isinstance(cause(missing), NotFound)
     (parrot,) = [a for a in client.list("agent") if a.metadata.slug == "parrot"]
     assert parrot.spec.instructions == "You answer like a parrot, twice."  # type: ignore[union-attr]
+
+
+def test_a_callers_several_writes_run_in_one_batch_of_its_group(client: Client) -> None:
+    # An instance listed before the agent it names: one batch applies agents first.
+    writes = [
+        WRITES["apply"](new_instance("Helper Extra", "helper")),
+        WRITES["apply"](new_agent("Helper")),
+    ]
+    _, (mine, alone) = grouped_writes(
+        client,
+        new_agent("Lead"),
+        [("alice", writes), ("alice", [WRITES["apply"](new_agent("Solo"))])],
+    )
+    assert isinstance(mine, list) and [r.outcome for r in mine] == [Outcome.CREATED] * 2
+    assert isinstance(alone, list) and alone[0].ok
+    assert created_at(mine[0]) == created_at(alone[0])  # the two callers, in one transaction
+    assert {i.metadata.slug for i in client.list("agentinstance")} == {
+        "lead-default",
+        "helper-default",
+        "helper-extra",
+        "solo-default",
+    }
