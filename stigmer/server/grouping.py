@@ -18,9 +18,8 @@ A batch keeps each document's semantics: each succeeds or fails alone (a
 bad one never fails the others), two writes of one slug run one after the
 other in the transaction (an apply creates, the next updates what it made;
 a second create is AlreadyExists), and the changes are announced once
-committed. Callers acting as different
-users (or in different orgs) are batched apart, so roles and audit stay
-each caller's.
+committed. Callers acting as different users (or in different orgs) are
+batched apart, so roles and audit stay each caller's.
 """
 
 from __future__ import annotations
@@ -114,7 +113,7 @@ class GroupedApply:
             self._lead(loop)
 
     def queued(self, n: int, timeout: float | None = None) -> bool:
-        """Waits until a group runs and ``n`` applies wait behind it (tests build groups so)."""
+        """Waits until a group runs and ``n`` callers wait behind it (tests build groups so)."""
         with self._changed:
             return self._changed.wait_for(
                 lambda: self._leading and len(self._waiting) >= n, timeout

@@ -54,7 +54,7 @@ def _raised(result_error: StigmerError | None) -> None:
 
 
 def applied(result: Result) -> Resource:
-    """What an apply answers: the object it made or updated, or its error raised."""
+    """What a write answers: the object it made or updated, or its error raised."""
     _raised(result.error)
     assert result.object is not None
     return result.object
