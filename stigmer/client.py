@@ -243,6 +243,10 @@ class Client:
     as calls of an API server, which acts as the token's user.
     """
 
+    # While this client runs the controller, its pipelines tell it what they settled
+    # (a class default, so that every Client has it, the remote one too).
+    _committing: Callable[[builtins.list[Event]], None] | None = None
+
     def __new__(cls, store: object = None, *args: Any, **kwargs: Any) -> Client:
         if cls is Client and isinstance(store, str) and store.startswith(REMOTE_SCHEMES):
             from stigmer.remote.client import RemoteClient
@@ -284,8 +288,6 @@ class Client:
             authorizer = AllowAll()
         self.authorizer: Authorizer = authorizer
         self._bus = bus
-        # While this client runs the controller, its pipelines tell it what they settled.
-        self._committing: Callable[[builtins.list[Event]], None] | None = None
         if create:
             claim(self.store, self.actor)
 
