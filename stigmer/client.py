@@ -243,6 +243,10 @@ class Client:
     as calls of an API server, which acts as the token's user.
     """
 
+    # While this client runs the controller, its pipelines tell it what they settled
+    # (a class default, so that every Client has it, the remote one too).
+    _committing: Callable[[builtins.list[Event]], None] | None = None
+
     def __new__(cls, store: object = None, *args: Any, **kwargs: Any) -> Client:
         if cls is Client and isinstance(store, str) and store.startswith(REMOTE_SCHEMES):
             from stigmer.remote.client import RemoteClient
@@ -372,6 +376,7 @@ class Client:
             show_secrets,
             trace=trace,
             history_limit=self.history_limit,
+            committing=self._committing,
         )
 
     def _org(self, org: str | None) -> str:
@@ -770,6 +775,14 @@ class Client:
         if batch.committed and not dry_run:
             self.bus.publish(batch.changes)
         return batch
+
+    def write(self, requests: Sequence[Request]) -> builtins.list[Result]:
+        """Runs apply, create and update requests as one batch; one Result per request.
+
+        Each succeeds or fails alone, as a manifest's documents do: what the API
+        server's group commit runs for its callers' writes.
+        """
+        return self._run(list(requests)).results
 
     def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
@@ -1468,11 +1481,14 @@ class Client:
                 retention=keep,
             )
             runtime.metrics.counters.update(counters or {})
+            # This client's writes (the API's, each view's) need no reconcile of their own.
+            self._committing = runtime.settled
             thread = threading.Thread(target=runtime.run, args=(stop,), name="controller")
             thread.start()
             try:
                 yield
             finally:
+                self._committing = None
                 stop.set()
                 thread.join()
         finally:

@@ -10,6 +10,15 @@ fell behind the feed's retention (Expired) is answered the same way: a full
 resync, then a watch from there. The controller also compacts the feed under
 its retention policy, every ``compact_seconds``.
 
+A change that a pipeline of this process wrote, running to completion,
+needs no reconcile of its own: the pipeline did the same steps in the same
+transaction. Such pipelines tell the controller their events just before
+they commit (``settled``), and the controller skips those events when they
+reach it on the feed. Only the exact event counts (its revision, object and
+commit time), so a transaction that failed to commit skips nothing; and
+every other write (another process's, a store tool's, the controller's own
+repairs) is reconciled as before, as is everything at each resync.
+
 A reconcile that found nothing to do logs at DEBUG: under load, most of them
 are a writer's own change echoed back, and a line each filled megabytes a
 minute. What they add up to is summarized at INFO every ``summary_seconds``
@@ -42,6 +51,8 @@ from stigmer.store.protocol import EventList, Retention
 log = logging.getLogger("stigmer.controller")
 
 Key = tuple[str, str, str]  # (store kind, id, org)
+# An event exactly: revision, kind, id, type, generation and its commit's time.
+EventId = tuple[int, str, str, int, int, int, int]
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 CONTROLLER_ACTOR = iam.CONTROLLER  # a built-in editor of every org
 
@@ -78,6 +89,7 @@ class Metrics:
 
     results: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    settled: int = 0  # events skipped: their writer's pipeline had reconciled them
     buckets: list[int] = field(default_factory=lambda: [0] * len(BUCKETS))
     duration_sum: float = 0.0
     count: int = 0
@@ -105,6 +117,10 @@ class Metrics:
             lines += [
                 "# TYPE stigmer_reconcile_errors_total counter",
                 f"stigmer_reconcile_errors_total {self.errors}",
+            ]
+            lines += [
+                "# TYPE stigmer_events_settled_total counter",
+                f"stigmer_events_settled_total {self.settled}",
             ]
             lines += [
                 "# TYPE stigmer_workqueue_depth gauge",
@@ -168,6 +184,9 @@ class Controller:
         self.compact_seconds = compact_seconds
         self.tick_seconds = tick_seconds  # the longest quiet before the timers are looked at
         self._summarized: dict[str, int] = {}  # the metrics' results at the last summary
+        # Events a pipeline settled (see ``settled``), in commit order, with their revision.
+        self._settled: dict[EventId, int] = {}
+        self._settled_lock = threading.Lock()
 
     # -- the loop -------------------------------------------------------------
 
@@ -255,11 +274,37 @@ class Controller:
         jitter = random.uniform(-0.1, 0.1) * self.resync_seconds  # spread controllers apart
         return self.clock() + self.resync_seconds + jitter
 
+    def settled(self, events: list[Event]) -> None:
+        """Notes events that pipelines ran to completion for, before their commit.
+
+        Called with the store's write lock held, so in commit order.
+        """
+        with self._settled_lock:
+            for event in events:
+                self._settled[_event_id(event)] = event.revision
+
     def queue_events(self, events: EventList) -> None:
-        """Queues the keys of a batch of events from the feed."""
-        for event in events:
-            for key in self.keys_for(event):
-                self.queue.add(key)
+        """Queues the keys of a batch of events from the feed, but for settled ones."""
+        if not events:
+            return
+        with self._settled_lock:
+            settled = [self._settled.pop(_event_id(e), None) is not None for e in events]
+            self._forget_settled(events[-1].revision)
+        with self.metrics.lock:
+            self.metrics.settled += sum(settled)
+        for event, skip in zip(events, settled, strict=True):
+            if not skip:
+                for key in self.keys_for(event):
+                    self.queue.add(key)
+
+    def _forget_settled(self, revision: int) -> None:
+        """Drops the notes the feed has gone past: their transactions did not commit."""
+        notes = self._settled
+        while notes:
+            first = next(iter(notes))
+            if notes[first] > revision:
+                return
+            del notes[first]
 
     def keys_for(self, event: Event) -> list[Key]:
         """The objects to reconcile because of an event: itself, its agent, or its referrers."""
@@ -390,6 +435,11 @@ class Controller:
                 txn.put(obj, expected_version=obj.metadata.resource_version)  # type: ignore[attr-defined]
 
         self.store.transact(write, actor=CONTROLLER_ACTOR)
+
+
+def _event_id(event: Event) -> EventId:
+    t = event.time
+    return (event.revision, event.kind, event.id, event.type, event.generation, t.seconds, t.nanos)
 
 
 def _request(kind: str, id: str, org: str) -> Request:

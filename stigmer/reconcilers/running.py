@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from stigmer.api import kinds, naming
+from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import StepFailed, StigmerError
 from stigmer.reconcilers import prefetching, steps
 from stigmer.reconcilers.authz import AllowAll, Authorizer, Remembering
@@ -51,6 +52,9 @@ class Session:
     show_secrets: bool = False
     trace: bool = False  # time each step of each pipeline into its Result (apply -v)
     history_limit: int = HISTORY_LIMIT
+    # Told a chunk's events just before its commit: each was written by a pipeline that
+    # ran to completion, so a controller in this process need not reconcile it again.
+    committing: Callable[[list[Event]], None] | None = None
 
 
 @dataclass(slots=True)
@@ -211,6 +215,8 @@ def _run_chunk(
         batch.changes += ctx.outbox
     if dry_run or (atomic and any(not r.ok for r in batch.results)):
         raise _Rollback(batch)
+    if session.committing is not None:
+        session.committing([c.event for c in batch.changes])
     batch.committed = True
     return batch
 

@@ -22,8 +22,10 @@ from stigmer.api.v1.stigmer_service_pb2 import (
     WatchRequest,
 )
 from stigmer.client import Client, resolve_kind
+from stigmer.reconcilers.framework import Request, Result
 from stigmer.remote import wire
 from stigmer.remote.wire import wrap
+from stigmer.server.grouping import apply_request
 
 SERVICE = "stigmer.api.v1.Stigmer"
 
@@ -70,8 +72,32 @@ def _result(client: Client, result: Any) -> pb.Result:
     return wire.result_to(result, synced)
 
 
+def grouped(request: pb.ApplyRequest) -> list[Request] | None:
+    """The requests of an apply the server runs in its group commit, or None.
+
+    Only a plain apply of objects joins a group; one of manifest texts, a dry
+    run, an atomic one or one that shows secrets runs alone (``apply``).
+    """
+    if request.sources or request.dry_run or request.atomic or request.show_secrets:
+        return None
+    objects = [wire.unwrap(o) for o in request.objects]
+    return [apply_request(o, expect_version=request.expect_version) for o in objects]
+
+
+def in_org(client: Client, request: pb.ApplyRequest) -> Client:
+    """The caller's view in the org an apply names."""
+    return _in(client, request.org, strict=request.strict_org)
+
+
+def applied(view: Client, results: list[Result]) -> pb.ApplyResponse:
+    """The answer to a grouped apply (see ``grouped``)."""
+    return pb.ApplyResponse(
+        results=[_result(view, r) for r in results], committed=all(r.ok for r in results)
+    )
+
+
 def apply(client: Client, request: pb.ApplyRequest) -> pb.ApplyResponse:
-    view = _in(client, request.org, strict=request.strict_org)
+    view = in_org(client, request)
     if request.sources:
         report = view.apply_sources(
             [(s.name, s.text) for s in request.sources],

@@ -27,6 +27,7 @@ from stigmer.api.v1.stigmer_service_pb2 import WatchRequest
 from stigmer.client import Client
 from stigmer.errors import Expired, StigmerError, UsageError
 from stigmer.iam import CONTROLLER
+from stigmer.reconcilers.framework import Request
 from stigmer.server import own, upstream
 from stigmer.server.auth import Authenticator
 from stigmer.server.grouping import GroupedApply
@@ -38,7 +39,7 @@ log = logging.getLogger("stigmer.server")
 
 DEFAULT_LISTEN = "127.0.0.1:7234"  # upstream's port
 GRACE_SECONDS = 10.0
-WORKERS = 64  # threads running calls; most of them wait for a group commit at a time
+WORKERS = 64  # threads running calls (an apply takes one per group, not per caller)
 # One manifest document may be at most 4 MiB (docs/architecture.md); a larger
 # message is RESOURCE_EXHAUSTED before it reaches the pipeline.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -136,8 +137,8 @@ class ApiServer:
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        # Applies wait for their group's commit on a worker thread (stigmer/server/
-        # grouping.py): asyncio's default of 6 workers would cap a group at 5 callers.
+        # Calls other than apply and the point reads each hold a worker thread while
+        # they wait for the store's write lock: asyncio's default of 6 is too few.
         self._loop.set_default_executor(ThreadPoolExecutor(WORKERS, thread_name_prefix="api"))
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
@@ -200,16 +201,16 @@ class ApiServer:
 
     def _add_services(self, server: Any) -> list[str]:
         by_service: dict[str, dict[str, Any]] = {}
-        for m in upstream.methods(self.applies.apply):
+        for m in upstream.methods():
             handler = grpc.unary_unary_rpc_method_handler(
-                self._unary(m.path, m.call, inline=m.inline and self._inline_reads),
+                self._unary(m.path, m.call, inline=m.inline and self._inline_reads, write=m.write),
                 request_deserializer=m.parse,
                 response_serializer=_serialize,
             )
             by_service.setdefault(m.service, {})[m.name] = handler
         by_service[own.SERVICE] = {
             name: grpc.unary_unary_rpc_method_handler(
-                self._unary(f"/{own.SERVICE}/{name}", call),
+                self._unary(f"/{own.SERVICE}/{name}", call, own_apply=name == "Apply"),
                 request_deserializer=message.FromString,
                 response_serializer=_serialize,
             )
@@ -226,7 +227,13 @@ class ApiServer:
         return sorted(by_service)
 
     def _unary(
-        self, path: str, call: upstream.Call, *, inline: bool = False
+        self,
+        path: str,
+        call: upstream.Call,
+        *,
+        inline: bool = False,
+        write: Callable[[Any], Request] | None = None,
+        own_apply: bool = False,
     ) -> Callable[[Any, Any], Any]:
         def run(request: Any, metadata: Any, on_loop: bool = False) -> Any:
             user = self.auth.user(metadata, on_loop=on_loop)
@@ -238,7 +245,23 @@ class ApiServer:
         async def here(request: Any, metadata: Any) -> Any:
             return run(request, metadata, on_loop=True)
 
-        runner = here if inline else hop
+        async def group(request: Any, metadata: Any) -> Any:
+            assert write is not None
+            user = await self._user(metadata)
+            wanted = write(request)  # raises for a request that is not one (no id)
+            return upstream.applied(await self.applies.write(self.client.as_user(user), wanted))
+
+        async def group_own(request: Any, metadata: Any) -> Any:
+            wanted = own.grouped(request)
+            if wanted is None:
+                return await hop(request, metadata)
+            view = own.in_org(self.client.as_user(await self._user(metadata)), request)
+            results = await self.applies.write_many(view, wanted)
+            if self._inline_reads:  # the answer may read the store (a synced object's sync)
+                return own.applied(view, results)
+            return await asyncio.to_thread(own.applied, view, results)
+
+        runner = group if write is not None else group_own if own_apply else here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:
@@ -264,6 +287,12 @@ class ApiServer:
             return None
 
         return handle
+
+    async def _user(self, metadata: Any) -> str:
+        """The caller's user: checked on the loop on a local store, else on a worker."""
+        if self._inline_reads:
+            return self.auth.user(metadata, on_loop=True)
+        return await asyncio.to_thread(self.auth.user, metadata)
 
     async def _watch(self, request: Any, context: Any) -> Any:
         """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""

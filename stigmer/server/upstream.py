@@ -9,6 +9,7 @@ stigmer.Client, so it runs the same pipeline as ``stigmer apply``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceReference
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
 from stigmer.client import Client
 from stigmer.errors import InvalidResource, StepFailed, StigmerError
-from stigmer.reconcilers.framework import Result
+from stigmer.reconcilers.framework import Request, Result
+from stigmer.server.grouping import apply_request
 
 # A method: what it reads off the wire, and what it does with a Client acting as the caller.
 Call = Callable[[Client, Any], Any]
@@ -36,6 +38,10 @@ class Method:
     # A point read (get, getByReference): short and never waiting on a lock or an
     # fsync, so the server runs it on its event loop, without a hop to a worker thread.
     inline: bool = False
+    # A write (apply, create, update): the server runs this request of the message in a
+    # group commit (stigmer/server/grouping.py) and answers ``applied(result)``;
+    # ``call`` runs it alone.
+    write: Callable[[Any], Request] | None = None
 
     @property
     def path(self) -> str:
@@ -47,36 +53,34 @@ def _raised(result_error: StigmerError | None) -> None:
         raise result_error.cause if isinstance(result_error, StepFailed) else result_error
 
 
-# How an apply runs: alone by default, or in a group commit (stigmer/server/grouping.py).
-Applier = Callable[[Client, Resource], Result]
-
-
-def _alone(client: Client, obj: Resource) -> Result:
-    return client.apply([obj], expect_version=True)[0]
-
-
-def _apply(applier: Applier) -> Call:
-    def apply(client: Client, obj: Resource) -> Resource:
-        result = applier(client, obj)
-        _raised(result.error)
-        assert result.object is not None
-        return result.object
-
-    return apply
-
-
-def _create(client: Client, obj: Resource) -> Resource:
-    result = client.create(obj)
+def applied(result: Result) -> Resource:
+    """What a write answers: the object it made or updated, or its error raised."""
+    _raised(result.error)
     assert result.object is not None
     return result.object
 
 
-def _update(client: Client, obj: Resource) -> Resource:
+def _create_request(obj: Resource) -> Request:
+    return Request("create", kinds.of(obj), desired=obj)
+
+
+def _update_request(obj: Resource) -> Request:
     if not obj.metadata.id:
         raise InvalidResource("update needs the object's id", path="metadata.id")
-    result = client.update(obj, expect_version=True)
-    assert result.object is not None
-    return result.object
+    version = obj.metadata.resource_version
+    return Request("update", kinds.of(obj), desired=obj, expected_version=version)
+
+
+# Each write's request, by upstream's method name: run alone by ``_alone``, or grouped.
+WRITES: dict[str, Callable[[Any], Request]] = {
+    "apply": functools.partial(apply_request, expect_version=True),
+    "create": _create_request,
+    "update": _update_request,
+}
+
+
+def _alone(write: Callable[[Any], Request]) -> Call:
+    return lambda client, obj: applied(client.write([write(obj)])[0])
 
 
 def _delete(kind: Kind) -> Call:
@@ -128,15 +132,11 @@ def _get_by_agent(module: ModuleType) -> Call:
     return by_agent
 
 
-def _calls(
-    kind: Kind, module: ModuleType, applier: Applier
-) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
+def _calls(kind: Kind, module: ModuleType) -> dict[str, tuple[Callable[[bytes], Any], Call]]:
     """Upstream's method names, and how each is served for ``kind``."""
     own = kind.message.FromString
     calls: dict[str, tuple[Callable[[bytes], Any], Call]] = {
-        "apply": (own, _apply(applier)),
-        "create": (own, _create),
-        "update": (own, _update),
+        **{name: (own, _alone(write)) for name, write in WRITES.items()},
         # AgentId, EnvironmentId and ApiResourceDeleteInput all hold the id as field 1.
         "delete": (ApiResourceId.FromString, _delete(kind)),
         "get": (ApiResourceId.FromString, _get(kind)),
@@ -158,25 +158,25 @@ def service_module(kind: Kind) -> ModuleType:
     return importlib.import_module(f"stigmer.api.v1.{kind.key}_service_pb2")
 
 
-def methods(applier: Applier = _alone) -> list[Method]:
+def methods() -> list[Method]:
     """Every method of every upstream service the registry's kinds name.
 
     A method the server cannot serve yet (a skill's ``push``) is left out, so
-    gRPC answers UNIMPLEMENTED for it. ``applier`` runs each ``apply``.
+    gRPC answers UNIMPLEMENTED for it.
     """
     found = []
     for kind in kinds.KINDS:
         if not kind.api_package:
             continue
         module = service_module(kind)
-        calls = _calls(kind, module, applier)
+        calls = _calls(kind, module)
         for role in ("Command", "Query"):
             service = module.DESCRIPTOR.services_by_name[f"{kind.name}{role}Controller"]
             for m in service.methods:
                 if m.name in calls:
                     parse, call = calls[m.name]
-                    inline = m.name in POINT_READS
-                    found.append(Method(service.full_name, m.name, parse, call, inline))
+                    inline, write = m.name in POINT_READS, WRITES.get(m.name)
+                    found.append(Method(service.full_name, m.name, parse, call, inline, write))
     return found
 
 

@@ -360,3 +360,27 @@ def test_a_watch_overtaken_by_compaction_resyncs_and_follows_on(
         stop.set()
         thread.join(timeout=10)
     assert caplog.text.count("resync objects=") >= 2  # the first list, and the re-list
+
+
+def test_only_the_exact_events_a_pipeline_settled_are_skipped(
+    client: Client, lmdb_store: Store
+) -> None:
+    client.apply([new_agent("Bot")])  # this client has no controller: nothing is noted
+    events = lmdb_store.events_since(0)
+    controller = Controller(lmdb_store)
+    # A note of a transaction that did not commit: the same revision and object,
+    # another commit time (the next transaction reuses its revisions).
+    aborted = [type(e).FromString(e.SerializeToString()) for e in events]
+    for e in aborted:
+        e.time.nanos = (e.time.nanos + 1) % 1_000_000_000
+    controller.settled(aborted)
+    controller.queue_events(events)
+    assert len(controller.queue) == 2  # the agent and its default instance, as always
+    assert controller.metrics.settled == 0
+
+    fresh = Controller(lmdb_store)
+    fresh.settled(events)  # what the writing pipelines would have said before committing
+    fresh.queue_events(events)
+    assert len(fresh.queue) == 0
+    assert fresh.metrics.settled == len(events)
+    assert "stigmer_events_settled_total 2" in fresh.metrics.render(0)

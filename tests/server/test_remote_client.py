@@ -12,6 +12,7 @@ import pytest
 
 import stigmer
 from stigmer import errors
+from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.client import Client
 from stigmer.store.protocol import Retention
@@ -123,3 +124,30 @@ def test_a_local_client_never_imports_grpc(tmp_path: Path) -> None:
 def test_a_token_is_refused_for_a_local_store(tmp_path: Path) -> None:
     with pytest.raises(errors.UsageError, match="grpc://"):
         Client(tmp_path / "data", token="x")
+
+
+def test_concurrent_applies_of_objects_land_each_in_its_callers_org(server: Server) -> None:
+    token = make_token(server.data_dir, "alice")
+    out: dict[str, list[bool]] = {}
+
+    def send(org: str) -> None:
+        with stigmer.Client(f"grpc://{server.address}", token=token, org=org) as c:
+            # The instance first: one call's objects are applied as one batch, agents first.
+            extra = AGENT_INSTANCE.new()
+            extra.metadata.name = f"Bot {org} Extra"
+            extra.spec.agent_id = f"bot-{org}"  # type: ignore[union-attr]
+            out[org] = [r.ok for r in c.apply([extra, new_agent(f"Bot {org}")])]
+
+    orgs = [f"org{i}" for i in range(6)]
+    threads = [threading.Thread(target=send, args=(o,)) for o in orgs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == {o: [True, True] for o in orgs}
+    with Client(server.data_dir, actor="alice") as local:
+        for org in orgs:
+            assert [a.metadata.slug for a in local.list("agents", org=org)] == [f"bot-{org}"]
+            slugs = {i.metadata.slug for i in local.list("agentinstances", org=org)}
+            assert slugs == {f"bot-{org}-default", f"bot-{org}-extra"}
+        assert local.check_store() == []
