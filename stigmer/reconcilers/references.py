@@ -20,7 +20,7 @@ longer makes (it is dropped when found): ``referrers`` checks each one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,9 @@ class RefState:
 # -- what each kind references --------------------------------------------------------
 
 
-def _refs(items: Iterable[Any], kind: str, org: str, path: str) -> list[Ref]:
+def _refs(items: Sequence[Any], kind: str, org: str, path: str) -> list[Ref]:
+    if not items:  # the usual case; iterating a upb list ends in a costly IndexError
+        return []
     return [Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)]
 
 
@@ -79,9 +81,11 @@ def _instance_refs(obj: Any) -> list[Ref]:
 def _agent_refs(obj: Any) -> list[Ref]:
     org, spec = obj.metadata.org, obj.spec
     found = _refs(spec.skill_refs, SKILL, org, "spec.skillRefs")
-    for i, sub in enumerate(spec.sub_agents):
-        found += _refs(sub.skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
-    for i, server in enumerate(spec.mcp_servers):
+    subs, servers = spec.sub_agents, spec.mcp_servers
+    for i in range(len(subs)):  # by index, as _refs: no IndexError at the end
+        found += _refs(subs[i].skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
+    for i in range(len(servers)):
+        server = servers[i]
         if server.WhichOneof("server_type") == "mcp_server_ref":
             ref = server.mcp_server_ref
             found.append(

@@ -212,7 +212,9 @@ def persist(ctx: Context) -> None:
     """Writes the new state if it differs from the live one (compare-and-swap)."""
     new = ctx.new
     assert new is not None
-    if ctx.live is not None and new == ctx.live:
+    # "configured" here is SetDefaults' word: the fields a manifest owns differ from
+    # the live object's, so the two differ and comparing them whole would be wasted.
+    if ctx.live is not None and ctx.outcome != Outcome.CONFIGURED and new == ctx.live:
         return
     size = new.ByteSize()
     if size > MAX_OBJECT_BYTES:
