@@ -401,11 +401,7 @@ class Client:
         """
         from stigmer.reconcilers.framework import apply_request
 
-        requests = [apply_request(item) for item in items]
-        if expect_version:
-            for request in requests:
-                if request.desired is not None and not request.expected_version:
-                    request.expected_version = request.desired.metadata.resource_version
+        requests = [apply_request(item, expect_version=expect_version) for item in items]
         return self._run(
             requests, dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
         ).results
@@ -640,9 +636,9 @@ class Client:
 
     def create(self, resource: Resource) -> Result:
         """Creates a resource; AlreadyExists if its (kind, org, slug) is taken."""
-        from stigmer.reconcilers.framework import Request
+        from stigmer.reconcilers.framework import create_request
 
-        return self._one(Request("create", kinds.of(resource), desired=resource))
+        return self._one(create_request(resource))
 
     def update(self, resource: Resource, *, expect_version: bool = False) -> Result:
         """Updates the resource with ``metadata.id``; NotFound if there is none.
@@ -650,12 +646,9 @@ class Client:
         ``expect_version``: as ``apply``'s, a Conflict if the object changed since
         the ``metadata.resource_version`` the message carries.
         """
-        from stigmer.reconcilers.framework import Request
+        from stigmer.reconcilers.framework import update_request
 
-        version = resource.metadata.resource_version if expect_version else 0
-        return self._one(
-            Request("update", kinds.of(resource), desired=resource, expected_version=version)
-        )
+        return self._one(update_request(resource, expect_version=expect_version))
 
     def delete(self, kind: Kind | str, name: str, *, org: str | None = None) -> ResourceList:
         """Deletes an object by slug (or id) and what it owns; returns them, masked."""

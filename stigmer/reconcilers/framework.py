@@ -185,8 +185,13 @@ class Pipeline:
         return [name for name, _ in self.steps]
 
 
-def apply_request(item: Resource | Manifest) -> Request:
-    """The request to apply a resource, or a manifest (validated, located in its file)."""
+def apply_request(item: Resource | Manifest, *, expect_version: bool = False) -> Request:
+    """The request to apply a resource, or a manifest (validated, located in its file).
+
+    ``expect_version``: a message's ``metadata.resource_version`` (when not 0) must
+    still be the live object's, or its Result is a Conflict; a manifest's system
+    fields are always such preconditions.
+    """
     doc = getattr(item, "document", None)  # a Manifest; a message has no such field
     if doc is not None:
         assert not isinstance(item, Resource)
@@ -206,7 +211,20 @@ def apply_request(item: Resource | Manifest) -> Request:
             expected_version=expected_version,
         )
     resource = cast("Resource", item)
-    return Request("apply", kinds.of(resource), desired=resource)
+    version = resource.metadata.resource_version if expect_version else 0
+    return Request("apply", kinds.of(resource), desired=resource, expected_version=version)
+
+
+def create_request(obj: Resource) -> Request:
+    """The request to create an object; AlreadyExists if its (kind, org, slug) is taken."""
+    return Request("create", kinds.of(obj), desired=obj)
+
+
+def update_request(obj: Resource, *, expect_version: bool = False) -> Request:
+    """The request to update the object with ``metadata.id`` (a Conflict, with
+    ``expect_version``, if it changed since its ``metadata.resource_version``)."""
+    version = obj.metadata.resource_version if expect_version else 0
+    return Request("update", kinds.of(obj), desired=obj, expected_version=version)
 
 
 def delete_request(obj: Resource) -> Request:

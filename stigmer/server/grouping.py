@@ -28,9 +28,7 @@ import asyncio
 import threading
 from dataclasses import dataclass
 
-from stigmer.api.kinds import Resource
 from stigmer.client import Client
-from stigmer.reconcilers import framework
 from stigmer.reconcilers.framework import Request, Result
 
 
@@ -46,14 +44,6 @@ class _Slot:
 
 # Each caller's writes, and the future that wakes it once its group ran.
 _Waiting = list[tuple[list[_Slot], "asyncio.Future[None]"]]
-
-
-def apply_request(obj: Resource, *, expect_version: bool) -> Request:
-    """The request ``Client.apply([obj], expect_version=...)`` runs."""
-    request = framework.apply_request(obj)
-    if expect_version:  # a stale resource_version is a Conflict (ABORTED)
-        request.expected_version = obj.metadata.resource_version
-    return request
 
 
 class GroupedApply:

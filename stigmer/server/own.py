@@ -22,10 +22,9 @@ from stigmer.api.v1.stigmer_service_pb2 import (
     WatchRequest,
 )
 from stigmer.client import Client, resolve_kind
-from stigmer.reconcilers.framework import Request, Result
+from stigmer.reconcilers.framework import Request, Result, apply_request
 from stigmer.remote import wire
 from stigmer.remote.wire import wrap
-from stigmer.server.grouping import apply_request
 
 SERVICE = "stigmer.api.v1.Stigmer"
 

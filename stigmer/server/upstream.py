@@ -22,8 +22,13 @@ from stigmer.api.v1.commons_pb2 import ApiResourceKind, ApiResourceReference
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceId
 from stigmer.client import Client
 from stigmer.errors import InvalidResource, StepFailed, StigmerError
-from stigmer.reconcilers.framework import Request, Result
-from stigmer.server.grouping import apply_request
+from stigmer.reconcilers.framework import (
+    Request,
+    Result,
+    apply_request,
+    create_request,
+    update_request,
+)
 
 # A method: what it reads off the wire, and what it does with a Client acting as the caller.
 Call = Callable[[Client, Any], Any]
@@ -60,21 +65,16 @@ def applied(result: Result) -> Resource:
     return result.object
 
 
-def _create_request(obj: Resource) -> Request:
-    return Request("create", kinds.of(obj), desired=obj)
-
-
 def _update_request(obj: Resource) -> Request:
     if not obj.metadata.id:
         raise InvalidResource("update needs the object's id", path="metadata.id")
-    version = obj.metadata.resource_version
-    return Request("update", kinds.of(obj), desired=obj, expected_version=version)
+    return update_request(obj, expect_version=True)  # a stale version is ABORTED
 
 
 # Each write's request, by upstream's method name: run alone by ``_alone``, or grouped.
 WRITES: dict[str, Callable[[Any], Request]] = {
     "apply": functools.partial(apply_request, expect_version=True),
-    "create": _create_request,
+    "create": create_request,
     "update": _update_request,
 }
 
