@@ -171,13 +171,22 @@ class _EtcdReader(Lookups):
 
     def _values(self, keys: builtins.list[bytes]) -> builtins.list[tuple[bytes, int] | None]:
         """``_value`` of each key, in as few round trips as etcd's limit on a transaction allows."""
-        found: dict[bytes, tuple[bytes, int]] = {}
-        for start in range(0, len(keys), _READS_PER_TXN):
-            ops = [ec.get(key, revision=self.at) for key in keys[start : start + _READS_PER_TXN]]
-            for reply in self.client.txn([], ops, []).responses:
-                for kv in reply.response_range.kvs:
-                    found[kv.key] = (kv.value, kv.mod_revision)
+        found = {
+            kv.key: (kv.value, kv.mod_revision)
+            for _, kvs in self._reads([(key, b"") for key in keys])
+            for kv in kvs
+        }
         return [found.get(key) for key in keys]
+
+    def _reads(
+        self, wanted: builtins.list[tuple[bytes, bytes]]
+    ) -> Iterator[tuple[tuple[bytes, bytes], Any]]:
+        """Each (key, range end) read at ``at``, with the kvs found, ``_READS_PER_TXN`` a trip."""
+        for start in range(0, len(wanted), _READS_PER_TXN):
+            part = wanted[start : start + _READS_PER_TXN]
+            ops = [ec.get(key, end, revision=self.at) for key, end in part]
+            replies = self.client.txn([], ops, []).responses
+            yield from zip(part, (r.response_range.kvs for r in replies), strict=True)
 
     def _object(self, kind: str, blob: bytes, mod: int) -> Resource:
         obj = decode(kind, blob)
@@ -465,19 +474,13 @@ class _EtcdWriteTxn(_EtcdReader, Nesting, Removing, Restoring, Compacting):
 
     def _fetch(self, wanted: builtins.list[tuple[bytes, bytes]]) -> None:
         """Reads keys and ranges at ``at`` into ``seen``, as few transactions as etcd takes."""
-        room = _READS_PER_TXN
-        for start in range(0, len(wanted), room):
-            part = wanted[start : start + room]
-            ops = [ec.get(key, end, revision=self.at) for key, end in part]
-            replies = self.client.txn([], ops, []).responses
-            for (key, end), reply in zip(part, replies, strict=True):
-                kvs = reply.response_range.kvs
-                for kv in kvs:
-                    self.seen[kv.key] = (kv.value, kv.mod_revision)
-                if end:
-                    self.covered.append(key)
-                elif not kvs:
-                    self.seen[key] = None
+        for (key, end), kvs in self._reads(wanted):
+            for kv in kvs:
+                self.seen[kv.key] = (kv.value, kv.mod_revision)
+            if end:
+                self.covered.append(key)
+            elif not kvs:
+                self.seen[key] = None
 
     def _assume_new(self, kind: str, id: str) -> None:
         """A create (expected_version 0): its key and the keys about its id count as absent.
