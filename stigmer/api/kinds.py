@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from stigmer.api import naming
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.environment_pb2 import Environment
@@ -158,7 +159,11 @@ AGENT = Kind(
     columns=(
         Column(
             "DEFAULT-INSTANCE",
-            lambda o: f"{o.metadata.slug}-default" if o.status.default_instance_id else "",
+            lambda o: (
+                naming.default_instance_slug(o.metadata.slug)
+                if o.status.default_instance_id
+                else ""
+            ),
             32,
         ),
         READY,

@@ -14,6 +14,7 @@ SLUG_MAX_LENGTH = 63  # a DNS label, like org
 NAME_MAX_LENGTH = 253  # a DNS subdomain, Kubernetes' limit for object names
 USER_MAX_LENGTH = 253
 DEFAULT_ORG = "local"
+DEFAULT_INSTANCE_SUFFIX = "-default"  # an agent's default instance is "<agent slug>-default"
 # Characters that forge output: C0 and C1 controls, and the bidi overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Annotations that ``stigmer sync`` sets and owns (stigmer.gitops.syncing).
@@ -34,6 +35,18 @@ def slugify(name: str) -> str:
     """
     slug = _NOT_SLUG.sub("", name.lower().replace(" ", "-"))
     return _DASHES.sub("-", slug).strip("-")
+
+
+def default_instance_slug(agent_slug: str) -> str:
+    """The slug of the default instance of the agent with ``agent_slug``."""
+    return agent_slug + DEFAULT_INSTANCE_SUFFIX
+
+
+def default_instance_agent(slug: str) -> str | None:
+    """The agent slug a default instance's ``slug`` names; None for any other slug."""
+    if not slug.endswith(DEFAULT_INSTANCE_SUFFIX):
+        return None
+    return slug[: -len(DEFAULT_INSTANCE_SUFFIX)]
 
 
 def is_valid_org(org: str) -> bool:

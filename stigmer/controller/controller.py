@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from stigmer import iam
-from stigmer.api import kinds
+from stigmer.api import kinds, naming
 from stigmer.api.v1.event_pb2 import Event, EventType
 from stigmer.controller import trimming
 from stigmer.controller.workqueue import WorkQueue
@@ -318,10 +318,9 @@ class Controller:
             return keys
         inst = self.store.find(event.kind, event.id) if event.type != EventType.deleted else None
         owner_ids = [r.id for r in inst.metadata.owner_references] if inst is not None else []
-        if not owner_ids and event.slug.endswith("-default"):  # a deleted default instance
-            agent = self.store.find_by_slug(
-                kinds.AGENT.key, event.org, event.slug[: -len("-default")]
-            )
+        agent_slug = naming.default_instance_agent(event.slug)
+        if not owner_ids and agent_slug is not None:  # a deleted default instance
+            agent = self.store.find_by_slug(kinds.AGENT.key, event.org, agent_slug)
             owner_ids = [agent.metadata.id] if agent is not None else []
         keys += [(kinds.AGENT.key, i, event.org) for i in owner_ids]
         return keys

@@ -449,8 +449,8 @@ def _followers(instances: list[_Item], renamed: dict[str, tuple[str, str]]) -> d
         if item.entry.outcome != IMPORTED or not isinstance(inst, AgentInstance):
             continue
         old_new = renamed.get(inst.spec.agent_id)
-        if old_new is not None and inst.metadata.slug == f"{old_new[0]}-default":
-            wanted[inst.metadata.id] = f"{old_new[1]}-default"
+        if old_new is not None and inst.metadata.slug == naming.default_instance_slug(old_new[0]):
+            wanted[inst.metadata.id] = naming.default_instance_slug(old_new[1])
             item.entry.notes.append(
                 f'renamed from "{inst.metadata.slug}" to follow its agent\'s new slug'
             )
@@ -488,7 +488,7 @@ def _note_missing_defaults(agents: list[_Item], instances: list[_Item], reader: 
         if agent is None:
             continue
         md = agent.metadata
-        key = (md.org, f"{md.slug}-default")
+        key = (md.org, naming.default_instance_slug(md.slug))
         here = reader.find_by_slug(AGENT_INSTANCE.key, *key)
         owner = mine.get(key) or (here.spec.agent_id if isinstance(here, AgentInstance) else "")
         if owner == md.id:

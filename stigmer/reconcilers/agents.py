@@ -21,7 +21,7 @@ DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"
 
 
 def default_slug(agent: Agent) -> str:
-    return f"{agent.metadata.slug}-default"
+    return naming.default_instance_slug(agent.metadata.slug)
 
 
 def _agent(ctx: Context) -> Agent:
@@ -81,7 +81,7 @@ def ensure_default_instance(
         inst = AgentInstance()
         inst.CopyFrom(live)
         inst.spec.description = inst.spec.description or DEFAULT_DESCRIPTION
-    inst.metadata.name = f"{agent.metadata.name}-default"
+    inst.metadata.name = agent.metadata.name + naming.DEFAULT_INSTANCE_SUFFIX
     inst.metadata.owner_scope = agent.metadata.owner_scope
     inst.spec.agent_id = agent.metadata.id
     link_owner(inst, agent, controller=True)

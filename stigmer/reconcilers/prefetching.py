@@ -25,4 +25,4 @@ def slugs(requests: Iterable[Request], org: str) -> Iterator[tuple[str, str, str
         where = md.org or request.org or org
         yield request.kind.key, where, slug
         if request.kind is kinds.AGENT:  # its pipeline reads agents.default_slug
-            yield kinds.AGENT_INSTANCE.key, where, f"{slug}-default"
+            yield kinds.AGENT_INSTANCE.key, where, naming.default_instance_slug(slug)
