@@ -167,16 +167,17 @@ class Stubs:
     instance: ModuleType
 
 
+def service_stubs(out: Path, *keys: str) -> list[ModuleType]:
+    """The gRPC stubs of protos/stigmer/api/v1/<key>_service.proto for each key, built in out."""
+    v1 = PROTOS / "stigmer" / "api" / "v1"
+    compile_stubs(out, *(v1 / f"{key}_service.proto" for key in keys))
+    built = out / "stigmer" / "api" / "v1"
+    return [load(f"{key}_service_pb2_grpc", built / f"{key}_service_pb2_grpc.py") for key in keys]
+
+
 @pytest.fixture(scope="session")
 def stubs(tmp_path_factory: pytest.TempPathFactory) -> Stubs:
-    out = tmp_path_factory.mktemp("stubs")
-    v1 = PROTOS / "stigmer" / "api" / "v1"
-    compile_stubs(out, v1 / "agent_service.proto", v1 / "agent_instance_service.proto")
-    grpc_dir = out / "stigmer" / "api" / "v1"
-    return Stubs(
-        load("agent_service_pb2_grpc", grpc_dir / "agent_service_pb2_grpc.py"),
-        load("agent_instance_service_pb2_grpc", grpc_dir / "agent_instance_service_pb2_grpc.py"),
-    )
+    return Stubs(*service_stubs(tmp_path_factory.mktemp("stubs"), "agent", "agent_instance"))
 
 
 def new_agent(

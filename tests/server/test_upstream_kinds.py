@@ -19,7 +19,7 @@ from stigmer.api.v1.skill_service_pb2 import PushSkillRequest, SkillId
 from stigmer.api.v1.upstream_apiresource_pb2 import ApiResourceDeleteInput, ApiResourceId
 from stigmer.client import Client
 from stigmer.reconcilers.masking import MASK
-from tests.server.conftest import PROTOS, Server, bearer, code_of, compile_stubs, load, make_token
+from tests.server.conftest import Server, bearer, code_of, make_token, service_stubs
 
 Metadata = tuple[tuple[str, str]]
 
@@ -36,11 +36,7 @@ class KindStubs:
 @pytest.fixture(scope="module")
 def kind_stubs(tmp_path_factory: pytest.TempPathFactory) -> KindStubs:
     out = tmp_path_factory.mktemp("kind-stubs")
-    v1 = PROTOS / "stigmer" / "api" / "v1"
-    keys = ("environment", "skill", "mcp_server")
-    compile_stubs(out, *(v1 / f"{k}_service.proto" for k in keys))
-    grpc_dir = out / "stigmer" / "api" / "v1"
-    return KindStubs(*(load(f"{k}_pb2_grpc", grpc_dir / f"{k}_service_pb2_grpc.py") for k in keys))
+    return KindStubs(*service_stubs(out, "environment", "skill", "mcp_server"))
 
 
 @pytest.fixture
