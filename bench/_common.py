@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from stigmer.api.kinds import AGENT, AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
@@ -70,3 +72,17 @@ def median_of(fn: Callable[[], object], repeat: int = 5) -> float:
 def emit(result: Mapping[str, object]) -> None:
     """Prints the figures as one JSON object on the last line."""
     print(json.dumps(result, sort_keys=True))
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user plus system) a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """A running process's resident memory, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"process {pid} reports no VmRSS")

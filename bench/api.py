@@ -34,7 +34,7 @@ from typing import Any
 import grpc
 from grpc_health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 
-from bench._common import emit
+from bench._common import emit, rss_mb
 from stigmer.api.kinds import AGENT
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.stigmer_service_pb2 import WatchEvent, WatchRequest
@@ -210,13 +210,6 @@ def watch_delivery(address: str, md: Any, data_dir: Path, n: int = 50) -> float:
         stream.cancel()
         reader.join()
     return statistics.median((received[s] - committed[s]) * 1000 for s in committed)
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    assert match is not None
-    return int(match[1]) / 1024
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from bench._common import emit
+from bench._common import cpu_seconds, emit
 from bench.api import APPLY, CLIENTS, _bearer, agent, in_threads, start_server
 from stigmer.api.v1 import stigmer_service_pb2 as pb
 from stigmer.api.v1.agent_pb2 import Agent
@@ -35,11 +35,6 @@ from stigmer.remote.wire import wrap
 
 CREATE = "/ai.stigmer.agentic.agent.v1.AgentCommandController/create"
 OWN_APPLY = "/stigmer.api.v1.Stigmer/Apply"
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _caller(channel: grpc.Channel, method: str) -> Callable[[Agent, Any], object]:
@@ -66,7 +61,7 @@ def one_round(python: str, data_dir: Path, method: str, n: int) -> tuple[float, 
     try:
         with grpc.insecure_channel(address) as channel:  # first call: the lazy imports
             _caller(channel, method)(agent("Warm up"), md)
-        before = _cpu_seconds(proc.pid)
+        before = cpu_seconds(proc.pid)
 
         def work(c: int) -> None:
             with grpc.insecure_channel(address) as channel:
@@ -76,7 +71,7 @@ def one_round(python: str, data_dir: Path, method: str, n: int) -> tuple[float, 
 
         wall = in_threads(CLIENTS, work)
         time.sleep(0.5)  # the controller's work on the last events counts too
-        cpu = _cpu_seconds(proc.pid) - before
+        cpu = cpu_seconds(proc.pid) - before
     finally:
         proc.terminate()
         proc.wait(timeout=60)

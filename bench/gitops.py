@@ -27,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._common import emit
+from bench._common import cpu_seconds, emit, rss_mb
 from stigmer.controller.controller import Controller
 from stigmer.gitops.syncing import Syncer
 from stigmer.reconcilers.running import Session
@@ -115,18 +115,6 @@ def write_tree(repo: Path, count: int) -> None:
     for f in range(count // per_file):
         docs = [AGENT.format(i=f * per_file + i, edit="0") for i in range(per_file)]
         (repo / f"agents-{f:03d}.yaml").write_text("---\n".join(docs))
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def metrics(port: int) -> dict[str, float]:
