@@ -141,6 +141,11 @@ def verify(reader: Reader, text: str, *, now: float) -> TokenInfo:
     info = _info(reader, match[1], record)
     if info.revoked:
         raise Unauthenticated(f"unauthenticated: token {info.id} was revoked")
+    return _unexpired(info, now)
+
+
+def _unexpired(info: TokenInfo, now: float) -> TokenInfo:
+    """``info``, unless its token has expired by ``now``."""
     if info.expires is not None and info.expires <= now:
         raise Unauthenticated(f"unauthenticated: token {info.id} has expired")
     return info
@@ -171,10 +176,7 @@ class Checked:
             if raw is not None:
                 self._seen[text] = (raw, info)
             return info
-        info = seen[1]
-        if info.expires is not None and info.expires <= now:
-            raise Unauthenticated(f"unauthenticated: token {info.id} has expired")
-        return info
+        return _unexpired(seen[1], now)
 
 
 def touch(txn: WriteTxn, token_id: str, *, now: float) -> None:
