@@ -247,7 +247,7 @@ class Client:
     # (a class default, so that every Client has it, the remote one too).
     _committing: Callable[[builtins.list[Event]], None] | None = None
 
-    def __new__(cls, store: object = None, *args: Any, **kwargs: Any) -> Client:
+    def __new__(cls, store: object = None, *args: object, **kwargs: object) -> Client:
         if cls is Client and isinstance(store, str) and store.startswith(REMOTE_SCHEMES):
             from stigmer.remote.client import RemoteClient
 

@@ -10,13 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 import grpc
 
 from stigmer import errors
 from stigmer.remote import wire
 from stigmer.tokens import Unauthenticated
+
+
+class Sendable(Protocol):
+    """A request message (only stigmer.api imports protobuf itself)."""
+
+    def SerializeToString(self, *, deterministic: bool = ...) -> bytes: ...  # noqa: N802
+
+
+class Received(Protocol):
+    """A reply message type: parsed from the wire by its class."""
+
+    @classmethod
+    def FromString(cls, s: bytes) -> Self: ...  # noqa: N802
+
+
+R = TypeVar("R", bound=Received)
 
 SERVICE = "stigmer.api.v1.Stigmer"
 SCHEMES = {"grpc": False, "grpcs": True, "http": False, "https": True}
@@ -84,7 +100,7 @@ class Connection:
     def close(self) -> None:
         self.channel.close()
 
-    def call(self, method: str, request: Any, reply: type[Any]) -> Any:
+    def call(self, method: str, request: Sendable, reply: type[R]) -> R:
         """One unary call; a failure raises the StigmerError it stands for."""
         stub = self.channel.unary_unary(
             f"/{SERVICE}/{method}",
@@ -92,11 +108,12 @@ class Connection:
             response_deserializer=reply.FromString,
         )
         try:
-            return stub(request, metadata=self.metadata)
+            answer: R = stub(request, metadata=self.metadata)  # grpc's stubs are untyped
         except grpc.RpcError as e:
             raise self.error(e, method) from None
+        return answer
 
-    def stream(self, method: str, request: Any, reply: type[Any]) -> Any:
+    def stream(self, method: str, request: Sendable, reply: type[Received]) -> Any:
         """A server stream, open: iterate it through ``follow``, or cancel it."""
         stub = self.channel.unary_stream(
             f"/{SERVICE}/{method}",
@@ -135,6 +152,6 @@ class Connection:
         return wire.make_error(cls.__name__, details)
 
 
-def _serialize(message: Any) -> bytes:
+def _serialize(message: Sendable) -> bytes:
     data: bytes = message.SerializeToString()
     return data

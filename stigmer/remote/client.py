@@ -14,7 +14,7 @@ import builtins
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from stigmer import errors
 from stigmer.api import kinds, naming
@@ -23,7 +23,7 @@ from stigmer.api.v1 import stigmer_service_pb2 as pb
 from stigmer.api.v1.event_pb2 import Event
 from stigmer.client import ApplyReport, Client, Diff, resolve_kind
 from stigmer.remote import wire
-from stigmer.remote.channel import Connection, Target
+from stigmer.remote.channel import Connection, R, Sendable, Target
 
 if TYPE_CHECKING:
     from stigmer.client import Binding, Decision, EnvEntry, RefState, Result, TokenInfo
@@ -84,7 +84,7 @@ class RemoteClient(Client):
     def as_user(self, user: str) -> Client:
         raise errors.UsageError("a remote Client acts as its token's user only")
 
-    def _call(self, method: str, request: Any, reply: type[Any]) -> Any:
+    def _call(self, method: str, request: Sendable, reply: type[R]) -> R:
         return self.connection.call(method, request, reply)
 
     def _results(self, results: Iterable[pb.Result]) -> builtins.list[Result]:
@@ -266,7 +266,9 @@ class RemoteClient(Client):
 
     # -- what describe shows of an object ------------------------------------
 
-    def _about(self, obj: Resource, *, show_secrets: bool = False, limit: int = 0) -> Any:
+    def _about(
+        self, obj: Resource, *, show_secrets: bool = False, limit: int = 0
+    ) -> pb.ObjectRequest:
         return pb.ObjectRequest(object=wire.wrap(obj), show_secrets=show_secrets, limit=limit)
 
     def owned(self, obj: Resource) -> builtins.list[Resource]:
@@ -347,7 +349,7 @@ class RemoteClient(Client):
 
 def _resource(item: Resource | Manifest) -> Resource:
     """The object a manifest declares, or the object itself."""
-    found: Any = getattr(item, "resource", item)
+    found: object = getattr(item, "resource", item)
     return cast("Resource", found)
 
 
@@ -357,7 +359,7 @@ def _change(message: pb.WatchEvent) -> Change:
     return Change(message.event, wire.unwrap(message.object))
 
 
-def _selector(selector: Any) -> str:
+def _selector(selector: Selector | str | None) -> str:
     """A selector as text: the server parses it (a parsed one prints back as it read)."""
     return "" if selector is None else str(selector)
 
