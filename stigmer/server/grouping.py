@@ -57,6 +57,7 @@ class GroupedApply:
         self._waiting: _Waiting = []
         self._leading = False  # a group is running now
         self._changed = threading.Condition()  # for queued()
+        self._watchers = 0  # threads in queued(): only they need telling of a change
 
     async def write(self, client: Client, request: Request) -> Result:
         """``request`` run as ``client.actor``, in whatever group it joins; its Result."""
@@ -70,8 +71,9 @@ class GroupedApply:
         self._waiting.append((slots, done))
         if not self._leading:  # nobody is committing: this caller's group runs now
             self._lead(loop)
-        with self._changed:
-            self._changed.notify_all()
+        if self._watchers:  # read after the change: a watcher counted later sees it itself
+            with self._changed:
+                self._changed.notify_all()
         await done
         results = []
         for slot in slots:
@@ -105,9 +107,13 @@ class GroupedApply:
     def queued(self, n: int, timeout: float | None = None) -> bool:
         """Waits until a group runs and ``n`` callers wait behind it (tests build groups so)."""
         with self._changed:
-            return self._changed.wait_for(
-                lambda: self._leading and len(self._waiting) >= n, timeout
-            )
+            self._watchers += 1
+            try:
+                return self._changed.wait_for(
+                    lambda: self._leading and len(self._waiting) >= n, timeout
+                )
+            finally:
+                self._watchers -= 1
 
 
 def _run(group: list[_Slot]) -> None:
