@@ -218,6 +218,41 @@ def test_a_token_file_authenticates(served: Server, tokens: dict[str, str]) -> N
     assert "agent/code-reviewer" in result.stdout
 
 
+def test_exported_token_file_and_ca_wait_for_a_server(
+    served: Server, tokens: dict[str, str]
+) -> None:
+    """As STIGMER_TOKEN, the environment's token file and CA are ignored by local commands."""
+    path = served.data_dir.parent / "exported-token"
+    path.write_text(tokens["alice"] + "\n")
+    local = cli(
+        served, "get", "agents", "-o", "name", STIGMER_TOKEN_FILE=str(path), STIGMER_TLS_CA="/x"
+    )
+    assert local.exit_code == 0, local.stderr
+    assert "agent/code-reviewer" in local.stdout
+    remote = cli(
+        served,
+        "get",
+        "agents",
+        "-o",
+        "name",
+        STIGMER_SERVER=served.address,
+        STIGMER_TOKEN_FILE=str(path),
+    )
+    assert remote.exit_code == 0, remote.stderr  # with a server, the exported file is the token
+    assert "agent/code-reviewer" in remote.stdout
+
+
+@pytest.mark.parametrize("flag", ["--token-file", "--tls-ca"])
+def test_a_typed_token_file_or_ca_without_a_server_is_a_usage_error(
+    served: Server, flag: str
+) -> None:
+    path = served.data_dir.parent / "typed-token"
+    path.write_text("stg_x.y\n")
+    result = cli(served, flag, str(path), "get", "agents")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: --token-file and --tls-ca go with --server\n"
+
+
 def test_a_server_that_is_not_there_is_one_clear_line(served: Server) -> None:
     result = cli(served, "--server", "127.0.0.1:1", "get", "agents", remote="x")
     assert result.exit_code == 1
