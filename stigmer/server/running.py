@@ -43,6 +43,7 @@ WORKERS = 64  # threads running calls (an apply takes one per group, not per cal
 # One manifest document may be at most 4 MiB (docs/architecture.md); a larger
 # message is RESOURCE_EXHAUSTED before it reaches the pipeline.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+UNKNOWN_METHOD = "unknown"  # what /metrics calls a method no service has
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ class ApiServer:
         reflection.enable_server_reflection(
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
         )
+        server.add_generic_rpc_handlers([_Unknown(self.metrics)])  # last: only what none serves
         self.address = self._bind(server)
         await server.start()
         log.info("API listening on %s (%d services)", self.address, len(names))
@@ -265,7 +267,7 @@ class ApiServer:
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+                await self._refuse(path, context)
             assert self._idle is not None
             started, code = time.perf_counter(), grpc.StatusCode.OK
             self._in_flight += 1
@@ -288,6 +290,11 @@ class ApiServer:
 
         return handle
 
+    async def _refuse(self, path: str, context: Any) -> None:
+        """Ends a call that arrived while draining as UNAVAILABLE, counted as any other."""
+        self.metrics.observe(path, grpc.StatusCode.UNAVAILABLE.name, 0.0)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+
     async def _user(self, metadata: Any) -> str:
         """The caller's user: checked on the loop on a local store, else on a worker."""
         if self._inline_reads:
@@ -298,7 +305,7 @@ class ApiServer:
         """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""
         path = f"/{own.SERVICE}/Watch"
         if self._draining:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+            await self._refuse(path, context)
         started, code = time.perf_counter(), grpc.StatusCode.OK
         ends = threading.Event()
         self._watches.add(ends)
@@ -326,6 +333,26 @@ class ApiServer:
             self._watches.discard(ends)
             self.metrics.observe(path, code.name, time.perf_counter() - started)
         await context.abort(code, message)
+
+
+class _Unknown:
+    """A generic handler (grpc takes any object with ``service``) of a method no service has:
+    counted, then UNIMPLEMENTED as grpc says it.
+
+    Added after every service, so a known method never reaches it: it costs
+    their calls nothing. Counted under one name, UNKNOWN_METHOD, so that
+    callers cannot grow /metrics with names of their own making.
+    """
+
+    def __init__(self, metrics: RequestMetrics) -> None:
+        self.metrics = metrics
+
+    def service(self, handler_call_details: Any) -> Any:
+        return grpc.stream_stream_rpc_method_handler(self._refuse)  # any shape of call
+
+    async def _refuse(self, _requests: Any, context: Any) -> None:
+        self.metrics.observe(UNKNOWN_METHOD, grpc.StatusCode.UNIMPLEMENTED.name, 0.0)
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
 
 
 def _pump(
