@@ -769,13 +769,22 @@ class Client:
             self.bus.publish(batch.changes)
         return batch
 
-    def write(self, requests: Sequence[Request]) -> builtins.list[Result]:
-        """Runs apply, create and update requests as one batch; one Result per request.
+    def write(
+        self,
+        requests: Sequence[Request],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+    ) -> builtins.list[Result]:
+        """Runs requests of any verb as one batch; one Result per request.
 
-        Each succeeds or fails alone, as a manifest's documents do: what the API
-        server's group commit runs for its callers' writes.
+        Each succeeds or fails alone (unless ``atomic``), as a manifest's documents
+        do: what the API server's group commit runs for its callers' writes.
         """
-        return self._run(list(requests)).results
+        return self._run(
+            list(requests), dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
+        ).results
 
     def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""

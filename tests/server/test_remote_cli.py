@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from stigmer.cli.app import app
 from stigmer.client import Client
+from tests.cli.test_edit import Editor
 from tests.cli.test_imports import loaded_at_exit
 from tests.processes import ROOT, env_for, wait_until
 from tests.rerunning import program
@@ -251,6 +252,21 @@ def test_a_typed_token_file_or_ca_without_a_server_is_a_usage_error(
     result = cli(served, flag, str(path), "get", "agents")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "error: --token-file and --tls-ca go with --server\n"
+
+
+def test_edit_works_through_the_api_as_the_tokens_user(
+    served: Server, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    editor = Editor(tmp_path)
+    env = editor.env(("team: platform", "team: remote-edit"))
+    done = cli(served, "edit", "agent", "code-reviewer", remote=tokens["alice"], **env)
+    assert (done.exit_code, done.stdout) == (0, "agent/code-reviewer edited\n"), done.stderr
+    with Client(served.data_dir, actor="alice") as local:
+        assert local.get("agent", "code-reviewer").metadata.labels["team"] == "remote-edit"
+        local.relabel("agent", "code-reviewer", {"team": "platform"}, overwrite=True)  # as it was
+    refused = cli(served, "edit", "agent", "code-reviewer", remote=tokens["bob"], **env)
+    assert refused.exit_code == 1  # bob has no role: refused before the editor opens
+    assert refused.stderr.startswith('error: forbidden: user "bob" cannot')
 
 
 def test_a_server_that_is_not_there_is_one_clear_line(served: Server) -> None:
