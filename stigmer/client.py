@@ -828,6 +828,10 @@ class Client:
         """The object a slug (or id) names in the org: unmasked and unchecked, so private."""
         return find_named(self.store, resolve_kind(kind), self._org(org), name)
 
+    def _find_id(self, kind: Kind, id: str) -> Resource | None:
+        """The object with this id, in any org: unmasked and unchecked, so private."""
+        return self.store.find(kind.key, id)
+
     def get(
         self,
         kind: Kind | str,
@@ -1238,7 +1242,7 @@ class Client:
         pending = []
         for target in targets:
             k = target.kind
-            found = self.store.find(k.key, target.id) if target.id else None
+            found = self._find_id(k, target.id) if target.id else None
             obj = found if target.id else self._find(k, target.name, org=target.org)
             target.unmet = until.unmet(obj)
             if target.unmet:

@@ -40,17 +40,17 @@ LOCAL_ONLY = "this needs a local store: a remote (grpc://) Client cannot do it"
 # methods this class makes calls of (get, apply, apply_files, delete_result...).
 INHERITED = frozenset(
     {"apply_text", "apply_edit", "manifest", "patch", "relabel", "declared", "read_manifests"}
-    | {"delete", "authorize"}
+    | {"delete", "authorize", "wait"}
 )
 # The local Client's members that need the store itself, with no call of the API
 # server to stand for them: each raises UsageError(local_only). Tokens are checked
-# by the server; store tools, sync, serve and migrate work on a store; history,
-# rollback and wait read the store's revisions and objects directly; the bus
-# announces this process's own commits, and a remote Client commits none.
+# by the server; store tools, sync, serve and migrate work on a store; history
+# and rollback read the store's kept revisions; the bus announces this
+# process's own commits, and a remote Client commits none.
 LOCAL_ONLY_METHODS = frozenset(
     {"authenticate", "token_used", "authorize_store", "check_store", "repair_store"}
     | {"dump", "stats", "format_version", "syncer", "controller", "import_upstream"}
-    | {"copy_to", "history", "history_diff", "rollback", "wait", "bus"}
+    | {"copy_to", "history", "history_diff", "rollback", "bus"}
 )
 LOCAL_ONLY_CONSTRUCTORS = frozenset({"for_user", "copy_source"})  # they open a store
 
@@ -361,6 +361,19 @@ class RemoteClient(Client):
             show_secrets=show_secrets,
         )
         return [wire.unwrap(o) for o in self._call("List", request, pb.ListResponse).items]
+
+    # What wait checks each object by: here what the token's user may get of it (masked).
+    def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
+        try:
+            return self.get(kind, name, org=org)
+        except errors.NotFound:
+            return None
+
+    def _find_id(self, kind: Kind, id: str) -> Resource | None:
+        try:
+            return self.get_by_id(kind, id)
+        except errors.NotFound:
+            return None
 
     def _authorize_read(self, verb: str, kind: Kind, org: str) -> None:
         """Check as the token's user: Forbidden, with the local line, if they may not."""

@@ -70,6 +70,9 @@ READS = [
     ("iam", "list"),
     ("iam", "check", "bob", "apply"),  # denied: exit 1
     ("iam", "check", "bob", "fly"),  # a usage error on the server: exit 2
+    ("wait", "agent", "code-reviewer", "--for=condition=Ready"),
+    ("wait", "ai", "--all", "-A", "--timeout", "0"),
+    ("wait", "agent", "code-reviewer", "nope", "--timeout", "0"),  # not met: exit 1
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ from stigmer import errors
 from stigmer.api import kinds
 from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.client import Client
+from stigmer.client import Client, Until, Waited
 from stigmer.reconcilers.framework import create_request, update_request
 from stigmer.remote.client import (
     INHERITED,
@@ -248,3 +249,39 @@ def test_authorize_and_one_objects_events_through_the_server(
         with pytest.raises(errors.Forbidden) as refused:
             bob.authorize("apply", "agents")
     assert str(refused.value) == 'forbidden: user "bob" cannot apply agents in org "local"'
+
+
+class Logged(logging.Handler):
+    """Sets ``seen`` once a record is logged: a wait says it is waiting before it follows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.set()
+
+
+def test_wait_follows_the_servers_feed(remote: Client, server: Server) -> None:
+    remote.create(new_agent("Awaited"))
+    assert remote.wait("agents", [(None, "awaited")], until=Until.parse("condition=Ready")) == []
+    pending: list[list[Waited]] = []
+    waiter = threading.Thread(
+        target=lambda: pending.append(
+            remote.wait("agents", [(None, "awaited")], until=Until.parse("delete"), timeout=60)
+        )
+    )
+    logger, waiting = logging.getLogger("stigmer.client"), Logged()
+    logger.addHandler(waiting)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        waiter.start()
+        assert waiting.seen.wait(timeout=60)  # checked once: it still exists, so it follows
+    finally:
+        logger.removeHandler(waiting)
+        logger.setLevel(level)
+    with Client(server.data_dir, actor="alice") as local:
+        local.delete("agents", "awaited")
+    waiter.join()
+    assert pending == [[]]
