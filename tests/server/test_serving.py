@@ -160,14 +160,20 @@ def test_health_reflection_and_request_metrics(owned: Path, stubs: Stubs, unused
             "grpc.health.v1.Health",
         } <= names
         cmd = stubs.agent.AgentCommandControllerStub(channel)
-        cmd.apply(new_agent("Pirate"), metadata=bearer(make_token(owned, "alice")))
+        md = bearer(make_token(owned, "alice"))
+        cmd.apply(new_agent("Pirate"), metadata=md)
         code_of(lambda: cmd.apply(new_agent("Pirate")))
+        huge = new_agent("Huge", instructions="x" * (5 * 1024 * 1024))
+        code, details = code_of(lambda: cmd.apply(huge, metadata=md))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert details.startswith("Received message larger than max (")
         with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/metrics", timeout=5) as r:
             text = r.read().decode()
         path = "/ai.stigmer.agentic.agent.v1.AgentCommandController/apply"
         assert f'stigmer_grpc_requests_total{{method="{path}",code="OK"}} 1' in text
         assert f'stigmer_grpc_requests_total{{method="{path}",code="UNAUTHENTICATED"}} 1' in text
-        assert f'stigmer_grpc_request_duration_seconds_count{{method="{path}"}} 2' in text
+        assert f'stigmer_grpc_requests_total{{method="{path}",code="RESOURCE_EXHAUSTED"}} 1' in text
+        assert f'stigmer_grpc_request_duration_seconds_count{{method="{path}"}} 3' in text
         assert "stigmer_reconcile_total" in text  # the controller's metrics are still there
     finally:
         server.stop(signal.SIGKILL)
