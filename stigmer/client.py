@@ -771,13 +771,22 @@ class Client:
             self.bus.publish(batch.changes)
         return batch
 
-    def write(self, requests: Sequence[Request]) -> builtins.list[Result]:
-        """Runs apply, create and update requests as one batch; one Result per request.
+    def write(
+        self,
+        requests: Sequence[Request],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+    ) -> builtins.list[Result]:
+        """Runs requests of any verb as one batch; one Result per request.
 
-        Each succeeds or fails alone, as a manifest's documents do: what the API
-        server's group commit runs for its callers' writes.
+        Each succeeds or fails alone (unless ``atomic``), as a manifest's documents
+        do: what the API server's group commit runs for its callers' writes.
         """
-        return self._run(list(requests)).results
+        return self._run(
+            list(requests), dry_run=dry_run, atomic=atomic, show_secrets=show_secrets
+        ).results
 
     def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
@@ -820,6 +829,10 @@ class Client:
     def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
         """The object a slug (or id) names in the org: unmasked and unchecked, so private."""
         return find_named(self.store, resolve_kind(kind), self._org(org), name)
+
+    def _find_id(self, kind: Kind, id: str) -> Resource | None:
+        """The object with this id, in any org: unmasked and unchecked, so private."""
+        return self.store.find(kind.key, id)
 
     def get(
         self,
@@ -1231,7 +1244,7 @@ class Client:
         pending = []
         for target in targets:
             k = target.kind
-            found = self.store.find(k.key, target.id) if target.id else None
+            found = self._find_id(k, target.id) if target.id else None
             obj = found if target.id else self._find(k, target.name, org=target.org)
             target.unmet = until.unmet(obj)
             if target.unmet:

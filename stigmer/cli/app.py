@@ -67,6 +67,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the option was typed on the command line (not taken from the environment)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
 def main(
     ctx: typer.Context,
     *,
@@ -120,9 +126,9 @@ def main(
     etcdoptions.export(etcd_ca, etcd_cert, etcd_key, etcd_user)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
     state.history_limit = history_limit
-    state.remote = remoteoptions.remote(server, token, token_file, tls_ca)
-    source = ctx.get_parameter_source("org")
-    state.org_given = source is not None and source.name == "COMMANDLINE"
+    typed = _typed(ctx, "token_file") or _typed(ctx, "tls_ca")
+    state.remote = remoteoptions.remote(server, token, token_file, tls_ca, typed=typed)
+    state.org_given = _typed(ctx, "org")
     ctx.obj = state
     ctx.call_on_close(state.close)
 

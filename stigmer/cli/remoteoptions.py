@@ -66,11 +66,22 @@ class Remote:
 
 
 def remote(
-    server: str | None, token: str | None, token_file: Path | None, tls_ca: Path | None
+    server: str | None,
+    token: str | None,
+    token_file: Path | None,
+    tls_ca: Path | None,
+    *,
+    typed: bool = True,
 ) -> Remote | None:
-    """The remote mode the options ask for, or None (local); a UsageError if they clash."""
+    """The remote mode the options ask for, or None (local); a UsageError if they clash.
+
+    ``typed``: whether --token-file or --tls-ca was typed on the command line.
+    Without a server only typed ones are an error: as STIGMER_TOKEN, the
+    environment's STIGMER_TOKEN_FILE and STIGMER_TLS_CA wait for a server, so a
+    shell that exports them still runs local commands.
+    """
     if not server:
-        if token_file is not None or tls_ca is not None:
+        if typed and (token_file is not None or tls_ca is not None):
             raise UsageError("--token-file and --tls-ca go with --server")
         return None
     if token is None and token_file is not None:

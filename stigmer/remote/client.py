@@ -4,15 +4,16 @@
 build one. It is a Client, so code written for the local one runs unchanged:
 each method below sends one call of stigmer.api.v1.Stigmer, and the server
 runs it as the token's user, through the same pipeline. Manifests are read
-here, so problems name the caller's files. A method that needs the store
-itself (store tools, migrate, serve) raises a UsageError saying so.
+here, so problems name the caller's files. Every public method of the local
+Client is either one here, or works unchanged through those (INHERITED), or
+needs the store itself and raises a UsageError saying so (LOCAL_ONLY_METHODS).
 """
 
 from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
@@ -21,7 +22,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1 import stigmer_service_pb2 as pb
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.client import ApplyReport, Client, Diff, resolve_kind
+from stigmer.client import ApplyReport, Client, Diff, _cause, resolve_kind
 from stigmer.remote import wire
 from stigmer.remote.channel import Connection, R, Sendable, Target
 
@@ -29,11 +30,29 @@ if TYPE_CHECKING:
     from stigmer.client import Binding, Decision, EnvEntry, RefState, Result, TokenInfo
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.events import Change
+    from stigmer.reconcilers.framework import Request
     from stigmer.store.selectors import Selector
 
 # Sources sent per Apply call: under the server's 4 MiB message limit.
 CHUNK_CHARS = 3 * 1024 * 1024
 LOCAL_ONLY = "this needs a local store: a remote (grpc://) Client cannot do it"
+# The local Client's methods that work remotely as they are: they only call the
+# methods this class makes calls of (get, apply, apply_files, delete_result...).
+INHERITED = frozenset(
+    {"apply_text", "apply_edit", "manifest", "patch", "relabel", "declared", "read_manifests"}
+    | {"delete", "authorize", "wait"}
+)
+# The local Client's members that need the store itself, with no call of the API
+# server to stand for them: each raises UsageError(local_only). Tokens are checked
+# by the server; store tools, sync, serve and migrate work on a store; history
+# and rollback read the store's kept revisions; the bus announces this
+# process's own commits, and a remote Client commits none.
+LOCAL_ONLY_METHODS = frozenset(
+    {"authenticate", "token_used", "authorize_store", "check_store", "repair_store"}
+    | {"dump", "stats", "format_version", "syncer", "controller", "import_upstream"}
+    | {"copy_to", "history", "history_diff", "rollback", "bus"}
+)
+LOCAL_ONLY_CONSTRUCTORS = frozenset({"for_user", "copy_source"})  # they open a store
 
 
 class NoLocalStore:
@@ -68,6 +87,7 @@ class RemoteClient(Client):
         self.actor = ""  # the server knows who the token is; nothing here acts on it
         self.org, self.strict_org = org, strict_org
         self.history_limit = 10
+        self.local_only = local_only
         self.store = NoLocalStore(local_only)  # type: ignore[assignment]
         self._owns_store = False
         self._bus = None
@@ -130,7 +150,7 @@ class RemoteClient(Client):
         A large non-atomic input goes in several calls; an atomic one in one
         call (all or nothing), so it must fit the server's message limit.
         """
-        from stigmer.manifests import loading, reading
+        from stigmer.manifests import loading
 
         gathered = loading.gather(paths, recursive=recursive, stdin=stdin)
         report = ApplyReport(problems=list(gathered.problems))
@@ -138,6 +158,28 @@ class RemoteClient(Client):
             report.committed = False
             return report
         sources = [pb.Source(name=t.source, text=t.text) for t in gathered.texts]
+        return self._send_sources(
+            report, sources, dry_run=dry_run, atomic=atomic, progress=progress
+        )
+
+    def apply_sources(
+        self, sources: Iterable[tuple[str, str]], *, dry_run: bool = False, atomic: bool = False
+    ) -> ApplyReport:
+        chosen = [pb.Source(name=name, text=text) for name, text in sources]
+        return self._send_sources(ApplyReport(), chosen, dry_run=dry_run, atomic=atomic)
+
+    def _send_sources(
+        self,
+        report: ApplyReport,
+        sources: builtins.list[pb.Source],
+        *,
+        dry_run: bool,
+        atomic: bool,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ApplyReport:
+        """Sends manifest texts, in chunks unless atomic; the server's answers join ``report``."""
+        from stigmer.manifests import reading
+
         chunks = [sources] if atomic else _chunks(sources)
         self._synced.clear()
         for chunk in chunks:
@@ -213,6 +255,70 @@ class RemoteClient(Client):
         )
         return self._results(self._call("Prune", request, pb.Results).results)
 
+    def update(self, resource: Resource, *, expect_version: bool = False) -> Result:
+        [result] = self._send([resource], ["update"], expect_version=expect_version)
+        return _raised(result)
+
+    def write(
+        self,
+        requests: Sequence[Request],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+    ) -> builtins.list[Result]:
+        """One Apply of the requests' objects, each with its verb and expected version."""
+        return self._send(
+            [_wire_object(r) for r in requests],
+            [r.verb for r in requests],
+            dry_run=dry_run,
+            atomic=atomic,
+            show_secrets=show_secrets,
+            expect_version=True,
+        )
+
+    def delete_objects(
+        self, objs: Iterable[Resource], *, dry_run: bool = False
+    ) -> builtins.list[Result]:
+        named = [_named(kinds.of(o), o.metadata.id, o.metadata.org) for o in objs]
+        return self._send(named, ["delete"] * len(named), dry_run=dry_run)
+
+    def reconcile(
+        self, kind: Kind | str | None = None, name: str | None = None, *, org: str | None = None
+    ) -> builtins.list[Result]:
+        """As the local one, but "everything" is what the token's user may list."""
+        if name is not None:
+            if kind is None:
+                raise errors.UsageError("reconcile by name needs a kind")
+            [result] = self._send([_named(resolve_kind(kind), name, self._org(org))], ["reconcile"])
+            return [_raised(result)]
+        chosen = [resolve_kind(kind)] if kind is not None else list(kinds.KINDS)
+        found = [o for k in chosen for o in self.list(k, org=org, all_orgs=org is None)]
+        named = [_named(kinds.of(o), o.metadata.id, o.metadata.org) for o in found]
+        return self._send(named, ["reconcile"] * len(named))
+
+    def _send(
+        self,
+        objects: builtins.list[Resource],
+        verbs: builtins.list[str],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+        expect_version: bool = False,
+    ) -> builtins.list[Result]:
+        """One Apply of objects, each with its verb: one batch on the server."""
+        request = pb.ApplyRequest(
+            org=self.org,
+            objects=[wire.wrap(o) for o in objects],
+            verbs=verbs,
+            dry_run=dry_run,
+            atomic=atomic,
+            show_secrets=show_secrets,
+            expect_version=expect_version,
+        )
+        return self._results(self._call("Apply", request, pb.ApplyResponse).results)
+
     # -- reads ----------------------------------------------------------------
 
     def get(
@@ -233,6 +339,11 @@ class RemoteClient(Client):
         )
         return wire.unwrap(self._call("Get", request, pb.AnyResource))
 
+    def get_by_id(self, kind: Kind | str, id: str, *, show_secrets: bool = False) -> Resource:
+        k = resolve_kind(kind)
+        request = pb.GetRequest(kind=k.name, name=id, show_secrets=show_secrets, by_id=True)
+        return wire.unwrap(self._call("Get", request, pb.AnyResource))
+
     def list(
         self,
         kind: Kind | str,
@@ -250,6 +361,37 @@ class RemoteClient(Client):
             show_secrets=show_secrets,
         )
         return [wire.unwrap(o) for o in self._call("List", request, pb.ListResponse).items]
+
+    # What wait checks each object by: here what the token's user may get of it (masked).
+    def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
+        try:
+            return self.get(kind, name, org=org)
+        except errors.NotFound:
+            return None
+
+    def _find_id(self, kind: Kind, id: str) -> Resource | None:
+        try:
+            return self.get_by_id(kind, id)
+        except errors.NotFound:
+            return None
+
+    def _authorize_read(self, verb: str, kind: Kind, org: str) -> None:
+        """Check as the token's user: Forbidden, with the local line, if they may not."""
+        self._call("Check", pb.CheckRequest(verb=verb, kind=kind.name, org=org), pb.Decision)
+
+    def events(
+        self,
+        kind: Kind | str | None = None,
+        name: str | None = None,
+        *,
+        org: str | None = None,
+        all_orgs: bool = False,
+        limit: int = 50,
+    ) -> builtins.list[Event]:
+        """One object's events (through Get and EventsFor); an org's read the store's feed."""
+        if name is None:
+            raise errors.UsageError(self.local_only)
+        return super().events(kind, name, org=org, all_orgs=all_orgs, limit=limit)
 
     def visible_orgs(self, kind: Kind, verb: str = "list") -> builtins.list[str]:
         request = pb.VisibleOrgsRequest(kind=kind.name, verb=verb)
@@ -345,6 +487,51 @@ class RemoteClient(Client):
 
     def revoke_tokens(self, ids: Iterable[str]) -> None:
         self._call("RevokeTokens", pb.RevokeTokensRequest(ids=list(ids)), pb.Nothing)
+
+
+def _refuse(name: str) -> Callable[..., NoReturn]:
+    """A member of the local Client that a remote one cannot have: a UsageError."""
+
+    def refuse(self: RemoteClient, *args: object, **kwargs: object) -> NoReturn:
+        raise errors.UsageError(self.local_only)
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
+
+
+def _refuse_constructor(cls: type[RemoteClient], /, *args: object, **kwargs: object) -> NoReturn:
+    raise errors.UsageError(LOCAL_ONLY)
+
+
+for _name in LOCAL_ONLY_METHODS:
+    _member = _refuse(_name)
+    setattr(RemoteClient, _name, property(_member) if _name == "bus" else _member)
+for _name in LOCAL_ONLY_CONSTRUCTORS:
+    setattr(RemoteClient, _name, classmethod(_refuse_constructor))
+
+
+def _raised(result: Result) -> Result:
+    """The Result, or its error raised, as the local Client's one-object calls do."""
+    if result.error is not None:
+        raise _cause(result.error)
+    return result
+
+
+def _named(kind: Kind, name: str, org: str) -> Resource:
+    """An object by name only, as a delete or a reconcile sends it (see ApplyRequest.verbs)."""
+    obj = kind.new()
+    obj.metadata.id, obj.metadata.org = name, org
+    return obj
+
+
+def _wire_object(request: Request) -> Resource:
+    """What a request sends: its object with the version it expects, or its name."""
+    if request.desired is None:
+        return _named(request.kind, request.name, request.org)
+    obj = kinds.clone(request.desired)
+    obj.metadata.resource_version = request.expected_version  # 0 expects nothing
+    obj.metadata.org = obj.metadata.org or request.org
+    return obj
 
 
 def _resource(item: Resource | Manifest) -> Resource:

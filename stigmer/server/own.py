@@ -22,7 +22,15 @@ from stigmer.api.v1.stigmer_service_pb2 import (
     WatchRequest,
 )
 from stigmer.client import Client, resolve_kind
-from stigmer.reconcilers.framework import Request, Result, apply_request
+from stigmer.errors import UsageError
+from stigmer.reconcilers import masking
+from stigmer.reconcilers.framework import (
+    Request,
+    Result,
+    apply_request,
+    create_request,
+    update_request,
+)
 from stigmer.remote import wire
 from stigmer.remote.wire import wrap
 
@@ -68,7 +76,31 @@ def watch(client: Client, request: WatchRequest, stop: threading.Event) -> Itera
 def _result(client: Client, result: Any) -> pb.Result:
     """A Result, with the sync directory that manages its object (apply warns of it)."""
     synced = client.synced_directory(result.object) if result.ok and result.object else None
+    if result.deleted or result.recreated:  # a delete's, masked as Client.delete_result's
+        result.deleted = [masking.masked(o) for o in result.deleted]
+        result.recreated = [masking.masked(o) for o in result.recreated]
     return wire.result_to(result, synced)
+
+
+def _requests(request: pb.ApplyRequest) -> list[Request]:
+    """The request of each object of an apply, by its verb (apply when none is given)."""
+    verbs = list(request.verbs) or ["apply"] * len(request.objects)
+    if len(verbs) != len(request.objects):
+        raise UsageError(f"{len(verbs)} verbs for {len(request.objects)} objects")
+    pairs = zip(verbs, request.objects, strict=True)
+    return [_request(v, wire.unwrap(o), request.expect_version) for v, o in pairs]
+
+
+def _request(verb: str, obj: Any, expect_version: bool) -> Request:
+    if verb == "apply":
+        return apply_request(obj, expect_version=expect_version)
+    if verb == "create":
+        return create_request(obj)
+    if verb == "update":
+        return update_request(obj, expect_version=expect_version)
+    if verb in ("delete", "reconcile"):  # by name (an id or a slug) in its org
+        return Request(verb, kinds.of(obj), name=obj.metadata.id, org=obj.metadata.org)
+    raise UsageError(f'unknown verb "{verb}" (expected apply, create, update, delete or reconcile)')
 
 
 def grouped(request: pb.ApplyRequest) -> list[Request] | None:
@@ -79,8 +111,7 @@ def grouped(request: pb.ApplyRequest) -> list[Request] | None:
     """
     if request.sources or request.dry_run or request.atomic or request.show_secrets:
         return None
-    objects = [wire.unwrap(o) for o in request.objects]
-    return [apply_request(o, expect_version=request.expect_version) for o in objects]
+    return _requests(request)
 
 
 def in_org(client: Client, request: pb.ApplyRequest) -> Client:
@@ -105,12 +136,11 @@ def apply(client: Client, request: pb.ApplyRequest) -> pb.ApplyResponse:
         )
         problems, results, committed = report.problems, report.results, report.committed
     else:
-        results = view.apply(
-            [wire.unwrap(o) for o in request.objects],
+        results = view.write(
+            _requests(request),
             dry_run=request.dry_run,
             atomic=request.atomic,
             show_secrets=request.show_secrets,
-            expect_version=request.expect_version,
         )
         problems, committed = [], not request.dry_run and all(r.ok for r in results)
     return pb.ApplyResponse(
@@ -125,6 +155,8 @@ def create(client: Client, request: pb.AnyResource) -> pb.Result:
 
 
 def get(client: Client, request: pb.GetRequest) -> pb.AnyResource:
+    if request.by_id:
+        return wrap(client.get_by_id(request.kind, request.name, show_secrets=request.show_secrets))
     obj = client.get(
         request.kind,
         request.name,
@@ -216,9 +248,10 @@ def bindings(client: Client, request: pb.BindingsRequest) -> pb.Bindings:
 
 
 def check(client: Client, request: pb.CheckRequest) -> pb.Decision:
-    decision = client.check(
-        request.user, request.verb, request.kind or kinds.AGENT, org=request.org or None
-    )
+    kind, org = request.kind or kinds.AGENT, request.org or None
+    decision = client.check(request.user or client.actor, request.verb, kind, org=org)
+    if not request.user and not decision.allowed:  # the caller itself: as Client.authorize
+        client.authorize(request.verb, kind, org=org)  # raises the line a command prints
     return wire.decision_to(decision)
 
 

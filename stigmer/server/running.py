@@ -43,6 +43,10 @@ WORKERS = 64  # threads running calls (an apply takes one per group, not per cal
 # One manifest document may be at most 4 MiB (docs/architecture.md); a larger
 # message is RESOURCE_EXHAUSTED before it reaches the pipeline.
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# grpc itself refuses only above this, so that a message between the two reaches
+# our deserializer, which refuses it (``_limited``) where /metrics can count it.
+GRPC_RECEIVE_BYTES = 2 * MAX_MESSAGE_BYTES
+UNKNOWN_METHOD = "unknown"  # what /metrics calls a method no service has
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,7 @@ class ApiServer:
         self._idle.set()
         server = grpc.aio.server(
             options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", GRPC_RECEIVE_BYTES),
                 ("grpc.max_send_message_length", 64 * 1024 * 1024),
                 # grpc shares a port between processes by default: a second serve would
                 # then take half the calls of the first, silently, instead of failing.
@@ -160,6 +164,7 @@ class ApiServer:
         reflection.enable_server_reflection(
             [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
         )
+        server.add_generic_rpc_handlers([_Unknown(self.metrics)])  # last: only what none serves
         self.address = self._bind(server)
         await server.start()
         log.info("API listening on %s (%d services)", self.address, len(names))
@@ -204,21 +209,21 @@ class ApiServer:
         for m in upstream.methods():
             handler = grpc.unary_unary_rpc_method_handler(
                 self._unary(m.path, m.call, inline=m.inline and self._inline_reads, write=m.write),
-                request_deserializer=m.parse,
+                request_deserializer=_limited(m.parse),
                 response_serializer=_serialize,
             )
             by_service.setdefault(m.service, {})[m.name] = handler
         by_service[own.SERVICE] = {
             name: grpc.unary_unary_rpc_method_handler(
                 self._unary(f"/{own.SERVICE}/{name}", call, own_apply=name == "Apply"),
-                request_deserializer=message.FromString,
+                request_deserializer=_limited(message.FromString),
                 response_serializer=_serialize,
             )
             for name, (message, call) in own.unary_methods().items()
         }
         by_service[own.SERVICE]["Watch"] = grpc.unary_stream_rpc_method_handler(
             self._watch,
-            request_deserializer=WatchRequest.FromString,
+            request_deserializer=_limited(WatchRequest.FromString),
             response_serializer=_serialize,
         )
         server.add_generic_rpc_handlers(
@@ -265,7 +270,9 @@ class ApiServer:
 
         async def handle(request: Any, context: Any) -> Any:
             if self._draining:
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+                await self._refuse(path, context)
+            if type(request) is Oversize:
+                await self._refuse(path, context, request.status())
             assert self._idle is not None
             started, code = time.perf_counter(), grpc.StatusCode.OK
             self._in_flight += 1
@@ -288,6 +295,16 @@ class ApiServer:
 
         return handle
 
+    async def _refuse(
+        self,
+        path: str,
+        context: Any,
+        status: tuple[Any, str] = (grpc.StatusCode.UNAVAILABLE, "the server is shutting down"),
+    ) -> None:
+        """Ends a call before it runs (by default: it arrived while draining), counted."""
+        self.metrics.observe(path, status[0].name, 0.0)
+        await context.abort(*status)
+
     async def _user(self, metadata: Any) -> str:
         """The caller's user: checked on the loop on a local store, else on a worker."""
         if self._inline_reads:
@@ -298,7 +315,9 @@ class ApiServer:
         """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""
         path = f"/{own.SERVICE}/Watch"
         if self._draining:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+            await self._refuse(path, context)
+        if type(request) is Oversize:
+            await self._refuse(path, context, request.status())
         started, code = time.perf_counter(), grpc.StatusCode.OK
         ends = threading.Event()
         self._watches.add(ends)
@@ -326,6 +345,47 @@ class ApiServer:
             self._watches.discard(ends)
             self.metrics.observe(path, code.name, time.perf_counter() - started)
         await context.abort(code, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Oversize:
+    """What ``_limited`` makes of a message over MAX_MESSAGE_BYTES, for the handler to refuse."""
+
+    size: int
+
+    def status(self) -> tuple[Any, str]:
+        """grpc's own status and words for a message over its limit."""
+        words = f"Received message larger than max ({self.size} vs. {MAX_MESSAGE_BYTES})"
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, words
+
+
+def _limited(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """``parse``, refusing a message over MAX_MESSAGE_BYTES unread: one length check a call."""
+
+    def limited(data: bytes) -> Any:
+        return Oversize(len(data)) if len(data) > MAX_MESSAGE_BYTES else parse(data)
+
+    return limited
+
+
+class _Unknown:
+    """A generic handler (grpc takes any object with ``service``) of a method no service has:
+    counted, then UNIMPLEMENTED as grpc says it.
+
+    Added after every service, so a known method never reaches it: it costs
+    their calls nothing. Counted under one name, UNKNOWN_METHOD, so that
+    callers cannot grow /metrics with names of their own making.
+    """
+
+    def __init__(self, metrics: RequestMetrics) -> None:
+        self.metrics = metrics
+
+    def service(self, handler_call_details: Any) -> Any:
+        return grpc.stream_stream_rpc_method_handler(self._refuse)  # any shape of call
+
+    async def _refuse(self, _requests: Any, context: Any) -> None:
+        self.metrics.observe(UNKNOWN_METHOD, grpc.StatusCode.UNIMPLEMENTED.name, 0.0)
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
 
 
 def _pump(

@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from stigmer.cli.app import app
 from stigmer.client import Client
+from tests.cli.test_edit import Editor
 from tests.cli.test_imports import loaded_at_exit
 from tests.processes import ROOT, env_for, wait_until
 from tests.rerunning import program
@@ -69,6 +70,9 @@ READS = [
     ("iam", "list"),
     ("iam", "check", "bob", "apply"),  # denied: exit 1
     ("iam", "check", "bob", "fly"),  # a usage error on the server: exit 2
+    ("wait", "agent", "code-reviewer", "--for=condition=Ready"),
+    ("wait", "ai", "--all", "-A", "--timeout", "0"),
+    ("wait", "agent", "code-reviewer", "nope", "--timeout", "0"),  # not met: exit 1
 ]
 
 
@@ -216,6 +220,56 @@ def test_a_token_file_authenticates(served: Server, tokens: dict[str, str]) -> N
     )
     assert result.exit_code == 0, result.stderr
     assert "agent/code-reviewer" in result.stdout
+
+
+def test_exported_token_file_and_ca_wait_for_a_server(
+    served: Server, tokens: dict[str, str]
+) -> None:
+    """As STIGMER_TOKEN, the environment's token file and CA are ignored by local commands."""
+    path = served.data_dir.parent / "exported-token"
+    path.write_text(tokens["alice"] + "\n")
+    local = cli(
+        served, "get", "agents", "-o", "name", STIGMER_TOKEN_FILE=str(path), STIGMER_TLS_CA="/x"
+    )
+    assert local.exit_code == 0, local.stderr
+    assert "agent/code-reviewer" in local.stdout
+    remote = cli(
+        served,
+        "get",
+        "agents",
+        "-o",
+        "name",
+        STIGMER_SERVER=served.address,
+        STIGMER_TOKEN_FILE=str(path),
+    )
+    assert remote.exit_code == 0, remote.stderr  # with a server, the exported file is the token
+    assert "agent/code-reviewer" in remote.stdout
+
+
+@pytest.mark.parametrize("flag", ["--token-file", "--tls-ca"])
+def test_a_typed_token_file_or_ca_without_a_server_is_a_usage_error(
+    served: Server, flag: str
+) -> None:
+    path = served.data_dir.parent / "typed-token"
+    path.write_text("stg_x.y\n")
+    result = cli(served, flag, str(path), "get", "agents")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: --token-file and --tls-ca go with --server\n"
+
+
+def test_edit_works_through_the_api_as_the_tokens_user(
+    served: Server, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    editor = Editor(tmp_path)
+    env = editor.env(("team: platform", "team: remote-edit"))
+    done = cli(served, "edit", "agent", "code-reviewer", remote=tokens["alice"], **env)
+    assert (done.exit_code, done.stdout) == (0, "agent/code-reviewer edited\n"), done.stderr
+    with Client(served.data_dir, actor="alice") as local:
+        assert local.get("agent", "code-reviewer").metadata.labels["team"] == "remote-edit"
+        local.relabel("agent", "code-reviewer", {"team": "platform"}, overwrite=True)  # as it was
+    refused = cli(served, "edit", "agent", "code-reviewer", remote=tokens["bob"], **env)
+    assert refused.exit_code == 1  # bob has no role: refused before the editor opens
+    assert refused.stderr.startswith('error: forbidden: user "bob" cannot')
 
 
 def test_a_server_that_is_not_there_is_one_clear_line(served: Server) -> None:

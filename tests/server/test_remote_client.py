@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -12,12 +13,20 @@ import pytest
 
 import stigmer
 from stigmer import errors
+from stigmer.api import kinds
 from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.client import Client
+from stigmer.client import Client, Until, Waited
+from stigmer.reconcilers.framework import create_request, update_request
+from stigmer.remote.client import (
+    INHERITED,
+    LOCAL_ONLY_CONSTRUCTORS,
+    LOCAL_ONLY_METHODS,
+    RemoteClient,
+)
 from stigmer.store.protocol import Retention
 from stigmer.tokens import Unauthenticated
-from tests.processes import wait_until
+from tests.processes import ROOT, wait_until
 from tests.server.conftest import Server, make_token, new_agent
 
 MANIFEST = """\
@@ -151,3 +160,128 @@ def test_concurrent_applies_of_objects_land_each_in_its_callers_org(server: Serv
             slugs = {i.metadata.slug for i in local.list("agentinstances", org=org)}
             assert slugs == {f"bot-{org}-default", f"bot-{org}-extra"}
         assert local.check_store() == []
+
+
+def test_every_member_of_the_local_client_is_served_or_refused_remotely() -> None:
+    """Each public member: made as calls here, inherited as it is, or local-only (documented)."""
+    public = {n for n in dir(Client) if not n.startswith("_")}
+    own = {n for n in public if n in RemoteClient.__dict__}
+    local_only = LOCAL_ONLY_METHODS | LOCAL_ONLY_CONSTRUCTORS
+    assert public - own - INHERITED == set()
+    assert INHERITED & set(RemoteClient.__dict__) == set()  # really inherited, not overridden
+    assert local_only <= own
+    remote = stigmer.Client("grpc://127.0.0.1:1", token="stg_x.y")  # nothing listens: no call
+    with remote:
+        for name in sorted(LOCAL_ONLY_METHODS - {"bus"}):
+            with pytest.raises(errors.UsageError, match="needs a local store"):
+                getattr(remote, name)()
+        with pytest.raises(errors.UsageError, match="needs a local store"):
+            remote.bus  # noqa: B018
+        with pytest.raises(errors.UsageError, match="needs a local store"):
+            remote.events()  # an org's events read the store's feed
+    for name in sorted(LOCAL_ONLY_CONSTRUCTORS):
+        with pytest.raises(errors.UsageError, match="needs a local store"):
+            getattr(RemoteClient, name)("grpc://127.0.0.1:1")
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    assert [n for n in sorted(local_only) if f"`{n}`" not in doc] == []
+
+
+def test_update_write_and_get_by_id_through_the_server(remote: Client, server: Server) -> None:
+    created = remote.create(new_agent("Upd")).object
+    assert created is not None
+    live = remote.get("agents", "upd")
+    live.spec.instructions = "Changed remotely."  # type: ignore[union-attr]
+    updated = remote.update(live, expect_version=True)
+    assert updated.outcome == "configured"
+    with pytest.raises(errors.Conflict):  # live still carries the version it was read at
+        remote.update(live, expect_version=True)
+    gone = kinds.clone(live)
+    gone.metadata.id = "agt-nope"
+    with pytest.raises(errors.NotFound):  # update never creates, unlike apply
+        remote.update(gone)
+    other = new_agent("Elsewhere", org="other")
+    results = remote.write([create_request(other), update_request(live), create_request(other)])
+    assert [r.outcome for r in results[:2]] == ["created", "unchanged"]
+    assert isinstance(results[2].error, errors.AlreadyExists)
+    found = results[0].object
+    assert found is not None
+    assert remote.get_by_id("agents", found.metadata.id).metadata.slug == "elsewhere"
+    with pytest.raises(errors.NotFound, match='agent "agt-nope" not found'):
+        remote.get_by_id("agents", "agt-nope")
+    with Client(server.data_dir, actor="alice") as local:
+        assert local.get("agents", "upd").spec.instructions == "Changed remotely."  # type: ignore[union-attr]
+
+
+def test_delete_objects_reconcile_and_apply_sources_through_the_server(
+    remote: Client, server: Server
+) -> None:
+    report = remote.apply_sources([("one.yaml", MANIFEST)])
+    assert report.ok and [r.outcome for r in report.results] == ["created"]
+    [one] = remote.reconcile("agents", "remote-one")
+    assert one.ok and one.name == "remote-one"
+    everything = remote.reconcile()
+    assert {(r.kind.name, r.name) for r in everything if r.ok} == {
+        ("Agent", "remote-one"),
+        ("AgentInstance", "remote-one-default"),
+    }
+    with pytest.raises(errors.NotFound):
+        remote.reconcile("agents", "nope")
+    agent = remote.get("agents", "remote-one")
+    [dry] = remote.delete_objects([agent], dry_run=True)
+    assert dry.ok and remote.list("agents")
+    [deleted] = remote.delete_objects([agent])
+    assert [o.metadata.slug for o in deleted.deleted] == ["remote-one", "remote-one-default"]
+    with Client(server.data_dir, actor="alice") as local:
+        assert local.list("agents") == [] and local.list("agentinstances") == []
+
+
+def test_authorize_and_one_objects_events_through_the_server(
+    remote: Client, server: Server
+) -> None:
+    remote.create(new_agent("Seen"))
+    remote.authorize("apply", "agents")  # alice owns the store: no error
+    assert [e.slug for e in remote.events("agents", "seen")] == ["seen"]
+    with Client(server.data_dir, actor="alice") as local:
+        local.grant("bob", "viewer", org="local")
+    token = make_token(server.data_dir, "bob")
+    with stigmer.Client(f"grpc://{server.address}", token=token) as bob:
+        bob.authorize("get", "agents")
+        with pytest.raises(errors.Forbidden) as refused:
+            bob.authorize("apply", "agents")
+    assert str(refused.value) == 'forbidden: user "bob" cannot apply agents in org "local"'
+
+
+class Logged(logging.Handler):
+    """Sets ``seen`` once a record is logged: a wait says it is waiting before it follows."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.set()
+
+
+def test_wait_follows_the_servers_feed(remote: Client, server: Server) -> None:
+    remote.create(new_agent("Awaited"))
+    assert remote.wait("agents", [(None, "awaited")], until=Until.parse("condition=Ready")) == []
+    pending: list[list[Waited]] = []
+    waiter = threading.Thread(
+        target=lambda: pending.append(
+            remote.wait("agents", [(None, "awaited")], until=Until.parse("delete"), timeout=60)
+        )
+    )
+    logger, waiting = logging.getLogger("stigmer.client"), Logged()
+    logger.addHandler(waiting)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        waiter.start()
+        assert waiting.seen.wait(timeout=60)  # checked once: it still exists, so it follows
+    finally:
+        logger.removeHandler(waiting)
+        logger.setLevel(level)
+    with Client(server.data_dir, actor="alice") as local:
+        local.delete("agents", "awaited")
+    waiter.join()
+    assert pending == [[]]

@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
+from stigmer.api.v1.agent_service_pb2 import AgentId
 from stigmer.client import Client
 from tests.cli.test_imports import loaded_at_exit
 from tests.processes import ROOT, stigmer, wait_until
@@ -31,6 +32,7 @@ from tests.server.conftest import (
 )
 
 UPSTREAM = ROOT / "tests" / "testdata" / "upstream"
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
 
 
 def test_fifty_concurrent_clients_each_get_their_agent(server: Server, stubs: Stubs) -> None:
@@ -158,16 +160,73 @@ def test_health_reflection_and_request_metrics(owned: Path, stubs: Stubs, unused
             "grpc.health.v1.Health",
         } <= names
         cmd = stubs.agent.AgentCommandControllerStub(channel)
-        cmd.apply(new_agent("Pirate"), metadata=bearer(make_token(owned, "alice")))
+        md = bearer(make_token(owned, "alice"))
+        cmd.apply(new_agent("Pirate"), metadata=md)
         code_of(lambda: cmd.apply(new_agent("Pirate")))
+        huge = new_agent("Huge", instructions="x" * (5 * 1024 * 1024))
+        code, details = code_of(lambda: cmd.apply(huge, metadata=md))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert details.startswith("Received message larger than max (")
         with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/metrics", timeout=5) as r:
             text = r.read().decode()
         path = "/ai.stigmer.agentic.agent.v1.AgentCommandController/apply"
         assert f'stigmer_grpc_requests_total{{method="{path}",code="OK"}} 1' in text
         assert f'stigmer_grpc_requests_total{{method="{path}",code="UNAUTHENTICATED"}} 1' in text
-        assert f'stigmer_grpc_request_duration_seconds_count{{method="{path}"}} 2' in text
+        assert f'stigmer_grpc_requests_total{{method="{path}",code="RESOURCE_EXHAUSTED"}} 1' in text
+        assert f'stigmer_grpc_request_duration_seconds_count{{method="{path}"}} 3' in text
         assert "stigmer_reconcile_total" in text  # the controller's metrics are still there
     finally:
+        server.stop(signal.SIGKILL)
+
+
+def test_calls_refused_while_draining_and_unknown_methods_are_counted(
+    owned: Path, stubs: Stubs, unused_port: int
+) -> None:
+    server = start_server(owned, "--health-port", str(unused_port))
+    md = bearer(make_token(owned, "alice"))
+    channel = server.channel()
+    try:
+        unknown = channel.unary_unary("/stigmer.api.v1.Stigmer/Nope")
+        assert code_of(lambda: unknown(b"", metadata=md))[0] == grpc.StatusCode.UNIMPLEMENTED
+        # An apply held in flight by this process's write transaction keeps serve draining.
+        held, release = threading.Event(), threading.Event()
+
+        def holding(_txn: object) -> None:
+            held.set()
+            release.wait(60)
+
+        def hold() -> None:
+            with Client(owned, actor="alice") as local:
+                local.store.transact(holding)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(timeout=30)
+        cmd = stubs.agent.AgentCommandControllerStub(channel)
+        query = stubs.agent.AgentQueryControllerStub(channel)
+        applying = cmd.apply.future(new_agent("Held"), metadata=md, timeout=60)
+        # A call sent after it on the same connection is answered: the apply has arrived.
+        assert code_of(lambda: query.get(AgentId(value="agt-x"), metadata=md))[0] == NOT_FOUND
+        server.proc.send_signal(signal.SIGTERM)
+        checker = health_pb2_grpc.HealthStub(channel)
+        not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+        wait_until(
+            lambda: checker.Check(health_pb2.HealthCheckRequest()).status == not_serving,
+            what="serve draining",
+        )
+        code = code_of(lambda: query.get(AgentId(value="agt-x"), metadata=md))[0]
+        assert code == grpc.StatusCode.UNAVAILABLE
+        with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        release.set()
+        holder.join()
+        assert applying.result().metadata.slug == "held"  # the call in flight finished
+        path = "/ai.stigmer.agentic.agent.v1.AgentQueryController/get"
+        assert f'stigmer_grpc_requests_total{{method="{path}",code="UNAVAILABLE"}} 1' in text
+        assert 'stigmer_grpc_requests_total{method="unknown",code="UNIMPLEMENTED"} 1' in text
+    finally:
+        release.set()
+        channel.close()
         server.stop(signal.SIGKILL)
 
 

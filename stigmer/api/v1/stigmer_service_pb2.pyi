@@ -90,7 +90,7 @@ class Source(_message.Message):
     def __init__(self, name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class ApplyRequest(_message.Message):
-    __slots__ = ("org", "strict_org", "sources", "objects", "dry_run", "atomic", "expect_version", "show_secrets")
+    __slots__ = ("org", "strict_org", "sources", "objects", "dry_run", "atomic", "expect_version", "show_secrets", "verbs")
     ORG_FIELD_NUMBER: _ClassVar[int]
     STRICT_ORG_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +99,7 @@ class ApplyRequest(_message.Message):
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     EXPECT_VERSION_FIELD_NUMBER: _ClassVar[int]
     SHOW_SECRETS_FIELD_NUMBER: _ClassVar[int]
+    VERBS_FIELD_NUMBER: _ClassVar[int]
     org: str
     strict_org: bool
     sources: _containers.RepeatedCompositeFieldContainer[Source]
@@ -107,7 +108,8 @@ class ApplyRequest(_message.Message):
     atomic: bool
     expect_version: bool
     show_secrets: bool
-    def __init__(self, org: _Optional[str] = ..., strict_org: _Optional[bool] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[AnyResource, _Mapping]]] = ..., dry_run: _Optional[bool] = ..., atomic: _Optional[bool] = ..., expect_version: _Optional[bool] = ..., show_secrets: _Optional[bool] = ...) -> None: ...
+    verbs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org: _Optional[str] = ..., strict_org: _Optional[bool] = ..., sources: _Optional[_Iterable[_Union[Source, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[AnyResource, _Mapping]]] = ..., dry_run: _Optional[bool] = ..., atomic: _Optional[bool] = ..., expect_version: _Optional[bool] = ..., show_secrets: _Optional[bool] = ..., verbs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Result(_message.Message):
     __slots__ = ("kind", "name", "org", "outcome", "object", "error", "source", "deleted", "recreated", "warnings", "synced_directory")
@@ -152,18 +154,20 @@ class Results(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[Result, _Mapping]]] = ...) -> None: ...
 
 class GetRequest(_message.Message):
-    __slots__ = ("kind", "name", "org", "show_secrets", "verb")
+    __slots__ = ("kind", "name", "org", "show_secrets", "verb", "by_id")
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ORG_FIELD_NUMBER: _ClassVar[int]
     SHOW_SECRETS_FIELD_NUMBER: _ClassVar[int]
     VERB_FIELD_NUMBER: _ClassVar[int]
+    BY_ID_FIELD_NUMBER: _ClassVar[int]
     kind: str
     name: str
     org: str
     show_secrets: bool
     verb: str
-    def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., org: _Optional[str] = ..., show_secrets: _Optional[bool] = ..., verb: _Optional[str] = ...) -> None: ...
+    by_id: bool
+    def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., org: _Optional[str] = ..., show_secrets: _Optional[bool] = ..., verb: _Optional[str] = ..., by_id: _Optional[bool] = ...) -> None: ...
 
 class DeleteRequest(_message.Message):
     __slots__ = ("kind", "name", "org", "dry_run")
