@@ -199,11 +199,17 @@ def _everywhere(verb: str) -> bool:
     return verb not in NEEDS
 
 
+def _held(reader: Reader, user: str, verb: str, org: str) -> tuple[Binding | None, str]:
+    """The user's strongest binding that counts for ``verb`` in ``org``, and the role it needs."""
+    if _everywhere(verb):
+        return role_of(reader, user, EVERY_ORG), "admin"
+    return role_of(reader, user, org), NEEDS[verb]
+
+
 def decide(reader: Reader, user: str, verb: str, org: str) -> Decision:
     """Whether ``user`` may ``verb`` in ``org``, and why."""
     everywhere = _everywhere(verb)
-    need = "admin" if everywhere else NEEDS[verb]
-    held = role_of(reader, user, EVERY_ORG if everywhere else org)
+    held, need = _held(reader, user, verb, org)
     scope = "every org" if everywhere else f'org "{org}"'
     if held is None:
         return Decision(False, f'user "{user}" has no role in {scope}; {verb} needs {need}')
@@ -234,8 +240,13 @@ def secrets_forbidden(actor: str, org: str) -> Forbidden:
 
 
 def require(reader: Reader, user: str, verb: str, what: str, org: str) -> None:
-    """Raises the denial unless ``user`` may ``verb`` in ``org``."""
-    if not decide(reader, user, verb, org).allowed:
+    """Raises the denial unless ``user`` may ``verb`` in ``org``.
+
+    Not through ``decide``: every call the API server serves comes here, and only
+    a refusal needs the words of why.
+    """
+    held, need = _held(reader, user, verb, org)
+    if held is None or ROLES.index(held.role) < ROLES.index(need):
         raise denial(user, verb, what, org)
 
 
