@@ -159,7 +159,8 @@ def main() -> None:
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            for name, python in (("before", args.before), ("after", sys.executable)):
+            pair = [("before", args.before), ("after", sys.executable)]
+            for name, python in pair if r % 2 == 0 else pair[::-1]:  # neither always first
                 data_dir = Path(tmp) / f"{name}-{r}" / "data"
                 runs[name].append(
                     one_round(python, data_dir, args.method, args.agents, args.seconds)
