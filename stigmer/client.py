@@ -859,10 +859,13 @@ class Client:
     def get_by_id(self, kind: Kind | str, id: str, *, show_secrets: bool = False) -> Resource:
         """The object with this id, in whatever org holds it (that org's roles decide)."""
         k = resolve_kind(kind)
-        obj = self.store.find(k.key, id)
-        if obj is None:
-            raise NotFound(f'{k.singular} "{id}" not found')
-        return self.get(k, id, org=obj.metadata.org, show_secrets=show_secrets)
+        # One read: the object, then its org's decision (a server's every get by id comes here).
+        with self.store.read() as reader:
+            obj = reader.find(k.key, id)
+            if obj is None:
+                raise NotFound(f'{k.singular} "{id}" not found')
+            self.authorizer.authorize(reader, self.actor, "get", k, obj.metadata.org)
+        return self._reveal([obj], show_secrets)[0]
 
     def list(
         self,

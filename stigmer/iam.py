@@ -25,6 +25,7 @@ boundary against someone who can read the LMDB files: they can read it all.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -151,10 +152,7 @@ def bindings(reader: Reader, *, org: str | None = None, user: str | None = None)
     The built-in ones are the store owner's (admin of every org) and the
     controller's (editor in every org); they are not tuples and cannot be revoked.
     """
-    found = [Binding(EVERY_ORG, "editor", CONTROLLER, via="system")]
-    first = owner(reader)
-    if first is not None:
-        found.insert(0, Binding(EVERY_ORG, "admin", first, via="owner"))
+    found = _built_in(reader)
     prefix = f"org:{org}#" if org is not None else "org:"
     found += [b for t in reader.tuples(prefix) if (b := _parse(t)) is not None]
     if org is not None:
@@ -162,14 +160,37 @@ def bindings(reader: Reader, *, org: str | None = None, user: str | None = None)
     return [b for b in found if user is None or b.user == user]
 
 
+_CONTROLLER_BINDING = Binding(EVERY_ORG, "editor", CONTROLLER, via="system")
+
+
+@functools.lru_cache(maxsize=64)
+def _owner_binding(user: str) -> Binding:
+    return Binding(EVERY_ORG, "admin", user, via="owner")
+
+
+def _built_in(reader: Reader) -> list[Binding]:
+    """The built-in bindings, the owner's first (bindings are frozen: shared, not rebuilt)."""
+    first = owner(reader)
+    if first is None:
+        return [_CONTROLLER_BINDING]
+    return [_owner_binding(first), _CONTROLLER_BINDING]
+
+
 def role_of(reader: Reader, user: str, org: str) -> Binding | None:
     """The strongest binding that gives ``user`` a role in ``org`` (or in every org).
 
-    Of equals the built-in one wins, as ``bindings`` lists it first.
+    Of equals the built-in one wins, as ``bindings`` lists it first. This runs on
+    every call the API server authorizes: one read of the owner, and only the
+    user's own tuples of the two orgs are parsed.
     """
-    held = bindings(reader, org=EVERY_ORG, user=user)
-    if org != EVERY_ORG:
-        held += bindings(reader, org=org, user=user)
+    held = [b for b in _built_in(reader) if b.user == user]
+    subject = f"@user:{user}"
+    for o in (EVERY_ORG,) if org == EVERY_ORG else (EVERY_ORG, org):
+        held += [
+            b
+            for t in reader.tuples(f"org:{o}#")
+            if t.endswith(subject) and (b := _parse(t)) is not None and b.user == user
+        ]
     return max(held, key=lambda b: ROLES.index(b.role), default=None)
 
 
@@ -178,11 +199,17 @@ def _everywhere(verb: str) -> bool:
     return verb not in NEEDS
 
 
+def _held(reader: Reader, user: str, verb: str, org: str) -> tuple[Binding | None, str]:
+    """The user's strongest binding that counts for ``verb`` in ``org``, and the role it needs."""
+    if _everywhere(verb):
+        return role_of(reader, user, EVERY_ORG), "admin"
+    return role_of(reader, user, org), NEEDS[verb]
+
+
 def decide(reader: Reader, user: str, verb: str, org: str) -> Decision:
     """Whether ``user`` may ``verb`` in ``org``, and why."""
     everywhere = _everywhere(verb)
-    need = "admin" if everywhere else NEEDS[verb]
-    held = role_of(reader, user, EVERY_ORG if everywhere else org)
+    held, need = _held(reader, user, verb, org)
     scope = "every org" if everywhere else f'org "{org}"'
     if held is None:
         return Decision(False, f'user "{user}" has no role in {scope}; {verb} needs {need}')
@@ -213,8 +240,13 @@ def secrets_forbidden(actor: str, org: str) -> Forbidden:
 
 
 def require(reader: Reader, user: str, verb: str, what: str, org: str) -> None:
-    """Raises the denial unless ``user`` may ``verb`` in ``org``."""
-    if not decide(reader, user, verb, org).allowed:
+    """Raises the denial unless ``user`` may ``verb`` in ``org``.
+
+    Not through ``decide``: every call the API server serves comes here, and only
+    a refusal needs the words of why.
+    """
+    held, need = _held(reader, user, verb, org)
+    if held is None or ROLES.index(held.role) < ROLES.index(need):
         raise denial(user, verb, what, org)
 
 

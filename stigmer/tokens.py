@@ -162,21 +162,22 @@ class Checked:
     LIMIT = 10_000  # tokens remembered; past it, all are forgotten and checked afresh
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[str, TokenInfo]] = {}
+        # token text -> (its record's meta key, the record verified against, the answer)
+        self._seen: dict[str, tuple[str, str, TokenInfo]] = {}
 
     def verify(self, reader: Reader, text: str, *, now: float) -> TokenInfo:
         """``verify``'s answer, from memory when the token's record has not changed."""
+        seen = self._seen.get(text)
+        if seen is not None and reader.get_meta(seen[0]) == seen[1]:
+            return _unexpired(seen[2], now)
         match = _TOKEN.fullmatch(text.strip())
         raw = reader.get_meta(_key(match[1])) if match else None
-        seen = self._seen.get(text)
-        if seen is None or raw is None or seen[0] != raw:
-            info = verify(reader, text, now=now)
-            if len(self._seen) >= self.LIMIT:
-                self._seen.clear()
-            if raw is not None:
-                self._seen[text] = (raw, info)
-            return info
-        return _unexpired(seen[1], now)
+        info = verify(reader, text, now=now)
+        if len(self._seen) >= self.LIMIT:
+            self._seen.clear()
+        if match and raw is not None:
+            self._seen[text] = (_key(match[1]), raw, info)
+        return info
 
 
 def touch(txn: WriteTxn, token_id: str, *, now: float) -> None:

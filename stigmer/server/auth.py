@@ -47,7 +47,7 @@ class Authenticator:
         ``on_loop``: the caller is the event loop, which must not wait for the
         fsync of recording the token's use; a thread of its own records it.
         """
-        header = next((str(v) for k, v in metadata if k == "authorization"), None)
+        header = _authorization(metadata)
         if header is None:
             if self.anonymous_user is not None:
                 return self.anonymous_user
@@ -69,6 +69,8 @@ class Authenticator:
 
     def _due(self, token_id: str) -> bool:
         now = time.monotonic()
+        if now - self._touched.get(token_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
+            return False  # most calls: read without the lock, which only guards the update
         with self._lock:
             if now - self._touched.get(token_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
                 return False
@@ -80,3 +82,10 @@ class Authenticator:
             self.client.token_used(token_id)
         except StigmerError as e:  # revoked meanwhile, or the store is closing: not the call's
             log.warning("could not record the use of token %s: %s", token_id, e)
+
+
+def _authorization(metadata: Sequence[tuple[str, str | bytes]]) -> str | None:
+    for key, value in metadata:
+        if key == "authorization":
+            return str(value)
+    return None
