@@ -39,7 +39,14 @@ class CannedClient(Client):
 
     answer = agent("Made")
 
-    def write(self, requests: Sequence[Request]) -> list[Result]:
+    def write(
+        self,
+        requests: Sequence[Request],
+        *,
+        dry_run: bool = False,
+        atomic: bool = False,
+        show_secrets: bool = False,
+    ) -> list[Result]:
         return [
             Result(r.kind, "made", "default", Outcome.CREATED, object=self.answer) for r in requests
         ]
