@@ -87,6 +87,16 @@ def store_url(data_dir: str | None = None, url: str | None = None) -> str:
     return default_url(data_dir)
 
 
+def _person(user: str) -> str:
+    """``user``, unless it names the built-in controller, which is ``stigmer serve``'s alone."""
+    if user == CONTROLLER:
+        raise UsageError(
+            f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
+            "--user and STIGMER_USER cannot name it"
+        )
+    return user
+
+
 def resolve_kind(kind: Kind | str) -> Kind:
     """A Kind from itself, a manifest kind (Agent) or any CLI name (agents, ai)."""
     if isinstance(kind, Kind):
@@ -309,14 +319,9 @@ class Client:
         """
         from stigmer.iam import Iam
 
-        if (user or default_actor()) == CONTROLLER:
-            raise UsageError(
-                f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
-                "--user and STIGMER_USER cannot name it"
-            )
         client = cls(
             store,
-            actor=user,
+            actor=_person(user or default_actor()),
             org=org,
             authorizer=Iam(),
             strict_org=strict_org,
@@ -339,10 +344,12 @@ class Client:
         """A cheap view acting as ``user``: same open store, org, authorizer and bus.
 
         One process serves many users this way. The view claims nothing, and
-        closing it leaves the store open for the client it came from.
+        closing it leaves the store open for the client it came from. Like
+        ``for_user``, it refuses the built-in controller: the controller makes its
+        own sessions (stigmer.controller), so no view needs its identity.
         """
         view = copy.copy(self)
-        view.actor = check_user(user)
+        view.actor = check_user(_person(user))
         view._bus = self.bus  # made now, so that every view announces on the same one
         view._owns_store = False
         return view

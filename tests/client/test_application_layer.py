@@ -60,6 +60,14 @@ def test_the_controller_identity_cannot_be_taken(data_dir: Path) -> None:
     assert not data_dir.exists()
 
 
+def test_a_view_cannot_take_the_controller_identity(alice: Client) -> None:
+    with pytest.raises(UsageError, match="built-in controller"):
+        alice.as_user(CONTROLLER)
+    with pytest.raises(UsageError, match="built-in controller"):
+        alice.as_user("bob").as_user(CONTROLLER)
+    assert alice.actor == "alice"
+
+
 def test_grant_revoke_and_bindings_through_the_client(alice: Client) -> None:
     bob = alice.as_user("bob")
     assert alice.grant("bob", "viewer", org="acme") is True
