@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from stigmer.reconcilers.running import Batch, Session
     from stigmer.store import Reader, Store, WriteTxn
     from stigmer.store.protocol import ResourceList, Stats
+    from stigmer.store.registry import Setting as Setting  # noqa: PLC0414
     from stigmer.store.selectors import Selector
     from stigmer.tokens import TokenInfo as TokenInfo  # noqa: PLC0414
 
@@ -85,6 +86,13 @@ def store_url(data_dir: str | None = None, url: str | None = None) -> str:
     if url:
         return url
     return default_url(data_dir)
+
+
+def store_settings() -> dict[str, tuple[Setting, ...]]:
+    """Each store backend's connection settings (the CLI's global options), by URL scheme."""
+    from stigmer.store import registry
+
+    return registry.settings()
 
 
 def _person(user: str) -> str:
