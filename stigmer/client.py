@@ -254,7 +254,10 @@ class Client:
     so a store that later turns IAM on has one.
 
     ``create=False`` opens an existing store only, for reading: a missing one
-    raises NoStore, and nothing is created or claimed.
+    raises NoStore, and nothing is created or claimed. With ``claim_owner=True``
+    too, it is for a write that has nothing to do on a missing store (a
+    delete): a missing one raises NoStore, and an existing one without an
+    owner gets this user as its owner, as a first write does.
 
     ``Client("grpc://HOST:PORT", token=...)`` (``grpcs://`` for TLS, with
     ``tls_ca``) is the remote Client of stigmer.remote: the same methods, made
@@ -282,6 +285,7 @@ class Client:
         bus: EventBus | None = None,
         strict_org: bool = False,
         create: bool = True,
+        claim_owner: bool | None = None,
         history_limit: int = 10,
         token: str | None = None,
         tls_ca: str | os.PathLike[str] | None = None,
@@ -306,7 +310,7 @@ class Client:
             authorizer = AllowAll()
         self.authorizer: Authorizer = authorizer
         self._bus = bus
-        if create:
+        if create if claim_owner is None else claim_owner:
             claim(self.store, self.actor)
 
     @classmethod
@@ -318,6 +322,7 @@ class Client:
         org: str = naming.DEFAULT_ORG,
         strict_org: bool = False,
         create: bool = True,
+        claim_owner: bool | None = None,
         history_limit: int = 10,
     ) -> Client:
         """A Client for a person (the CLI's, a server's): IAM enforced, never the controller.
@@ -334,6 +339,7 @@ class Client:
             authorizer=Iam(),
             strict_org=strict_org,
             create=create,
+            claim_owner=claim_owner,
             history_limit=history_limit,
         )
         client._owns_store = True  # a Store handed over here is the client's to close

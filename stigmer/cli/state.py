@@ -44,14 +44,15 @@ class State:
 
         return store_url(self.data_dir, self.store_url)
 
-    def client(self, *, write: bool = True) -> Client:
+    def client(self, *, write: bool = True, create: bool = True) -> Client:
         """The stigmer.Client for these options (opened once per command).
 
         It enforces IAM: every command acts as ``--user`` under its roles. A
         writing command creates a missing store, and the Client records its
         first writer as the owner, admin of every org, so a fresh store works
         with no setup. A reading one (``write=False``) creates and claims
-        nothing: a missing store is an error.
+        nothing: a missing store is an error. So is it for a write that has
+        nothing to do on a missing store (``create=False``: a delete).
         """
         if self._client is None and self.remote is not None:
             from stigmer.remote.client import RemoteClient
@@ -72,7 +73,8 @@ class State:
                 user=self.user,
                 org=self.org,
                 strict_org=self.org_given,
-                create=write,
+                create=write and create,
+                claim_owner=write,
                 history_limit=self.history_limit,
             )
         return self._client
