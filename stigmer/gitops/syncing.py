@@ -28,7 +28,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,24 @@ class Syncer:
                         cause.revision,
                     )
         return report
+
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        report: Callable[[SyncReport], None],
+        resync_seconds: float = 300.0,
+        self_heal: bool = True,
+    ) -> None:
+        """Syncs the directory, then each change to it, until ``stop`` is set (``--watch``).
+
+        Each sync's report goes to ``report``. With ``self_heal`` a change made to
+        the store from outside is set back as it commits (``heal``). See
+        stigmer.gitops.watching, which runs the loop.
+        """
+        from stigmer.gitops.watching import watch  # watchfiles: only a watching sync loads it
+
+        watch(self, stop, report=report, resync_seconds=resync_seconds, self_heal=self_heal)
 
     def load_state(self) -> dict[str, Any]:
         raw = self.store.get_meta(state_key(self.source))

@@ -18,6 +18,7 @@ from stigmer.api.kinds import Resource
 from stigmer.cli.state import State
 from stigmer.client import Client
 from stigmer.errors import Forbidden, NotFound, StepFailed, UsageError
+from stigmer.gitops.syncing import SyncReport
 from stigmer.iam import CONTROLLER
 from stigmer.reconcilers.events import Change
 from tests.factories import agent
@@ -137,6 +138,26 @@ def test_sync_serve_and_migrate_act_as_the_view(alice: Client, tmp_path: Path) -
     assert created_by(alice.get("agents", "bot")) == "eddie"
     assert not (tmp_path / "copy").exists()
     assert alice.copy_to(f"lmdb:{tmp_path / 'copy'}").ok
+
+
+def test_the_syncer_the_client_returns_follows_its_directory(alice: Client, tmp_path: Path) -> None:
+    """``sync --watch`` is the Syncer's follow loop: the CLI calls nothing under the Client."""
+    agent_yaml(tmp_path / "repo" / "bot.yaml", org="local")
+    stop, reports = threading.Event(), []
+
+    def report(r: SyncReport) -> None:
+        reports.append(r)
+        stop.set()  # after the first full sync
+
+    syncer = alice.syncer(tmp_path / "repo")
+    follower = threading.Thread(target=syncer.follow, args=(stop,), kwargs={"report": report})
+    follower.start()
+    follower.join(timeout=60)
+    stop.set()
+    follower.join()
+
+    assert reports and reports[0].ok
+    assert created_by(alice.get("agents", "bot")) == "alice"
 
 
 def test_manifest_text_applies_as_files_do(alice: Client) -> None:
