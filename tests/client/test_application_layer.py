@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,9 +193,8 @@ def test_declared_names_what_manifests_declare_without_writing(
 ANY = re.compile(r"\bAny\b")
 
 
-def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
-    surfaces: list[tuple[type, str]] = [(Client, n) for n in dir(Client) if not n.startswith("_")]
-    surfaces += [(State, n) for n in (*State.__dataclass_fields__, "client", "url")]
+def _with_any(surfaces: list[tuple[Any, str]]) -> list[str]:
+    """The attributes (methods, properties, fields) among ``surfaces`` annotated with Any."""
     found = []
     for owner, name in surfaces:
         attr = getattr(owner, name, None)
@@ -203,4 +203,25 @@ def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
         if name in getattr(owner, "__annotations__", {}):
             hints[name] = owner.__annotations__[name]
         found += [f"{owner.__name__}.{name}" for h in hints.values() if ANY.search(str(h))]
-    assert found == []
+    return found
+
+
+def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
+    surfaces: list[tuple[Any, str]] = [(Client, n) for n in dir(Client) if not n.startswith("_")]
+    surfaces += [(State, n) for n in (*State.__dataclass_fields__, "client", "url")]
+    assert _with_any(surfaces) == []
+
+
+def test_no_any_in_what_the_client_takes_or_returns_nor_in_the_cli_helpers() -> None:
+    """A write's Request, the Syncer, the remote connection and the CLI's context helpers."""
+    from stigmer.cli import state
+    from stigmer.gitops.syncing import Syncer
+    from stigmer.reconcilers.framework import Request
+    from stigmer.remote.channel import Connection  # RemoteClient.connection
+
+    surfaces: list[tuple[Any, str]] = [(Request, n) for n in Request.__dataclass_fields__]
+    surfaces += [(Syncer, n) for n in dir(Syncer) if not n.startswith("_")]
+    surfaces += [(Connection, n) for n in dir(Connection) if not n.startswith("_")]
+    surfaces += [(state, "_report"), (state, "_set_org"), (state, "state")]
+    surfaces += [(state.Command, "parse_args"), (state.Command, "invoke")]
+    assert _with_any(surfaces) == []
