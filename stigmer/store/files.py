@@ -24,8 +24,8 @@ def holds_data(path: Path) -> bool:
     """
     try:
         return path.is_file() and path.stat().st_size > 0
-    except OSError:  # unreadable: the backend's own open says why
-        return path.is_file()
+    except OSError:  # gone since is_file looked
+        return False
 
 
 def on_readonly_media(path: Path) -> bool:
