@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from stigmer.reconcilers.running import Batch, Session
     from stigmer.store import Reader, Store, WriteTxn
     from stigmer.store.protocol import ResourceList, Stats
+    from stigmer.store.registry import Setting as Setting  # noqa: PLC0414
     from stigmer.store.selectors import Selector
     from stigmer.tokens import TokenInfo as TokenInfo  # noqa: PLC0414
 
@@ -84,6 +85,23 @@ def store_url(data_dir: str | None = None, url: str | None = None) -> str:
     if url:
         return url
     return default_url(data_dir)
+
+
+def store_settings() -> dict[str, tuple[Setting, ...]]:
+    """Each store backend's connection settings (the CLI's global options), by URL scheme."""
+    from stigmer.store import registry
+
+    return registry.settings()
+
+
+def _person(user: str) -> str:
+    """``user``, unless it names the built-in controller, which is ``stigmer serve``'s alone."""
+    if user == CONTROLLER:
+        raise UsageError(
+            f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
+            "--user and STIGMER_USER cannot name it"
+        )
+    return user
 
 
 def resolve_kind(kind: Kind | str) -> Kind:
@@ -235,7 +253,10 @@ class Client:
     so a store that later turns IAM on has one.
 
     ``create=False`` opens an existing store only, for reading: a missing one
-    raises NoStore, and nothing is created or claimed.
+    raises NoStore, and nothing is created or claimed. With ``claim_owner=True``
+    too, it is for a write that has nothing to do on a missing store (a
+    delete): a missing one raises NoStore, and an existing one without an
+    owner gets this user as its owner, as a first write does.
 
     ``Client("grpc://HOST:PORT", token=...)`` (``grpcs://`` for TLS, with
     ``tls_ca``) is the remote Client of stigmer.remote: the same methods, made
@@ -263,6 +284,7 @@ class Client:
         bus: EventBus | None = None,
         strict_org: bool = False,
         create: bool = True,
+        claim_owner: bool | None = None,
         history_limit: int = 10,
         token: str | None = None,
         tls_ca: str | os.PathLike[str] | None = None,
@@ -287,7 +309,7 @@ class Client:
             authorizer = AllowAll()
         self.authorizer: Authorizer = authorizer
         self._bus = bus
-        if create:
+        if create if claim_owner is None else claim_owner:
             claim(self.store, self.actor)
 
     @classmethod
@@ -299,6 +321,7 @@ class Client:
         org: str = naming.DEFAULT_ORG,
         strict_org: bool = False,
         create: bool = True,
+        claim_owner: bool | None = None,
         history_limit: int = 10,
     ) -> Client:
         """A Client for a person (the CLI's, a server's): IAM enforced, never the controller.
@@ -308,18 +331,14 @@ class Client:
         """
         from stigmer.iam import Iam
 
-        if (user or default_actor()) == CONTROLLER:
-            raise UsageError(
-                f'user "{CONTROLLER}" is the built-in controller of stigmer serve; '
-                "--user and STIGMER_USER cannot name it"
-            )
         client = cls(
             store,
-            actor=user,
+            actor=_person(user or default_actor()),
             org=org,
             authorizer=Iam(),
             strict_org=strict_org,
             create=create,
+            claim_owner=claim_owner,
             history_limit=history_limit,
         )
         client._owns_store = True  # a Store handed over here is the client's to close
@@ -338,13 +357,15 @@ class Client:
         """A cheap view acting as ``user``: same open store, org, authorizer and bus.
 
         One process serves many users this way. The view claims nothing, and
-        closing it leaves the store open for the client it came from.
+        closing it leaves the store open for the client it came from. Like
+        ``for_user``, it refuses the built-in controller: the controller makes its
+        own sessions (stigmer.controller), so no view needs its identity.
         """
         # What copy.copy does, without its generic protocol: the server makes a
         # view per call, and copy.copy was most of what a view cost.
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
-        view.actor = check_user(user)
+        view.actor = check_user(_person(user))
         view._bus = self.bus  # made now, so that every view announces on the same one
         view._owns_store = False
         return view

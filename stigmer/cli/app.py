@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from stigmer import __version__
-from stigmer.cli import etcdoptions, remoteoptions
+from stigmer.cli import backendoptions, remoteoptions
 from stigmer.cli.examples import epilog
 from stigmer.cli.state import Command, Group, OrgCommand, State, setup_logging
 
@@ -57,7 +57,7 @@ ORG_SCOPED = {
     *("wait", "label", "annotate", "patch", "edit", "events", "history", "rollback"),
 }
 # Global options that take a value, to find the command word after them.
-_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit", *etcdoptions.VALUED}
+_VALUED = {"--data-dir", "--store", "--org", "--user", "--history-limit"}
 _VALUED |= remoteoptions.VALUED
 
 
@@ -106,10 +106,6 @@ def main(
             "--history-limit", min=0, help="Earlier specs kept per object for history/rollback."
         ),
     ] = 10,
-    etcd_ca: etcdoptions.EtcdCa = None,
-    etcd_cert: etcdoptions.EtcdCert = None,
-    etcd_key: etcdoptions.EtcdKey = None,
-    etcd_user: etcdoptions.EtcdUser = None,
     server: remoteoptions.Server = None,
     token: remoteoptions.Token = None,
     token_file: remoteoptions.TokenFile = None,
@@ -123,7 +119,6 @@ def main(
 ) -> None:
     """Global options, shared by every command."""
     setup_logging(verbose)
-    etcdoptions.export(etcd_ca, etcd_cert, etcd_key, etcd_user)
     state = State(data_dir=data_dir, store_url=store, org=org, user=user, verbose=verbose)
     state.history_limit = history_limit
     typed = _typed(ctx, "token_file") or _typed(ctx, "tls_ca")
@@ -133,10 +128,23 @@ def main(
     ctx.call_on_close(state.close)
 
 
+class Root(Group):
+    """The program's group: the global options of ``main``, and each store backend's.
+
+    A backend declares its connection settings in the store registry (as etcd
+    its TLS files and user); they join the global options before ``--server``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        at = next((i for i, p in enumerate(self.params) if p.name == "server"), len(self.params))
+        self.params[at:at] = backendoptions.options()
+
+
 def build(only: str | None = None) -> typer.Typer:
     """The app with every command, or with only the one named ``only``."""
     app = typer.Typer(
-        cls=Group,
+        cls=Root,
         name="stigmer",
         help="Stigmer: a declarative control plane for AI agents, on your laptop.",
         no_args_is_help=True,
@@ -162,7 +170,7 @@ def command_word(args: list[str]) -> str | None:
     for arg in args:
         if skip:
             skip = False
-        elif arg in _VALUED:
+        elif arg in _VALUED or arg in backendoptions.flags():
             skip = True
         elif not arg.startswith("-"):
             return arg

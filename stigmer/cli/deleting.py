@@ -52,30 +52,22 @@ def delete(
 ) -> None:
     """Delete objects and what they own (an agent's instances)."""
     from stigmer.api import kinds
-    from stigmer.cli import targets as parsing
 
-    client = state(ctx).client()
+    every = all_ or selector is not None  # the objects of a kind, not named ones
+    both = all_ and selector is not None
+    wanted = [] if filename else _wanted(kind, names, every=every, both=both)
+    # A delete has nothing to do in a store that is not there: it creates none.
+    client = state(ctx).client(create=False)
     targets: list[tuple[str, str, str]] = []  # (kind, org, name)
     suffix = " (dry run)" if dry_run else ""
     if filename:
         targets += _declared(client, filename, recursive)
-    elif kind is None:
-        raise UsageError(
-            "say what to delete: KIND NAME..., TYPE/NAME..., KIND --all, KIND -l SELECTOR, "
-            "or -f PATH"
-        )
-    elif all_ or selector is not None:
-        if all_ and selector is not None:
-            raise UsageError("--all and -l cannot be used together: -l already picks the objects")
-        wanted = parsing.parse(kind, names or [])
+    elif every:
         if all_ and all_orgs and not (yes or dry_run):  # a dry run deletes nothing: no question
             _confirm_every_org(client, wanted)
         _delete_all(client, wanted, all_orgs=all_orgs, selector=selector, dry_run=dry_run)
         return
     else:
-        wanted = parsing.parse(kind, names or [])
-        if not any(t.names for t in wanted):
-            raise UsageError(f"name the {kind} to delete, or use --all")
         targets += [(t.kind.key, org or client.org, n) for t in wanted for org, n in t.names]
     failed = False
     gone: set[tuple[str, str, str]] = set()  # what this command deleted, cascades included
@@ -96,6 +88,30 @@ def delete(
         _print_deleted(k.singular, name, result.recreated, result.warnings, suffix)
     if failed:
         raise typer.Exit(1)
+
+
+def _wanted(kind: str | None, names: list[str] | None, *, every: bool, both: bool) -> list[Any]:
+    """The targets KIND NAME..., TYPE/NAME..., KIND --all or KIND -l name (``every``).
+
+    Their usage errors come before the store is opened, so that they are the
+    same with a store or without one.
+    """
+    from stigmer.cli import targets as parsing
+
+    if kind is None:
+        raise UsageError(
+            "say what to delete: KIND NAME..., TYPE/NAME..., KIND --all, KIND -l SELECTOR, "
+            "or -f PATH"
+        )
+    if both:
+        raise UsageError("--all and -l cannot be used together: -l already picks the objects")
+    wanted = parsing.parse(kind, names or [])
+    named = any(t.names for t in wanted)
+    if every and named:
+        raise UsageError("--all and -l delete the objects of a kind: give no names")
+    if not every and not named:
+        raise UsageError(f"name the {kind} to delete, or use --all")
+    return wanted
 
 
 def _print_deleted(
@@ -135,8 +151,6 @@ def _delete_all(
     client: "Client", wanted: list[Any], *, all_orgs: bool, selector: str | None, dry_run: bool
 ) -> None:
     """``delete KIND --all`` or ``-l``: says so when there was nothing to delete, as kubectl."""
-    if any(t.names for t in wanted):
-        raise UsageError("--all and -l delete the objects of a kind: give no names")
     suffix = " (dry run)" if dry_run else ""
     deleted = False
     for target in wanted:

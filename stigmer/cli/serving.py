@@ -133,10 +133,8 @@ def sync(
         if not report.ok:
             raise typer.Exit(1)
         return
-    from stigmer.gitops.watching import watch as follow
-
     stop = _stop_on_signals()
-    follow(syncer, stop, report=_print_report, resync_seconds=resync, self_heal=self_heal)
+    syncer.follow(stop, report=_print_report, resync_seconds=resync, self_heal=self_heal)
 
 
 @sync_app.command("status", cls=OrgCommand, epilog=epilog("sync status"))
@@ -247,9 +245,7 @@ def serve(
         ):
             try:
                 if syncer is not None:
-                    from stigmer.gitops.watching import watch as follow
-
-                    follow(syncer, stop, report=_print_report, self_heal=self_heal)
+                    syncer.follow(stop, report=_print_report, self_heal=self_heal)
                 _until(stop)
             finally:
                 stop_api()  # first: calls in flight finish before the controller stops

@@ -8,7 +8,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
@@ -44,14 +44,15 @@ class State:
 
         return store_url(self.data_dir, self.store_url)
 
-    def client(self, *, write: bool = True) -> Client:
+    def client(self, *, write: bool = True, create: bool = True) -> Client:
         """The stigmer.Client for these options (opened once per command).
 
         It enforces IAM: every command acts as ``--user`` under its roles. A
         writing command creates a missing store, and the Client records its
         first writer as the owner, admin of every org, so a fresh store works
         with no setup. A reading one (``write=False``) creates and claims
-        nothing: a missing store is an error.
+        nothing: a missing store is an error. So is it for a write that has
+        nothing to do on a missing store (``create=False``: a delete).
         """
         if self._client is None and self.remote is not None:
             from stigmer.remote.client import RemoteClient
@@ -72,7 +73,8 @@ class State:
                 user=self.user,
                 org=self.org,
                 strict_org=self.org_given,
-                create=write,
+                create=write and create,
+                claim_owner=write,
                 history_limit=self.history_limit,
             )
         return self._client
@@ -110,8 +112,22 @@ def fail_no_manifests(paths: list[str]) -> NoReturn:
     fail(f"no manifests found in {named}{hint}")
 
 
-def _report(ctx: Any, error: BaseException) -> NoReturn:
-    verbose = isinstance(ctx.find_root().obj, State) and ctx.find_root().obj.verbose
+class Rooted(Protocol):
+    """What the error handling needs of a click context.
+
+    typer vendors click without exporting its Context class (typer.Context is a
+    subclass, too narrow for click's overridden methods), so this names it.
+    """
+
+    def find_root(self) -> Rooted: ...
+
+    @property
+    def obj(self) -> object: ...
+
+
+def _report(ctx: Rooted, error: BaseException) -> NoReturn:
+    obj = ctx.find_root().obj
+    verbose = isinstance(obj, State) and obj.verbose
     if isinstance(error, StigmerError):
         if verbose and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
@@ -153,14 +169,14 @@ class _Reporting:
     click's own exits pass through untouched; nothing prints a traceback.
     """
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Rooted, args: list[str]) -> list[str]:
         try:
             return list(super().parse_args(ctx, args))  # type: ignore[misc]
         except Exception as e:
             _usage_error(e)
             raise
 
-    def invoke(self, ctx: Any) -> Any:
+    def invoke(self, ctx: Rooted) -> object:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
@@ -178,7 +194,7 @@ class Command(_Reporting, TyperCommand):
     """A command whose Stigmer errors become one line on stderr, never a traceback."""
 
 
-def _set_org(ctx: Any, _param: Any, value: str | None) -> str | None:
+def _set_org(ctx: typer.Context, _param: object, value: str | None) -> str | None:
     if value is not None:
         st = state(ctx)
         st.org, st.org_given = value, True  # typed on the command line: manifests must agree
@@ -193,6 +209,7 @@ class OrgCommand(Command):
     and wins over it. The client is made in the command's body, after parsing.
     """
 
+    # Any: the arguments go to click's Command unchanged, whatever click's own types.
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(

@@ -28,10 +28,11 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from stigmer import iam
 from stigmer.api import kinds, naming
@@ -58,6 +59,21 @@ def source_id(directory: Path) -> str:
 
 def state_key(source: str) -> str:
     return f"sync/{source}"
+
+
+class FileState(TypedDict, total=False):
+    """What the last sync did with one file (``stigmer sync status``)."""
+
+    objects: list[str]  # "kind/name" of each object it applied
+    revision: int  # the highest resource_version among them
+    error: str  # its first problem; "" when it had none
+
+
+class SyncState(TypedDict, total=False):
+    """What a directory's last sync saved in the store (JSON, under ``state_key``)."""
+
+    directory: str
+    files: dict[str, FileState]  # by path, relative to the directory
 
 
 @dataclass(slots=True)
@@ -255,11 +271,11 @@ class Syncer:
     def _save_state(self, report: SyncReport, present: set[str]) -> None:
         """Records each file's objects, last applied revision and last error."""
         old = self.load_state()
-        files: dict[str, Any] = {
+        files: dict[str, FileState] = {
             rel: entry for rel, entry in old.get("files", {}).items() if rel in present
         }
         for rel, fr in report.files.items():
-            entry = dict(files.get(rel, {}))  # a copy: old must stay as it was
+            entry = files.get(rel, FileState()).copy()  # a copy: old must stay as it was
             ok = [r for r in fr.results if r.ok]
             if ok:
                 entry["objects"] = sorted(f"{r.kind.singular}/{r.name}" for r in ok)
@@ -269,7 +285,7 @@ class Syncer:
             errors += [user_message(r.error) for r in fr.results if r.error is not None]
             entry["error"] = errors[0] if errors else ""
             files[rel] = entry
-        state = {"directory": str(self.root), "files": files}
+        state = SyncState(directory=str(self.root), files=files)
         if state != old:
             text = json.dumps(state, sort_keys=True)
             self.store.transact(lambda w: w.set_meta(state_key(self.source), text))
@@ -325,10 +341,28 @@ class Syncer:
                     )
         return report
 
-    def load_state(self) -> dict[str, Any]:
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        report: Callable[[SyncReport], None],
+        resync_seconds: float = 300.0,
+        self_heal: bool = True,
+    ) -> None:
+        """Syncs the directory, then each change to it, until ``stop`` is set (``--watch``).
+
+        Each sync's report goes to ``report``. With ``self_heal`` a change made to
+        the store from outside is set back as it commits (``heal``). See
+        stigmer.gitops.watching, which runs the loop.
+        """
+        from stigmer.gitops.watching import watch  # watchfiles: only a watching sync loads it
+
+        watch(self, stop, report=report, resync_seconds=resync_seconds, self_heal=self_heal)
+
+    def load_state(self) -> SyncState:
+        """What this directory's last sync saved; empty when it has not been synced here."""
         raw = self.store.get_meta(state_key(self.source))
-        result: dict[str, Any] = json.loads(raw) if raw else {}
-        return result
+        return cast(SyncState, json.loads(raw)) if raw else SyncState()
 
 
 def directory_of(store: Store, source: str) -> str | None:

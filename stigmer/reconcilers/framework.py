@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
@@ -25,6 +25,7 @@ from stigmer.reconcilers.history import HISTORY_LIMIT
 from stigmer.store import WriteTxn
 
 if TYPE_CHECKING:
+    from stigmer.manifests.loading import Document
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.references import Ref
 
@@ -74,7 +75,7 @@ class Request:
     org: str = ""
     validated: bool = False
     source: str = ""  # FILE:LINE:COL of the manifest, for messages
-    document: Any = None  # the manifest's loading.Document, to locate field errors
+    document: Document | None = None  # the manifest's, to locate field errors
     # A manifest's metadata.id and resourceVersion (from ``get -o yaml``): the live
     # object must still have them, or the apply is a Conflict. 0 and "" check nothing.
     expected_id: str = ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar
 
 import grpc
 
@@ -33,6 +33,27 @@ class Received(Protocol):
 
 
 R = TypeVar("R", bound=Received)
+R_co = TypeVar("R_co", bound=Received, covariant=True)
+T = TypeVar("T")
+
+
+class Stream(Protocol[R_co]):
+    """An open server stream (grpc's call object): its messages, and a way to end it."""
+
+    def __iter__(self) -> Iterator[R_co]: ...
+
+    def cancel(self) -> bool: ...
+
+
+class Failure(Protocol):
+    """A failed call as grpc raises it: an RpcError that is also a ``grpc.Call``."""
+
+    def code(self) -> grpc.StatusCode: ...
+
+    def details(self) -> str | None: ...
+
+    def trailing_metadata(self) -> tuple[tuple[str, str | bytes], ...] | None: ...
+
 
 SERVICE = "stigmer.api.v1.Stigmer"
 SCHEMES = {"grpc": False, "grpcs": True, "http": False, "https": True}
@@ -113,16 +134,17 @@ class Connection:
             raise self.error(e, method) from None
         return answer
 
-    def stream(self, method: str, request: Sendable, reply: type[Received]) -> Any:
+    def stream(self, method: str, request: Sendable, reply: type[R]) -> Stream[R]:
         """A server stream, open: iterate it through ``follow``, or cancel it."""
         stub = self.channel.unary_stream(
             f"/{SERVICE}/{method}",
             request_serializer=_serialize,
             response_deserializer=reply.FromString,
         )
-        return stub(request, metadata=self.metadata)
+        opened: Stream[R] = stub(request, metadata=self.metadata)  # grpc's stubs are untyped
+        return opened
 
-    def follow(self, stream: Any, method: str, convert: Callable[[Any], Any]) -> Iterator[Any]:
+    def follow(self, stream: Stream[R], method: str, convert: Callable[[R], T]) -> Iterator[T]:
         """The stream's messages, converted; ends quietly when it was cancelled here."""
         try:
             for message in stream:
@@ -131,7 +153,7 @@ class Connection:
             if e.code() != grpc.StatusCode.CANCELLED:
                 raise self.error(e, method) from None
 
-    def error(self, e: Any, method: str) -> errors.StigmerError:
+    def error(self, e: Failure, method: str) -> errors.StigmerError:
         code, details = e.code(), e.details() or ""
         trailers = dict(e.trailing_metadata() or ())
         if "stigmer-expired" in trailers:

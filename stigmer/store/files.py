@@ -16,6 +16,18 @@ def make_private_dir(path: Path) -> None:
     path.chmod(0o700)  # mkdir's mode is masked by the umask
 
 
+def holds_data(path: Path) -> bool:
+    """Whether ``path`` is a file with something in it: an empty one (``touch``) is no store.
+
+    A read opens only a store that exists; opening an empty file would write a
+    schema into it, and the reader would claim what nobody made.
+    """
+    try:
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:  # gone since is_file looked
+        return False
+
+
 def on_readonly_media(path: Path) -> bool:
     """Whether ``path`` (or, for a file not yet made, its directory) is on a read-only mount."""
     where = path if path.exists() else path.parent

@@ -41,7 +41,7 @@ from stigmer.api.v1.event_pb2 import Event
 from stigmer.errors import KeyTooLong, StoreClosed, StoreError, StoreFull, UsageError
 from stigmer.store import registry
 from stigmer.store.feed import Compacting
-from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
+from stigmer.store.files import harden_files, holds_data, make_private_dir, on_readonly_media
 from stigmer.store.guarding import WriteGuard
 from stigmer.store.objects import decode, make_event, matching
 from stigmer.store.rules import (
@@ -226,7 +226,8 @@ def _ekey(kind: str, id: str, rev: bytes) -> bytes:
 def _prepare_dir(path: Path, *, create: bool) -> None:
     """Creates the data dir 0700 if ``create``, and warns when an existing one is looser.
 
-    Without ``create`` (a read) a dir without a store is NoStore, and nothing is made.
+    Without ``create`` (a read) a dir without a store (or with an empty data.mdb) is
+    NoStore, and nothing is made.
     """
     if path.is_symlink() and not path.exists():
         raise StoreError(
@@ -241,7 +242,7 @@ def _prepare_dir(path: Path, *, create: bool) -> None:
             log.warning(
                 "data dir %s is readable by others (mode %o); run: chmod 700 %s", path, mode, path
             )
-    if not create and not (path / "data.mdb").is_file():
+    if not create and not holds_data(path / "data.mdb"):
         raise no_store(path)
     if not path.exists():
         make_private_dir(path)

@@ -42,6 +42,21 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Setting:
+    """A connection setting of a backend, beside its URL: a global option of the CLI.
+
+    The backend reads it from the environment variable ``env``; the CLI's option
+    ``flag`` sets that variable, so a command that opens no store of this
+    backend pays nothing for it.
+    """
+
+    flag: str  # "--NAME", a global option of the CLI
+    env: str  # the environment variable the backend reads (and the option's own)
+    help: str
+    path: bool = False  # the value names a file
+
+
+@dataclass(frozen=True, slots=True)
 class Backend:
     """One backend: its URL scheme, where its class lives, and its limits."""
 
@@ -51,6 +66,7 @@ class Backend:
     data_file: str  # the file that exists when a store does, under the URL's path; "" = the path
     mapped: bool  # whether the process maps data_file into memory (its pages count in RSS)
     remote: bool = False  # a server's, not a file's: no data file, nothing mapped
+    settings: tuple[Setting, ...] = ()
 
     def open(self, path: str, *, create: bool, **options: int) -> Store:
         module, _, name = self.target.partition(":")
@@ -93,10 +109,31 @@ BACKENDS: dict[str, Backend] = {
             data_file="",
             mapped=False,
             remote=True,
+            # Its password has no option, only STIGMER_ETCD_PASSWORD: on a command
+            # line every user of the machine could read it in the process list.
+            settings=(
+                Setting("--etcd-ca", "STIGMER_ETCD_CA", "CA file of etcd's TLS.", path=True),
+                Setting(
+                    "--etcd-cert", "STIGMER_ETCD_CERT", "Client certificate for etcd.", path=True
+                ),
+                Setting(
+                    "--etcd-key", "STIGMER_ETCD_KEY", "Key of the client certificate.", path=True
+                ),
+                Setting(
+                    "--etcd-user",
+                    "STIGMER_ETCD_USER",
+                    "etcd user (its password from STIGMER_ETCD_PASSWORD).",
+                ),
+            ),
         ),
     )
 }
 DEFAULT = "lmdb"  # a bare path, or --data-dir, names a store of this backend
+
+
+def settings() -> dict[str, tuple[Setting, ...]]:
+    """Each backend's connection settings, by scheme (those that have some)."""
+    return {s: b.settings for s, b in BACKENDS.items() if b.settings}
 
 
 def schemes() -> str:

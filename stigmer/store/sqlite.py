@@ -52,7 +52,7 @@ from stigmer.store.checking import (
     decode_objects,
 )
 from stigmer.store.feed import Compacting
-from stigmer.store.files import harden_files, make_private_dir, on_readonly_media
+from stigmer.store.files import harden_files, holds_data, make_private_dir, on_readonly_media
 from stigmer.store.objects import decode, make_event, matching
 from stigmer.store.rules import (
     MAX_KEY_BYTES,
@@ -537,9 +537,9 @@ def _create_file(path: Path, *, create: bool) -> None:
 
     SQLite would create it 0644, and it gives the -wal and -shm files the mode
     of the database file, so this also keeps those private. Without ``create``
-    (a read) a missing file is NoStore, and nothing is made.
+    (a read) a missing or empty file is NoStore, and nothing is made.
     """
-    if not create and not path.is_file():
+    if not create and not holds_data(path):
         raise no_store(path)
     if path.is_file() and on_readonly_media(path):
         return  # nothing to create, and nothing may be

@@ -48,6 +48,63 @@ def test_a_read_of_a_missing_sqlite_file_creates_nothing(
     assert not db.parent.exists()
 
 
+def _store_option(backend: str, path: Path) -> tuple[str, str]:
+    """The global option naming a store of ``backend`` at ``path`` (a data dir or a file)."""
+    return ("--data-dir", str(path)) if backend == "lmdb" else ("--store", f"sqlite:{path}")
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
+def test_a_read_of_an_empty_file_is_no_store_and_leaves_it_untouched(
+    run: Run, tmp_path: Path, backend: str
+) -> None:
+    """``touch e.db``: an empty file is no store; a read writes no schema into it."""
+    where = tmp_path / ("dir" if backend == "lmdb" else "e.db")
+    data = where / "data.mdb" if backend == "lmdb" else where
+    data.parent.mkdir(exist_ok=True)
+    data.touch(mode=0o644)
+    before = sorted(tmp_path.rglob("*")), data.stat().st_mode
+    result = run(*_store_option(backend, where), "get", "agents")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.endswith(
+        f"error: no store at {where} (check --data-dir; a first apply creates it)\n"
+    )
+    assert (sorted(tmp_path.rglob("*")), data.stat().st_mode) == before
+    assert data.stat().st_size == 0
+
+
+DELETES = [
+    ("delete", "agent", "foo"),
+    ("delete", "-f", str(EXAMPLES / "acme-analyst.yaml")),
+    ("delete", "agents", "-l", "team=a"),
+    ("delete", "agents", "--all"),
+]
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "sqlite"])
+@pytest.mark.parametrize("args", DELETES, ids=" ".join)
+def test_a_delete_on_a_missing_store_creates_nothing(
+    run: Run, tmp_path: Path, backend: str, args: tuple[str, ...]
+) -> None:
+    where = tmp_path / "d1" / ("data" if backend == "lmdb" else "store.db")
+    result = run(*_store_option(backend, where), *args)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: no store at {where} (check --data-dir; a first apply creates it)\n"
+    )
+    assert not (tmp_path / "d1").exists()
+
+
+def test_a_delete_still_claims_an_existing_store_without_an_owner(run: Run, data_dir: Path) -> None:
+    open_store(data_dir).close()  # made by a library, which recorded no owner
+    result = run("delete", "agent", "foo", user="bob")
+    assert result.stderr == 'error: agent "foo" not found in org "local"\n'
+    store = open_store(data_dir)
+    try:
+        assert iam.owner(store) == "bob"
+    finally:
+        store.close()
+
+
 def test_the_first_write_creates_the_store_and_its_user_owns_it(run: Run, data_dir: Path) -> None:
     assert run("get", "agents", user="mallory").exit_code == 1  # claims nothing
     assert run("apply", "-f", str(EXAMPLES), user="bob").exit_code == 0

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from stigmer.api.kinds import Resource
 from stigmer.cli.state import State
 from stigmer.client import Client
 from stigmer.errors import Forbidden, NotFound, StepFailed, UsageError
+from stigmer.gitops.syncing import SyncReport
 from stigmer.iam import CONTROLLER
 from stigmer.reconcilers.events import Change
 from tests.factories import agent
@@ -58,6 +60,14 @@ def test_the_controller_identity_cannot_be_taken(data_dir: Path) -> None:
     with pytest.raises(UsageError, match="built-in controller"):
         Client.for_user(str(data_dir), user=CONTROLLER)
     assert not data_dir.exists()
+
+
+def test_a_view_cannot_take_the_controller_identity(alice: Client) -> None:
+    with pytest.raises(UsageError, match="built-in controller"):
+        alice.as_user(CONTROLLER)
+    with pytest.raises(UsageError, match="built-in controller"):
+        alice.as_user("bob").as_user(CONTROLLER)
+    assert alice.actor == "alice"
 
 
 def test_grant_revoke_and_bindings_through_the_client(alice: Client) -> None:
@@ -131,6 +141,26 @@ def test_sync_serve_and_migrate_act_as_the_view(alice: Client, tmp_path: Path) -
     assert alice.copy_to(f"lmdb:{tmp_path / 'copy'}").ok
 
 
+def test_the_syncer_the_client_returns_follows_its_directory(alice: Client, tmp_path: Path) -> None:
+    """``sync --watch`` is the Syncer's follow loop: the CLI calls nothing under the Client."""
+    agent_yaml(tmp_path / "repo" / "bot.yaml", org="local")
+    stop, reports = threading.Event(), []
+
+    def report(r: SyncReport) -> None:
+        reports.append(r)
+        stop.set()  # after the first full sync
+
+    syncer = alice.syncer(tmp_path / "repo")
+    follower = threading.Thread(target=syncer.follow, args=(stop,), kwargs={"report": report})
+    follower.start()
+    follower.join(timeout=60)
+    stop.set()
+    follower.join()
+
+    assert reports and reports[0].ok
+    assert created_by(alice.get("agents", "bot")) == "alice"
+
+
 def test_manifest_text_applies_as_files_do(alice: Client) -> None:
     text = "apiVersion: agentic.stigmer.ai/v1\nkind: Agent\nmetadata:\n  name: {name}\n"
     text += "spec:\n  instructions: You are a careful assistant.\n"
@@ -163,9 +193,8 @@ def test_declared_names_what_manifests_declare_without_writing(
 ANY = re.compile(r"\bAny\b")
 
 
-def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
-    surfaces: list[tuple[type, str]] = [(Client, n) for n in dir(Client) if not n.startswith("_")]
-    surfaces += [(State, n) for n in (*State.__dataclass_fields__, "client", "url")]
+def _with_any(surfaces: list[tuple[Any, str]]) -> list[str]:
+    """The attributes (methods, properties, fields) among ``surfaces`` annotated with Any."""
     found = []
     for owner, name in surfaces:
         attr = getattr(owner, name, None)
@@ -174,4 +203,25 @@ def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
         if name in getattr(owner, "__annotations__", {}):
             hints[name] = owner.__annotations__[name]
         found += [f"{owner.__name__}.{name}" for h in hints.values() if ANY.search(str(h))]
-    assert found == []
+    return found
+
+
+def test_no_any_on_the_clients_public_surface_or_the_cli_state() -> None:
+    surfaces: list[tuple[Any, str]] = [(Client, n) for n in dir(Client) if not n.startswith("_")]
+    surfaces += [(State, n) for n in (*State.__dataclass_fields__, "client", "url")]
+    assert _with_any(surfaces) == []
+
+
+def test_no_any_in_what_the_client_takes_or_returns_nor_in_the_cli_helpers() -> None:
+    """A write's Request, the Syncer, the remote connection and the CLI's context helpers."""
+    from stigmer.cli import state
+    from stigmer.gitops.syncing import Syncer
+    from stigmer.reconcilers.framework import Request
+    from stigmer.remote.channel import Connection  # RemoteClient.connection
+
+    surfaces: list[tuple[Any, str]] = [(Request, n) for n in Request.__dataclass_fields__]
+    surfaces += [(Syncer, n) for n in dir(Syncer) if not n.startswith("_")]
+    surfaces += [(Connection, n) for n in dir(Connection) if not n.startswith("_")]
+    surfaces += [(state, "_report"), (state, "_set_org"), (state, "state")]
+    surfaces += [(state.Command, "parse_args"), (state.Command, "invoke")]
+    assert _with_any(surfaces) == []

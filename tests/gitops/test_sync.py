@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from stigmer.client import Client
+from stigmer.errors import NoStore
 from stigmer.gitops.syncing import SOURCE, SOURCE_PATH, Syncer, source_id
 from tests.factories import as_agent
 from tests.processes import ROOT, start, stigmer, wait_until
@@ -43,8 +44,11 @@ def repo(tmp_path: Path) -> Path:
 
 
 def agent_slugs(data_dir: Path) -> set[str]:
-    with Client(data_dir, create=False) as c:  # a read: it must not claim the store first
-        return {a.metadata.slug for a in c.store.list("agent")}
+    try:
+        with Client(data_dir, create=False) as c:  # a read: it must not claim the store first
+            return {a.metadata.slug for a in c.store.list("agent")}
+    except NoStore:  # none yet, or another process is making it (its data file still empty)
+        return set()
 
 
 def test_sync_applies_the_tree_once_and_records_the_source(repo: Path, data_dir: Path) -> None:

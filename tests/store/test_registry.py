@@ -41,9 +41,13 @@ def test_an_unknown_scheme_is_a_usage_error_naming_the_known_ones() -> None:
 
 
 # The CLI's help and examples may show a URL; no other module outside the store
-# names a backend, its class or its scheme.
+# names a backend, its class or its scheme, nor declares a backend's own options,
+# environment or names (a backend's settings are data in the registry).
 _NAMES = re.compile(
     r"LmdbStore|SqliteStore|EtcdStore|store\.(lmdbstore|sqlite|etcd\w*)\b|[\"'](lmdb|sqlite|etcd)[\"']"
+    r"|--(lmdb|sqlite|etcd)-|STIGMER_(LMDB|SQLITE|ETCD)_|\b(Lmdb|Sqlite|Etcd)[A-Z]"
+    # sqlite_master is SQLite's own table, which the upstream import reads.
+    r"|\b(lmdb|sqlite|etcd)(options|_(?!master\b)\w+)\b"
 )
 _URLS = re.compile(r"\b(lmdb|sqlite|etcd):")
 
@@ -58,3 +62,16 @@ def test_no_module_outside_the_store_names_a_backend() -> None:
             if _NAMES.search(line) or (_URLS.search(line) and not rel.startswith("stigmer/cli/")):
                 found.append(f"{rel}:{n}: {line.strip()}")
     assert found == []
+
+
+def test_the_cli_takes_each_backends_settings_from_the_registry() -> None:
+    from typer.main import get_command
+
+    from stigmer.cli.app import app
+
+    declared = {s.flag: s for group in registry.settings().values() for s in group}
+    options = {o: p for p in get_command(app).params for o in p.opts}
+    assert declared  # etcd's TLS files and user
+    for flag, setting in declared.items():
+        assert options[flag].envvar == setting.env
+        assert getattr(options[flag], "help", None) == setting.help
