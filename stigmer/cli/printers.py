@@ -112,12 +112,14 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns, three spaces apart, like kubectl."""
     if not rows:
         return ""
-    # Escaping is rare: a row that joins into printable text has no unsafe character
-    # (each _unsafe() finds is unprintable), and one test per row is cheaper than one per cell.
-    rows = [r if "".join(r).isprintable() else [escape(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines) + "\n"
+    # Escaping is rare: text that joins into printable text has no unsafe character (each
+    # _unsafe() finds is unprintable), so the whole table is tested once, then each row.
+    if not "".join(map("".join, rows)).isprintable():
+        rows = [r if "".join(r).isprintable() else [escape(c) for c in r] for r in rows]
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    # One format call per row, not a ljust per cell: the same text, a third of the work.
+    line = "   ".join(f"{{:<{w}}}" for w in widths).format
+    return "\n".join([line(*r).rstrip() for r in rows]) + "\n"
 
 
 def render_table(kind: Kind, objs: Sequence[Resource], *, wide: bool, header: bool = True) -> str:
