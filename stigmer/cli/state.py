@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,31 +25,19 @@ LOCAL_ONLY = (
 )
 
 
+@dataclass
 class State:
-    """The global options, and the client built from them on first use.
+    """The global options, and the client built from them on first use."""
 
-    A plain class, not a dataclass: every command makes one, and defining a
-    dataclass of nine fields costs some 2.5 M instructions (bench/README.md, wave 6).
-    """
-
-    def __init__(
-        self,
-        *,
-        data_dir: str | None = None,
-        store_url: str | None = None,
-        org: str = "local",
-        user: str | None = None,
-        verbose: bool = False,
-    ) -> None:
-        self.data_dir = data_dir
-        self.store_url = store_url
-        self.org = org
-        self.org_given = False  # --org was typed: manifests naming another org are refused
-        self.user = user
-        self.verbose = verbose
-        self.history_limit = 10  # --history-limit: earlier specs kept per object
-        self.remote: Remote | None = None  # --server: every command goes through the API
-        self._client: Client | None = None
+    data_dir: str | None = None
+    store_url: str | None = None
+    org: str = "local"
+    org_given: bool = False  # --org was typed: manifests naming another org are refused
+    user: str | None = None
+    verbose: bool = False
+    history_limit: int = 10  # --history-limit: earlier specs kept per object
+    remote: Remote | None = None  # --server: every command goes through the API
+    _client: Client | None = field(default=None, repr=False)
 
     def url(self) -> str:
         from stigmer.client import store_url
