@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from stigmer.api import naming
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
@@ -38,8 +38,9 @@ def replace_spec(dst: Resource, src: Resource) -> None:
     dst.spec.MergeFromString(src.spec.SerializeToString())
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+# A NamedTuple, not a frozen dataclass: every command imports the registry, and making
+# a frozen dataclass costs some 3.6 M instructions, a NamedTuple 0.7 M.
+class Column(NamedTuple):
     """One column of a kind's ``get`` table: a header and what a cell shows ("" is <none>)."""
 
     header: str

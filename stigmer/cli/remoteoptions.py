@@ -8,9 +8,8 @@ stigmer.remote); without, nothing here imports grpc. Like kubectl's
 ``STIGMER_TOKEN`` or ``--token-file``: a file keeps it out of the process list.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 
@@ -56,8 +55,9 @@ TlsCa = Annotated[
 VALUED = {"--server", "--token", "--token-file", "--tls-ca"}
 
 
-@dataclass(frozen=True, slots=True)
-class Remote:
+# A NamedTuple, not a frozen dataclass: every command imports this module, and making a
+# frozen dataclass costs some 3.6 M instructions, a NamedTuple 0.7 M (bench/README.md, wave 6).
+class Remote(NamedTuple):
     """Where the commands go, and as whom."""
 
     server: str

@@ -10,8 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from stigmer.errors import UsageError
 
@@ -19,15 +18,15 @@ if TYPE_CHECKING:
     from stigmer.api.kinds import Kind
 
 
-@dataclass(slots=True)
-class Target:
+class Target(NamedTuple):
     """One kind, and the (org, name) pairs asked for; no names means all objects.
 
-    ``org`` is None where the command's org applies.
+    ``org`` is None where the command's org applies. A NamedTuple: cheaper to define
+    than a dataclass, on the start-up of every ``get`` (bench/README.md, wave 6).
     """
 
     kind: Kind
-    names: list[tuple[str | None, str]] = field(default_factory=list)
+    names: list[tuple[str | None, str]]
 
 
 def parse(kind: str, names: list[str]) -> list[Target]:
@@ -39,11 +38,11 @@ def parse(kind: str, names: list[str]) -> list[Target]:
     for word in kind.split(","):
         for k in _kinds(word):
             if all(t.kind is not k for t in found):
-                found.append(Target(k))
+                found.append(Target(k, []))
     if names and len(found) > 1:
         raise UsageError("name objects of several kinds as TYPE/NAME, e.g. agent/x agentinstance/y")
     if names:
-        found[0].names = [_org_and_name(n) for n in names]
+        found[0] = Target(found[0].kind, [_org_and_name(n) for n in names])
     return found
 
 
@@ -64,7 +63,7 @@ def _slashed(args: list[str]) -> list[Target]:
             raise UsageError(f'"{arg}": give every object as TYPE/NAME once one is given that way')
         word, _, rest = arg.partition("/")
         k = resolve_kind(word)
-        found.setdefault(k, Target(k)).names.append(_org_and_name(rest))
+        found.setdefault(k, Target(k, [])).names.append(_org_and_name(rest))
     return list(found.values())
 
 

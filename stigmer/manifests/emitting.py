@@ -11,6 +11,7 @@ test checks that PyYAML reads every output back to the same data.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -20,26 +21,56 @@ from typing import Any
 _PLAIN = re.compile(
     r"[A-Za-z_/$](?:[A-Za-z0-9 _./$@+:,;()'!?=%&*~^-]*[A-Za-z0-9_./$@+:,;()'!?=%&*~^-])?\Z"
 )
-_NOT_PLAIN = re.compile(
-    r"""(?x)
-    (?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE
-      |on|On|ON|off|Off|OFF|null|Null|NULL|~)\Z   # booleans and null
-    | [-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)\Z         # special floats
-    | .*:(?:\s|\Z)                                 # a colon that starts a mapping
-    | .*:[0-9]                                     # sexagesimal numbers, times
-    | .*\#                                         # comments
-    """
+# What a plain scalar must not be, or it reads back as another type: YAML 1.1's booleans,
+# null and special floats. Sets and str methods, not one regex: compiling that regex cost
+# every `stigmer get` 0.8 ms (bench/README.md, wave 6).
+_WORDS = ("yes", "no", "true", "false", "on", "off", "null")
+_FLOATS = ("inf", "Inf", "INF", "nan", "NaN", "NAN")
+_TYPED = frozenset(
+    [*(v for w in _WORDS for v in (w, w.capitalize(), w.upper())), "y", "Y", "n", "N", "~"]
+    + [f"{sign}.{word}" for sign in ("", "-", "+") for word in _FLOATS]
 )
-_BLOCK_SAFE = re.compile(r"[^\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]*\Z")
-# Characters YAML does not allow raw in a stream; json.dumps leaves some of them.
-_UNPRINTABLE = re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_DIGITS = "0123456789"
+
+
+@functools.cache
+def _block_unsafe() -> re.Pattern[str]:
+    """What a literal block cannot hold; compiled on first use (its classes cost ~0.5 ms)."""
+    return re.compile(r"[\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+@functools.cache
+def _unprintable() -> re.Pattern[str]:
+    """Characters YAML does not allow raw in a stream; json.dumps leaves some of them.
+
+    Compiled on first use: the surrogates' class alone costs ~1 ms to compile.
+    """
+    return re.compile(r"[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def _not_plain(text: str) -> bool:
+    """Whether a line of text would read back as something else than this string.
+
+    A boolean, null or special float; a colon that starts a mapping (before a
+    blank or the end) or a sexagesimal number or time (before a digit); a comment.
+    """
+    if text in _TYPED or "#" in text:
+        return True
+    colon = text.find(":")
+    while colon >= 0:
+        after = text[colon + 1 : colon + 2]
+        if not after or after.isspace() or after in _DIGITS:
+            return True
+        colon = text.find(":", colon + 1)
+    return False
 
 
 def _quoted(text: str) -> str:
     """A double-quoted scalar: JSON's escapes, plus \\u for what YAML cannot carry raw."""
-    return _UNPRINTABLE.sub(
-        lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
-    )
+    quoted = json.dumps(text, ensure_ascii=False)
+    if quoted.isprintable():  # every character _unprintable() finds is unprintable
+        return quoted
+    return _unprintable().sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def _scalar(value: Any) -> str:
@@ -52,20 +83,28 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     text = str(value)
-    if _PLAIN.match(text) and not _NOT_PLAIN.match(text):
+    if _PLAIN.match(text) and not _not_plain(text):
         return text
     return _quoted(text)
 
 
 def _block(text: str, indent: str) -> str | None:
     """A literal block for multi-line text, or None when one cannot hold it exactly."""
-    if "\n" not in text or not _BLOCK_SAFE.match(text) or text[:1] in (" ", "\t", "\n"):
+    if "\n" not in text or text[:1] in (" ", "\t", "\n") or not _block_safe(text):
         return None  # a leading blank would need an indentation indicator
     if text.endswith("\n\n"):
         return None  # several final newlines would need the keep indicator
     body, head = (text[:-1], "|") if text.endswith("\n") else (text, "|-")
     lines = [f"{indent}{line}" if line else "" for line in body.split("\n")]
     return head + "\n" + "\n".join(lines)
+
+
+def _block_safe(text: str) -> bool:
+    """Whether a literal block can hold ``text``: every character it cannot is unprintable,
+    so printable text (but for its line breaks and tabs) needs no regex."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return True
+    return _block_unsafe().search(text) is None
 
 
 def _emit(value: Any, indent: str, out: list[str]) -> None:
