@@ -12,13 +12,22 @@ pays nothing for history.
 The bytes are the object as the store held it, secrets included (the store's
 own protection); every reader masks them for output (docs/architecture.md,
 "History and rollback").
+
+The value is compact JSON (``_COMPACT``'s layout) and stays so, but an update
+neither parses nor re-encodes the revisions it keeps: in that layout an entry
+starts with ``{"revision":``, which no value inside one can hold (base64 has no
+quote, and a JSON string escapes its quotes), so ``record`` splits the kept
+entries' texts there and writes the new one's text itself. A value in any other
+JSON layout is read whole and rewritten in this one.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass, replace
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from stigmer.api import kinds
@@ -31,6 +40,7 @@ _PREFIX = "history/"
 _SHOWN_PATHS = 3  # a CHANGE cell names this many paths, then "+N more"
 # json.dumps with separators builds an encoder per call; an update of 10,000 objects needs one.
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
+_HEAD = '{"revision":'  # how every entry of the value starts, in _COMPACT's layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +74,41 @@ def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT, *, data: by
     """
     if limit <= 0:
         return
-    kind = kinds.of(old)
-    entries = _entries(txn, kind, old.metadata.id)
+    name = key(kinds.of(old), old.metadata.id)
+    kept = _texts(txn.get_meta(name) or "")
+    number = _number(kept[-1]) + 1 if kept else 1
+    kept = kept[max(0, len(kept) + 1 - limit) :]  # room for the new one
+    kept.append(_text(number, old, data or old.SerializeToString()))
+    txn.set_meta(name, "[" + ",".join(kept) + "]")
+
+
+def _texts(raw: str) -> list[str]:
+    """The entries of a stored value, each as its JSON text in _COMPACT's layout."""
+    if not raw:
+        return []
+    if raw.startswith("[" + _HEAD) and raw[len(_HEAD) + 1].isdigit() and raw.endswith("}]"):
+        first, *rest = raw[1:-1].split("," + _HEAD)
+        return [first, *[_HEAD + text for text in rest]]
+    return [_COMPACT.encode(entry) for entry in json.loads(raw)]  # not written by record
+
+
+def _number(text: str) -> int:
+    """The revision number of one entry's text."""
+    if text.startswith(_HEAD):
+        return int(text[len(_HEAD) : text.index(",")])
+    number: int = json.loads(text)["revision"]  # its keys in another order
+    return number
+
+
+def _text(number: int, old: Resource, data: bytes) -> str:
+    """A new entry's JSON text, as _COMPACT would encode it, without its per-character scan."""
     audit = old.status.audit.spec_audit
-    entries.append(
-        {
-            "revision": entries[-1]["revision"] + 1 if entries else 1,
-            "generation": old.metadata.generation,
-            "when": audit.updated_at.seconds * 1_000_000_000 + audit.updated_at.nanos,
-            "who": audit.updated_by.id,
-            "object": base64.b64encode(data or old.SerializeToString()).decode("ascii"),
-        }
-    )
-    txn.set_meta(key(kind, old.metadata.id), _COMPACT.encode(entries[-limit:]))
+    when = audit.updated_at.seconds * 1_000_000_000 + audit.updated_at.nanos
+    who = encode_basestring_ascii(audit.updated_by.id)
+    blob = binascii.b2a_base64(data, newline=False).decode("ascii")  # no character to escape
+    generation = old.metadata.generation
+    fields = f'"generation":{generation},"when":{when},"who":{who},"object":"{blob}"'
+    return f"{_HEAD}{number},{fields}}}"
 
 
 def forget(txn: WriteTxn, obj: Resource) -> None:

@@ -7,6 +7,8 @@ nothing, so re-running a pipeline is always safe.
 
 from __future__ import annotations
 
+from typing import Any
+
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.commons_pb2 import ApiResourceOwnerScope
@@ -137,10 +139,21 @@ def check_preconditions(ctx: Context, live: Resource) -> None:
 
 
 def _user_view(obj: Resource) -> tuple[object, ...]:
-    """The fields a manifest owns; equal views mean there is nothing to apply."""
+    """The fields a manifest owns; equal views mean there is nothing to apply.
+
+    Its items at _LABELS, _ANNOTATIONS, _TAGS and _SPEC are those fields' values.
+    """
     md = obj.metadata
     scope = md.owner_scope or ORGANIZATION
-    return (md.name, dict(md.labels), dict(md.annotations), list(md.tags), scope, obj.spec)
+    return (md.name, _plain(md.labels), _plain(md.annotations), md.tags[:], scope, obj.spec)
+
+
+_LABELS, _ANNOTATIONS, _TAGS, _SPEC = 1, 2, 3, 5
+
+
+def _plain(found: Any) -> dict[str, str]:
+    """A upb string map as a dict, through its own iterator: dict() takes a Python mixin's."""
+    return {k: found[k] for k in found} if found else {}
 
 
 def keep_sync_annotations(want: Resource, live: Resource) -> None:
@@ -172,17 +185,21 @@ def set_defaults(ctx: Context) -> None:
     keep_sync_annotations(want, live)
     ctx.live_bytes = live.SerializeToString()  # the copy's bytes, and history's if needed
     new = ctx.new = type(live).FromString(ctx.live_bytes)
-    if _user_view(want) == _user_view(live):
+    wanted, had = _user_view(want), _user_view(live)
+    if wanted == had:
         ctx.outcome = Outcome.UNCHANGED
         return
     md, wmd = new.metadata, want.metadata
     md.name, md.owner_scope = wmd.name, wmd.owner_scope or ORGANIZATION
-    for field in ("labels", "annotations"):
-        getattr(md, field).clear()
-        getattr(md, field).update(getattr(wmd, field))
-    del md.tags[:]
-    md.tags.extend(wmd.tags)
-    if want.spec != live.spec:
+    # Only what differs is rewritten: the usual update changes the spec alone.
+    for at, field in ((_LABELS, "labels"), (_ANNOTATIONS, "annotations")):
+        if wanted[at] != had[at]:
+            getattr(md, field).clear()
+            getattr(md, field).update(wanted[at])
+    if wanted[_TAGS] != had[_TAGS]:
+        del md.tags[:]
+        md.tags.extend(wmd.tags)
+    if wanted[_SPEC] != had[_SPEC]:
         kinds.replace_spec(new, want)
         md.generation += 1
     audits.updated(new.status, ctx.actor, ctx.now_ns)

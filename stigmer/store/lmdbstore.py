@@ -260,12 +260,14 @@ def _okey(kind: str, id: str) -> bytes:
 def _place(obj: Resource) -> tuple[str, str, tuple[str, ...]]:
     """What an object's index entries depend on: org, slug and owners."""
     md = obj.metadata
-    return md.org, md.slug, tuple([r.id for r in md.owner_references])
+    refs = md.owner_references  # by index: a for loop over a upb list ends in an IndexError
+    return md.org, md.slug, tuple([refs[i].id for i in range(len(refs))])
 
 
 def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
-    tail = f"\0{kind}/{obj.metadata.id}".encode()
-    return [ref.id.encode() + tail for ref in obj.metadata.owner_references]
+    md = obj.metadata
+    tail, refs = f"\0{kind}/{md.id}".encode(), md.owner_references
+    return [refs[i].id.encode() + tail for i in range(len(refs))]
 
 
 class _LmdbReader(Lookups):
@@ -451,13 +453,14 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
 
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
         kind = kinds.of(obj).key
-        check_identity(kind, obj)
         md, dbs, txn = obj.metadata, self._dbs, self._txn
-        okey = _okey(kind, md.id)
         place = _place(obj)
         earlier = self.state.earlier(kind, md.id)
         if earlier is not None and earlier[2] == place:
-            return self._rewrite(kind, obj, okey, earlier[0], expected_version)
+            # The identity this transaction's put of the object checked: id, org, slug, owners.
+            return self._rewrite(kind, obj, _okey(kind, md.id), earlier[0], expected_version)
+        check_identity(kind, obj)
+        okey = _okey(kind, md.id)
         old_blob = txn.get(okey, db=dbs["objects"])
         old = None if old_blob is None else decode(kind, old_blob)
         if expected_version is not None:

@@ -6,6 +6,7 @@ Both backends raise these, so a user sees the same message whichever one holds t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
@@ -55,17 +56,23 @@ def check_identity(kind: str, obj: Resource) -> None:
     id_, org, slug = md.id, md.org, md.slug  # each read of a message field makes a new str
     if not id_ or "\0" in id_:
         raise StoreError(f"{kind} id {id_!r} is empty or contains NUL")
-    for what, value in (("org", org), ("slug", slug)):
-        if not value or "/" in value or "\0" in value:
-            raise StoreError(f'{kind}/{id_}: {what} "{value}" is empty or contains "/" or NUL')
+    if not org or not slug or "/" in org or "/" in slug or "\0" in org or "\0" in slug:
+        what, value = ("org", org) if not org or "/" in org or "\0" in org else ("slug", slug)
+        raise StoreError(f'{kind}/{id_}: {what} "{value}" is empty or contains "/" or NUL')
     # A character takes at most 4 bytes in UTF-8: keys this short in characters
     # fit, and the usual put skips building and encoding them (~4 per put).
     if 4 * (len(kind) + len(org) + max(len(slug), len(id_)) + 2) > MAX_KEY_BYTES:
         check_key_size(f"{kind}/{org}/{slug}", "name and org")
         check_key_size(f"{kind}/{org}/{id_}", "id and org")
+    refs = md.owner_references
+    if refs:  # an owned object (an instance): its owners' keys too
+        _check_owner_keys(kind, id_, refs)
+
+
+def _check_owner_keys(kind: str, id_: str, refs: Any) -> None:
     owned = len(kind) + len(id_) + 2  # an owner reference's key, less the owner's id
-    for ref in md.owner_references:
-        if 4 * (owned + len(ref_id := ref.id)) > MAX_KEY_BYTES:
+    for i in range(len(refs)):  # by index: a for loop over a upb list ends in an IndexError
+        if 4 * (owned + len(ref_id := refs[i].id)) > MAX_KEY_BYTES:
             check_key_size(f"{ref_id}\0{kind}/{id_}", "owner reference")
 
 
