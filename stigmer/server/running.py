@@ -269,10 +269,7 @@ class ApiServer:
         runner = group if write is not None else group_own if own_apply else here if inline else hop
 
         async def handle(request: Any, context: Any) -> Any:
-            if self._draining:
-                await self._refuse(path, context)
-            if type(request) is Oversize:
-                await self._refuse(path, context, request.status())
+            await self._admit(path, context, request)
             assert self._idle is not None
             started, code = time.perf_counter(), grpc.StatusCode.OK
             self._in_flight += 1
@@ -295,15 +292,16 @@ class ApiServer:
 
         return handle
 
-    async def _refuse(
-        self,
-        path: str,
-        context: Any,
-        status: tuple[Any, str] = (grpc.StatusCode.UNAVAILABLE, "the server is shutting down"),
-    ) -> None:
-        """Ends a call before it runs (by default: it arrived while draining), counted."""
+    async def _admit(self, path: str, context: Any, request: Any) -> None:
+        """Ends a call before it runs, counted: it arrived while draining, or is oversize."""
+        if self._draining:
+            status = (grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        elif type(request) is Oversize:
+            status = request.status()
+        else:
+            return
         self.metrics.observe(path, status[0].name, 0.0)
-        await context.abort(*status)
+        await context.abort(*status)  # raises: the call ends with the status
 
     async def _user(self, metadata: Any) -> str:
         """The caller's user: checked on the loop on a local store, else on a worker."""
@@ -314,10 +312,7 @@ class ApiServer:
     async def _watch(self, request: Any, context: Any) -> Any:
         """Watch as a server stream: each change as it commits, until the caller or SIGTERM."""
         path = f"/{own.SERVICE}/Watch"
-        if self._draining:
-            await self._refuse(path, context)
-        if type(request) is Oversize:
-            await self._refuse(path, context, request.status())
+        await self._admit(path, context, request)
         started, code = time.perf_counter(), grpc.StatusCode.OK
         ends = threading.Event()
         self._watches.add(ends)
