@@ -811,10 +811,7 @@ class Client:
 
     def _one(self, request: Request, *, dry_run: bool = False) -> Result:
         """Runs one request; raises its error (NotFound, Forbidden... as themselves)."""
-        result = self._run([request], dry_run=dry_run).results[0]
-        if result.error is not None:
-            raise _cause(result.error)
-        return result
+        return _raised(self._run([request], dry_run=dry_run).results[0])
 
     # -- reads ----------------------------------------------------------------
 
@@ -1546,6 +1543,13 @@ class Client:
             return copy_store(self.store, destination, actor=self.actor)
         finally:
             destination.close()
+
+
+def _raised(result: Result) -> Result:
+    """The Result, or the error a caller cares about raised (a one-object call's answer)."""
+    if result.error is not None:
+        raise _cause(result.error)
+    return result
 
 
 def _cause(error: StigmerError | None) -> StigmerError:

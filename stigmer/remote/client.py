@@ -22,7 +22,7 @@ from stigmer.api import kinds, naming
 from stigmer.api.kinds import Kind, Resource
 from stigmer.api.v1 import stigmer_service_pb2 as pb
 from stigmer.api.v1.event_pb2 import Event
-from stigmer.client import ApplyReport, Client, Diff, _cause, resolve_kind
+from stigmer.client import ApplyReport, Client, Diff, _raised, resolve_kind
 from stigmer.remote import wire
 from stigmer.remote.channel import Connection, R, Sendable, Target
 
@@ -508,13 +508,6 @@ for _name in LOCAL_ONLY_METHODS:
     setattr(RemoteClient, _name, property(_member) if _name == "bus" else _member)
 for _name in LOCAL_ONLY_CONSTRUCTORS:
     setattr(RemoteClient, _name, classmethod(_refuse_constructor))
-
-
-def _raised(result: Result) -> Result:
-    """The Result, or its error raised, as the local Client's one-object calls do."""
-    if result.error is not None:
-        raise _cause(result.error)
-    return result
 
 
 def _named(kind: Kind, name: str, org: str) -> Resource:
