@@ -113,9 +113,9 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     if not rows:
         return ""
     # Escaping is rare: text that joins into printable text has no unsafe character (each
-    # _unsafe() finds is unprintable), so the whole table is tested once, then each row.
+    # _unsafe() finds is unprintable), so the whole table is tested once (escape, each cell).
     if not "".join(map("".join, rows)).isprintable():
-        rows = [r if "".join(r).isprintable() else [escape(c) for c in r] for r in rows]
+        rows = [[escape(c) for c in r] for r in rows]
     widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
     # One format call per row, not a ljust per cell: the same text, a third of the work.
     line = "   ".join(f"{{:<{w}}}" for w in widths).format
