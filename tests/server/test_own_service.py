@@ -7,15 +7,19 @@ import threading
 from pathlib import Path
 
 import grpc
+import pytest
 
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.api.v1.stigmer_service_pb2 import (
+    ApplyRequest,
+    ApplyResponse,
     ListRequest,
     ListResponse,
     WatchEvent,
     WatchRequest,
 )
 from stigmer.client import Client
+from stigmer.remote.wire import wrap
 from stigmer.store.protocol import Retention
 from tests.processes import wait_until
 from tests.server.conftest import Server, bearer, make_token, new_agent, start_server
@@ -37,6 +41,30 @@ def watch_call(channel: grpc.Channel) -> grpc.UnaryStreamMultiCallable:
         request_serializer=WatchRequest.SerializeToString,
         response_deserializer=WatchEvent.FromString,
     )
+
+
+def test_an_apply_with_a_bad_verb_or_verb_count_is_invalid_and_writes_nothing(
+    server: Server,
+) -> None:
+    md = bearer(make_token(server.data_dir, "alice"))
+    apply = server.channel().unary_unary(
+        f"{SERVICE}/Apply",
+        request_serializer=ApplyRequest.SerializeToString,
+        response_deserializer=ApplyResponse.FromString,
+    )
+    objects = [wrap(new_agent("First")), wrap(new_agent("Second"))]
+    bad = {
+        "fly": ApplyRequest(objects=objects, verbs=["apply", "fly"]),
+        "1 verbs for 2 objects": ApplyRequest(objects=objects, verbs=["create"]),
+    }
+    for words, request in bad.items():
+        with pytest.raises(grpc.RpcError) as caught:
+            apply(request, metadata=md)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        details = caught.value.details() or ""
+        assert words in details and "\n" not in details and "Traceback" not in details
+    with Client(server.data_dir, actor="alice") as local:
+        assert local.list("agents") == []  # neither the good object nor the bad was written
 
 
 def test_list_then_watch_from_its_revision_misses_nothing(server: Server) -> None:
