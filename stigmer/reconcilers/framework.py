@@ -22,12 +22,12 @@ from stigmer.errors import AlreadyExists, Conflict, NotFound, StepFailed, Stigme
 from stigmer.reconcilers.authz import Authorizer
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.history import HISTORY_LIMIT
-from stigmer.store import WriteTxn
 
 if TYPE_CHECKING:
     from stigmer.manifests.loading import Document
     from stigmer.manifests.reading import Manifest
     from stigmer.reconcilers.references import Ref
+    from stigmer.store import WriteTxn
 
 
 class Outcome(StrEnum):

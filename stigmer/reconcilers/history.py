@@ -28,12 +28,14 @@ import binascii
 import json
 from dataclasses import dataclass, replace
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import NotFound
-from stigmer.store import Reader, WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader, WriteTxn
 
 HISTORY_LIMIT = 10  # revisions kept per object, like a Deployment's revisionHistoryLimit
 _PREFIX = "history/"

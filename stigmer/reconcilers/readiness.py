@@ -12,7 +12,7 @@ requires, and one that nothing provides makes the instance not Ready
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.environment_pb2 import Environment
@@ -27,7 +27,9 @@ from stigmer.reconcilers.references import (
     Verdict,
     judge,
 )
-from stigmer.store import Reader
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader
 
 MISSING_VALUE = "MissingEnvironmentValue"
 FROM_AGENT = "agent envSpec"

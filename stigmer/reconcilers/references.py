@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stigmer import iam
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
-from stigmer.store import Reader, WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader, WriteTxn
 
 ENVIRONMENT, SKILL, MCP_SERVER = kinds.ENVIRONMENT.key, kinds.SKILL.key, kinds.MCP_SERVER.key
 TARGET_KINDS = (ENVIRONMENT, SKILL, MCP_SERVER)
