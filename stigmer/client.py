@@ -1617,11 +1617,7 @@ def _other_object(
 
 def _unplaced(report: ApplyReport, source: str) -> ApplyReport:
     """A patch's problems name the object, not lines of a manifest the user never saw."""
-    import dataclasses
-
-    report.problems = [
-        dataclasses.replace(p, file=source, line=0, column=0) for p in report.problems
-    ]
+    report.problems = [p._replace(file=source, line=0, column=0) for p in report.problems]
     for result in report.results:
         result.source = source
     return report
