@@ -935,12 +935,10 @@ class Client:
 
         Only the states: the targets themselves are read with ``get``, which checks access.
         """
-        from dataclasses import replace
-
         from stigmer.reconcilers.references import Resolver
 
         with self.store.read() as reader:
-            return [replace(s, found=None) for s in Resolver(reader).resolve(obj)]
+            return [s._replace(found=None) for s in Resolver(reader).resolve(obj)]
 
     def environment(self, obj: Resource, *, show_secrets: bool = False) -> builtins.list[EnvEntry]:
         """An instance's effective environment, by name, with the source of each value.
@@ -948,8 +946,6 @@ class Client:
         Its agent's ``envSpec``, then each referenced Environment in order, later
         ones winning. Secret values are masked unless asked and allowed.
         """
-        from dataclasses import replace
-
         from stigmer.reconcilers.instances import find_agent
         from stigmer.reconcilers.readiness import effective_environment
         from stigmer.reconcilers.references import Resolver
@@ -964,7 +960,7 @@ class Client:
             entries = effective_environment(agent, Resolver(reader).resolve(obj), org)
         if show_secrets:
             return entries
-        return [replace(e, value=masking.MASK) if e.secret and e.value else e for e in entries]
+        return [e._replace(value=masking.MASK) if e.secret and e.value else e for e in entries]
 
     def revision(self) -> int:
         """The store's revision now: where a watch that should miss nothing starts."""
@@ -1617,11 +1613,7 @@ def _other_object(
 
 def _unplaced(report: ApplyReport, source: str) -> ApplyReport:
     """A patch's problems name the object, not lines of a manifest the user never saw."""
-    import dataclasses
-
-    report.problems = [
-        dataclasses.replace(p, file=source, line=0, column=0) for p in report.problems
-    ]
+    report.problems = [p._replace(file=source, line=0, column=0) for p in report.problems]
     for result in report.results:
         result.source = source
     return report

@@ -27,7 +27,7 @@ code 1, printing ``str(error)`` without a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class StigmerError(Exception):
@@ -42,8 +42,9 @@ class InvalidSelector(UsageError):
     """A label selector does not parse."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+# A NamedTuple, not a frozen dataclass: every command imports this module, and making a frozen
+# dataclass costs some 3.4 M instructions, a NamedTuple 0.4 M (bench/README.md, wave 7).
+class Problem(NamedTuple):
     """One thing wrong with an input document, located in its source file.
 
     ``line`` and ``column`` are 1-based and count from the start of the file,

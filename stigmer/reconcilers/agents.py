@@ -9,13 +9,17 @@ half-made instead of making a second one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from stigmer.api import kinds, naming
 from stigmer.api.kinds import AGENT_INSTANCE
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
 from stigmer.api.v1.agent_pb2 import Agent
 from stigmer.reconcilers import audits, conditions, readiness, references
 from stigmer.reconcilers.framework import Context, Outcome, TerminalError
-from stigmer.store import WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import WriteTxn
 
 DEFAULT_DESCRIPTION = "Default instance (auto-created, no custom configuration)"
 

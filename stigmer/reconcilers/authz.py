@@ -8,12 +8,14 @@ that later turns on IAM has them.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stigmer.api.kinds import Kind, Resource
 from stigmer.errors import Forbidden
 from stigmer.iam import forget_tuples, record_tuples
-from stigmer.store import Reader, WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader, WriteTxn
 
 
 class Authorizer(Protocol):

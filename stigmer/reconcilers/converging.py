@@ -10,6 +10,8 @@ for writes it sees on the feed (docs/architecture.md, "References").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
@@ -18,7 +20,9 @@ from stigmer.reconcilers import readiness, references
 from stigmer.reconcilers.agents import refresh_status
 from stigmer.reconcilers.framework import Context, Outcome
 from stigmer.reconcilers.instances import find_agent
-from stigmer.store import Reader
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader
 
 
 def index_references(ctx: Context) -> None:

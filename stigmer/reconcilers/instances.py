@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from stigmer.api import kinds
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
@@ -11,7 +12,9 @@ from stigmer.errors import NotFound
 from stigmer.reconcilers import readiness, references
 from stigmer.reconcilers.agents import default_slug, link_owner
 from stigmer.reconcilers.framework import Context
-from stigmer.store import Reader
+
+if TYPE_CHECKING:
+    from stigmer.store import Reader
 
 
 def find_agent(reader: Reader, ref: str, org: str) -> Agent | None:

@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from stigmer.api import kinds, naming
 from stigmer.api.v1.event_pb2 import Event
@@ -37,7 +38,9 @@ from stigmer.reconcilers.catalog import pipeline_for
 from stigmer.reconcilers.events import Change
 from stigmer.reconcilers.framework import Context, Outcome, Request, Result
 from stigmer.reconcilers.history import HISTORY_LIMIT
-from stigmer.store import Store, WriteTxn
+
+if TYPE_CHECKING:
+    from stigmer.store import Store, WriteTxn
 
 log = logging.getLogger("stigmer.reconcilers")
 

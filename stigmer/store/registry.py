@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -28,8 +27,8 @@ if TYPE_CHECKING:
 FeedDelivery = Literal["poll", "push"]
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+# A NamedTuple, as Backend below.
+class Limits(NamedTuple):
     """What a backend declares of its transactions and its change feed."""
 
     chunk: int  # requests a batch runs in one write transaction

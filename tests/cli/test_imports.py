@@ -106,3 +106,39 @@ def test_apply_uses_the_generated_checks_without_fastjsonschema(data_dir: Path) 
     assert "agent/code-reviewer created" in printed
     assert {"stigmer.manifests.checks.agent", "stigmer.manifests.checks.agentinstance"} <= modules
     assert not [m for m in modules if m.split(".")[0] == "fastjsonschema"]
+
+
+def test_apply_loads_no_store_protocol(data_dir: Path) -> None:
+    """The pipeline names the store's protocol types for type checking only."""
+    examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+    printed, modules = loaded_at_exit("apply", "-f", str(examples), data_dir=data_dir)
+    assert "agent/code-reviewer created" in printed
+    assert "stigmer.reconcilers.running" in modules  # the measurement works
+    assert "stigmer.store.protocol" not in modules
+
+
+YAML_READER = """
+import re, sys
+import stigmer.manifests.yamlio, yaml
+pattern = yaml.reader.Reader.NON_PRINTABLE
+print(isinstance(pattern, re.Pattern))
+try:
+    yaml.load("a: \\x07", Loader=yaml.SafeLoader)
+except yaml.reader.ReaderError as e:
+    print(str(e).splitlines()[0])
+print(pattern.search("ok\\x07").start())
+"""
+
+
+def test_yaml_pure_python_reader_pattern_is_compiled_on_first_use() -> None:
+    """Importing our YAML module does not compile PyYAML's non-printable pattern
+    (libyaml checks those characters; only PyYAML's pure-Python Reader uses it), and
+    that Reader still refuses them."""
+    done = subprocess.run(
+        [sys.executable, "-c", YAML_READER], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "False",
+        "unacceptable character #x0007: special characters are not allowed",
+        "2",
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -628,7 +627,7 @@ def test_an_import_writes_in_chunks_no_larger_than_the_backend_declares(
     upstream: UpstreamDb, lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upstream.add(*[upstream_agent(f"agt-{i}", f"Agent {i}") for i in range(5)])
-    lmdb_store.limits = dataclasses.replace(lmdb_store.limits, chunk=2)
+    lmdb_store.limits = lmdb_store.limits._replace(chunk=2)
     sizes: list[int] = []
     transact = lmdb_store.transact
 

@@ -5,7 +5,6 @@ python -m tests.reconcilers._crash DATA_DIR STEP COUNT CHUNK
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sys
@@ -36,7 +35,7 @@ def main() -> None:
     data_dir, step, count, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     catalog._PIPELINES[("agent", "apply")] = with_kill_after(catalog.AGENT_APPLY, step, chunk)
     with Client(data_dir, actor="crash") as client:
-        client.store.limits = dataclasses.replace(client.store.limits, chunk=chunk)
+        client.store.limits = client.store.limits._replace(chunk=chunk)
         client.apply([new_agent(f"Agent {i}") for i in range(count)])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +29,7 @@ def _count_transactions(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[i
 def test_a_batch_runs_one_transaction_per_declared_chunk(
     lmdb_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lmdb_store.limits = dataclasses.replace(lmdb_store.limits, chunk=3)
+    lmdb_store.limits = lmdb_store.limits._replace(chunk=3)
     calls = _count_transactions(lmdb_store, monkeypatch)
     requests = [apply_request(new_agent(f"Agent {i}")) for i in range(7)]
     batch = run_batch(lmdb_store, requests, Session("bob", AllowAll()))
