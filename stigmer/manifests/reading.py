@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -67,12 +66,19 @@ def _kind_names() -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
-@cache
+# The system fields of each kind, by kind name (hashing a Kind costs more than a lookup).
+_SYSTEM_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def system_fields(kind: Kind) -> tuple[frozenset[str], frozenset[str]]:
     """The system-managed fields the schema lists: top-level ones, then metadata's."""
-    root = validation.schema(kind)
-    metadata = root["$defs"]["ApiResourceMetadata"]
-    return frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+    found = _SYSTEM_FIELDS.get(kind.name)
+    if found is None:
+        root = validation.schema(kind)
+        metadata = root["$defs"]["ApiResourceMetadata"]
+        found = frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+        _SYSTEM_FIELDS[kind.name] = found
+    return found
 
 
 def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,11 @@ def schema(kind: kinds.Kind) -> dict[str, Any]:
     return result
 
 
-@cache
+# The compiled check of each kind, by kind name: hashing a Kind (a frozen dataclass of
+# many fields) for a functools.cache would cost more than a document's one-of counts.
+_FAST: dict[str, Callable[[Any], bool]] = {}
+
+
 def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     """The compiled check of a kind, with its key-counting one-of rules counted here.
 
@@ -76,6 +80,9 @@ def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     generator left it out of the code (trying every branch is slow) and listed
     it in ``ONE_OF_SITES``; it is checked here instead, by counting keys.
     """
+    found = _FAST.get(kind.name)
+    if found is not None:
+        return found
     module = importlib.import_module(f"stigmer.manifests.checks.{kind.name.lower()}")
     compiled, error = module.validate, module.JsonSchemaException
     # Each site's options as a set: how many an object holds is then one C call.
@@ -86,32 +93,34 @@ def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
             compiled(data)
         except error:
             return False
-        for path, options in sites:
-            for obj in _values_at(data, path):
-                if len(options.intersection(obj)) != 1:
-                    return False
+        for path, options in sites:  # noqa: SIM110 (all() of a generator costs more, per document)
+            if not _one_of_holds(data, path, options):
+                return False
         return True
 
+    _FAST[kind.name] = check
     return check
 
 
 ITEMS, VALUES = 0, 1  # steps of a one-of site's path: every item of a list, every value of a map
 
 
-def _values_at(data: Any, path: tuple[str | int, ...]) -> list[Any]:
-    """The values at ``path`` in data that passed the compiled check."""
-    current = [data]
-    for step in path:
-        found: list[Any] = []
-        for value in current:
-            if step == ITEMS:
-                found.extend(value if isinstance(value, list) else ())
-            elif step == VALUES:
-                found.extend(value.values() if isinstance(value, dict) else ())
-            elif isinstance(value, dict) and step in value:
-                found.append(value[step])
-        current = found
-    return current
+def _one_of_holds(data: Any, path: tuple[str | int, ...], options: frozenset[str]) -> bool:
+    """Whether each mapping at ``path``, in data that passed the compiled check, holds
+    exactly one of ``options`` (where a step finds nothing, there is nothing to count)."""
+    for n, step in enumerate(path):
+        if isinstance(step, int):  # ITEMS or VALUES
+            if not isinstance(data, list if step == ITEMS else dict):
+                return True
+            rest = path[n + 1 :]
+            for item in data if isinstance(data, list) else data.values():
+                if not _one_of_holds(item, rest, options):
+                    return False
+            return True
+        if not isinstance(data, dict) or step not in data:
+            return True
+        data = data[step]
+    return len(options.intersection(data)) == 1
 
 
 @cache
