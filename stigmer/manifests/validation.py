@@ -77,50 +77,27 @@ def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     The check is Python that tools/gen_checks.py generated with fastjsonschema
     and committed: compiling the schema at run time cost each apply ~60 ms.
     Where a ``oneOf`` only says that exactly one of some keys is present, the
-    generator left it out of the code (trying every branch is slow) and listed
-    it in ``ONE_OF_SITES``; it is checked here instead, by counting keys.
+    generator left it out of the code (trying every branch is slow), listed
+    it in ``ONE_OF_SITES`` and wrote ``one_ofs_hold``, which counts the keys.
     """
     found = _FAST.get(kind.name)
     if found is not None:
         return found
     module = importlib.import_module(f"stigmer.manifests.checks.{kind.name.lower()}")
-    compiled, error = module.validate, module.JsonSchemaException
-    # Each site's options as a set: how many an object holds is then one C call.
-    sites = [(path, frozenset(options)) for path, options in module.ONE_OF_SITES]
+    compiled, error, one_ofs_hold = module.validate, module.JsonSchemaException, module.one_ofs_hold
 
     def check(data: Any) -> bool:
         try:
             compiled(data)
         except error:
             return False
-        for path, options in sites:  # noqa: SIM110 (all() of a generator costs more, per document)
-            if not _one_of_holds(data, path, options):
-                return False
-        return True
+        return bool(one_ofs_hold(data))
 
     _FAST[kind.name] = check
     return check
 
 
 ITEMS, VALUES = 0, 1  # steps of a one-of site's path: every item of a list, every value of a map
-
-
-def _one_of_holds(data: Any, path: tuple[str | int, ...], options: frozenset[str]) -> bool:
-    """Whether each mapping at ``path``, in data that passed the compiled check, holds
-    exactly one of ``options`` (where a step finds nothing, there is nothing to count)."""
-    for n, step in enumerate(path):
-        if isinstance(step, int):  # ITEMS or VALUES
-            if not isinstance(data, list if step == ITEMS else dict):
-                return True
-            rest = path[n + 1 :]
-            for item in data if isinstance(data, list) else data.values():
-                if not _one_of_holds(item, rest, options):
-                    return False
-            return True
-        if not isinstance(data, dict) or step not in data:
-            return True
-        data = data[step]
-    return len(options.intersection(data)) == 1
 
 
 @cache
