@@ -369,7 +369,8 @@ def _unpack(
             span = spans[(t, start)] = yamlio.Span(text.text, start, end, span_line)
         kind = kinds.by_key(key)
         base = ("items", item) if item >= 0 else ()
-        doc = Document(text.source, index, line, column, None, span=span, base=base)
+        # Positional, as in loading.iter_documents: keywords cost more per document.
+        doc = Document(text.source, index, line, column, None, None, span, base)
         parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
 
