@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -67,12 +66,19 @@ def _kind_names() -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
-@cache
+# The system fields of each kind, by kind name (hashing a Kind costs more than a lookup).
+_SYSTEM_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def system_fields(kind: Kind) -> tuple[frozenset[str], frozenset[str]]:
     """The system-managed fields the schema lists: top-level ones, then metadata's."""
-    root = validation.schema(kind)
-    metadata = root["$defs"]["ApiResourceMetadata"]
-    return frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+    found = _SYSTEM_FIELDS.get(kind.name)
+    if found is None:
+        root = validation.schema(kind)
+        metadata = root["$defs"]["ApiResourceMetadata"]
+        found = frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
+        _SYSTEM_FIELDS[kind.name] = found
+    return found
 
 
 def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
@@ -171,19 +177,33 @@ class _Identities:
 
     def __init__(self, default_org: str) -> None:
         self.default_org = default_org
-        self.seen: dict[tuple[str, str, str], str] = {}  # identity -> where it was declared
+        self.seen: dict[tuple[str, str, str], Manifest] = {}  # identity -> the first to declare it
 
     def admit(self, manifest: Manifest) -> Problem | None:
-        key = identity(manifest, self.default_org)
+        key = self.identity(manifest)
         first = self.seen.get(key)
         if first is None:
-            self.seen[key] = manifest.where
+            self.seen[key] = manifest
             return None
         kind, org, slug = key
         return manifest.document.problem(
             ("metadata", "name"),
-            f'{kinds.by_key(kind).singular} "{slug}" in org "{org}" is already declared at {first}',
+            f'{kinds.by_key(kind).singular} "{slug}" in org "{org}" is already declared at '
+            + first.where,
         )
+
+    def identity(self, manifest: Manifest) -> tuple[str, str, str]:
+        """``identity``, read from the data the manifest was converted from when it is at hand.
+
+        A field of a protobuf message costs several times a dict's to read, for every
+        document of an apply; the data passed the schema, so the two agree.
+        """
+        data = manifest.document.data
+        if not isinstance(data, dict):
+            return identity(manifest, self.default_org)
+        md = data["metadata"]
+        slug = md.get("slug") or naming.slugify(md["name"])
+        return manifest.kind.key, md.get("org") or self.default_org, slug
 
 
 def _add(parsed: Parsed, doc: Document, identities: _Identities) -> None:
@@ -349,7 +369,8 @@ def _unpack(
             span = spans[(t, start)] = yamlio.Span(text.text, start, end, span_line)
         kind = kinds.by_key(key)
         base = ("items", item) if item >= 0 else ()
-        doc = Document(text.source, index, line, column, None, span=span, base=base)
+        # Positional, as in loading.iter_documents: keywords cost more per document.
+        doc = Document(text.source, index, line, column, None, None, span, base)
         parsed.manifests.append(Manifest(doc, kind, kind.message.FromString(blob)))
     return parsed
 

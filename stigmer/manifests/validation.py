@@ -66,52 +66,38 @@ def schema(kind: kinds.Kind) -> dict[str, Any]:
     return result
 
 
-@cache
+# The compiled check of each kind, by kind name: hashing a Kind (a frozen dataclass of
+# many fields) for a functools.cache would cost more than a document's one-of counts.
+_FAST: dict[str, Callable[[Any], bool]] = {}
+
+
 def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     """The compiled check of a kind, with its key-counting one-of rules counted here.
 
     The check is Python that tools/gen_checks.py generated with fastjsonschema
     and committed: compiling the schema at run time cost each apply ~60 ms.
     Where a ``oneOf`` only says that exactly one of some keys is present, the
-    generator left it out of the code (trying every branch is slow) and listed
-    it in ``ONE_OF_SITES``; it is checked here instead, by counting keys.
+    generator left it out of the code (trying every branch is slow), listed
+    it in ``ONE_OF_SITES`` and wrote ``one_ofs_hold``, which counts the keys.
     """
+    found = _FAST.get(kind.name)
+    if found is not None:
+        return found
     module = importlib.import_module(f"stigmer.manifests.checks.{kind.name.lower()}")
-    compiled, error = module.validate, module.JsonSchemaException
-    # Each site's options as a set: how many an object holds is then one C call.
-    sites = [(path, frozenset(options)) for path, options in module.ONE_OF_SITES]
+    compiled, error, one_ofs_hold = module.validate, module.JsonSchemaException, module.one_ofs_hold
 
     def check(data: Any) -> bool:
         try:
             compiled(data)
         except error:
             return False
-        for path, options in sites:
-            for obj in _values_at(data, path):
-                if len(options.intersection(obj)) != 1:
-                    return False
-        return True
+        return bool(one_ofs_hold(data))
 
+    _FAST[kind.name] = check
     return check
 
 
 ITEMS, VALUES = 0, 1  # steps of a one-of site's path: every item of a list, every value of a map
-
-
-def _values_at(data: Any, path: tuple[str | int, ...]) -> list[Any]:
-    """The values at ``path`` in data that passed the compiled check."""
-    current = [data]
-    for step in path:
-        found: list[Any] = []
-        for value in current:
-            if step == ITEMS:
-                found.extend(value if isinstance(value, list) else ())
-            elif step == VALUES:
-                found.extend(value.values() if isinstance(value, dict) else ())
-            elif isinstance(value, dict) and step in value:
-                found.append(value[step])
-        current = found
-    return current
 
 
 @cache

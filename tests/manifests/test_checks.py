@@ -95,3 +95,17 @@ def test_validate_raises_the_local_exception_on_invalid_data(kind: kinds.Kind) -
         module.validate({"apiVersion": "agentic.stigmer.ai/v1", "kind": kind.name})
     assert caught.value.rule == "required"
     assert "must contain ['metadata', 'spec'] properties" in caught.value.message
+
+
+def test_the_generated_code_counts_the_lifted_one_ofs() -> None:
+    agent = check_module(kinds.AGENT)
+    stdio = {"name": "a", "stdio": {"command": "npx"}}
+    assert agent.one_ofs_hold({"spec": {"mcpServers": [stdio, stdio]}})
+    assert agent.one_ofs_hold({"spec": {}})  # no server: nothing to count
+    assert not agent.one_ofs_hold({"spec": {"mcpServers": [stdio, {"name": "b"}]}})
+    both = {**stdio, "http": {"url": "https://mcp.example.com"}}
+    assert not agent.one_ofs_hold({"spec": {"mcpServers": [both]}})
+    server = check_module(kinds.MCP_SERVER)
+    assert server.one_ofs_hold({"spec": {"docker": {"image": "x"}}})
+    assert not server.one_ofs_hold({"spec": {}})
+    assert check_module(kinds.SKILL).one_ofs_hold({"spec": {}})

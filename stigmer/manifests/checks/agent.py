@@ -690,3 +690,15 @@ validate = validate_https___stigmer_ai_schemas_agentic_stigmer_ai_v1_agent_json
 # (path, keys) says that each mapping at path has exactly one of the keys. In a
 # path, 0 stands for every item of a list and 1 for every value of a mapping.
 ONE_OF_SITES = ((('spec', 'mcpServers', 0), ('stdio', 'http', 'docker', 'mcpServerRef')),)
+
+
+# Whether data that passed validate keeps every rule of ONE_OF_SITES, written out.
+def one_ofs_hold(data):
+    if isinstance(data, dict) and 'spec' in data:
+        v1 = data['spec']
+        if isinstance(v1, dict) and 'mcpServers' in v1:
+            v2 = v1['mcpServers']
+            for v3 in v2 if isinstance(v2, list) else ():
+                if ('stdio' in v3) + ('http' in v3) + ('docker' in v3) + ('mcpServerRef' in v3) != 1:
+                    return False
+    return True

@@ -486,3 +486,12 @@ validate = validate_https___stigmer_ai_schemas_agentic_stigmer_ai_v1_mcpserver_j
 # (path, keys) says that each mapping at path has exactly one of the keys. In a
 # path, 0 stands for every item of a list and 1 for every value of a mapping.
 ONE_OF_SITES = ((('spec',), ('stdio', 'http', 'docker')),)
+
+
+# Whether data that passed validate keeps every rule of ONE_OF_SITES, written out.
+def one_ofs_hold(data):
+    if isinstance(data, dict) and 'spec' in data:
+        v1 = data['spec']
+        if ('stdio' in v1) + ('http' in v1) + ('docker' in v1) != 1:
+            return False
+    return True
