@@ -110,16 +110,22 @@ def converge_status(
     instance_id = inst.metadata.id if inst is not None else ""
     changed = (status.default_instance_id, status.observed_generation) != (instance_id, generation)
     status.default_instance_id, status.observed_generation = instance_id, generation
-    changed = readiness.set_resolved(agent, refs, now_ns=now_ns) or changed
+    found = conditions.by_type(status)  # one walk for both conditions
+    changed = readiness.set_resolved(agent, refs, now_ns=now_ns, found=found) or changed
     ready = conditions.TRUE if inst is not None else conditions.FALSE
     if not refs.resolved:
         ready, reason, message = conditions.FALSE, refs.reason, refs.message
-    return (
-        conditions.set_condition(
-            status, conditions.READY, ready, reason, message, generation=generation, now_ns=now_ns
-        )
-        or changed
+    ready_changed = conditions.set_condition(
+        status,
+        conditions.READY,
+        ready,
+        reason,
+        message,
+        generation=generation,
+        now_ns=now_ns,
+        found=found,
     )
+    return ready_changed or changed
 
 
 # -- steps --------------------------------------------------------------------
