@@ -103,7 +103,8 @@ def _number(text: str) -> int:
 def _text(number: int, old: Resource, data: bytes) -> str:
     """A new entry's JSON text, as _COMPACT would encode it, without its per-character scan."""
     audit = old.status.audit.spec_audit
-    when = audit.updated_at.seconds * 1_000_000_000 + audit.updated_at.nanos
+    at = audit.updated_at  # read once: each read of a message field costs ~1,000 instructions
+    when = at.seconds * 1_000_000_000 + at.nanos
     who = encode_basestring_ascii(audit.updated_by.id)
     blob = binascii.b2a_base64(data, newline=False).decode("ascii")  # no character to escape
     generation = old.metadata.generation

@@ -296,10 +296,10 @@ class _LmdbReader(Lookups):
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
         """Keys of ``db`` that start with ``prefix``, in order."""
-        with self._txn.cursor(db=self._dbs[db]) as cur:
+        with self._txn.cursor(self._dbs[db]) as cur:  # positional: see find
             if not cur.set_range(prefix):
                 return
-            for key in cur.iternext(keys=True, values=False):
+            for key in cur.iternext(True, False):  # keys, not values
                 if not key.startswith(prefix):
                     return
                 yield key
