@@ -95,21 +95,25 @@ def check_duplicate(ctx: Context) -> None:
     ``update`` requires the object's id to exist and keep its slug.
     """
     kind, md, verb = ctx.request.kind, desired(ctx).metadata, ctx.request.verb
-    holder = ctx.txn.find_by_slug(kind.key, md.org, md.slug)
-    taken = AlreadyExists(f'{kind.singular} "{md.slug}" already exists in org "{md.org}"')
+    org, slug = md.org, md.slug  # read once: a message field read costs ~1,000 instructions
+    holder = ctx.txn.find_by_slug(kind.key, org, slug)
+
+    def taken() -> AlreadyExists:  # built only when raised
+        return AlreadyExists(f'{kind.singular} "{slug}" already exists in org "{org}"')
+
     if verb == "update":
         live = ctx.txn.find(kind.key, md.id) if md.id else None
         if live is None:
-            raise NotFound(f'{kind.singular} "{md.id or md.slug}" not found')
+            raise NotFound(f'{kind.singular} "{md.id or slug}" not found')
         if holder is not None and holder.metadata.id != live.metadata.id:
-            raise taken
-        if (live.metadata.org, live.metadata.slug) != (md.org, md.slug):
+            raise taken()
+        if (live.metadata.org, live.metadata.slug) != (org, slug):
             raise InvalidResource("org and slug cannot change", path="metadata.slug")
         check_preconditions(ctx, live)
         ctx.live = live
         return
     if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):
-        raise taken
+        raise taken()
     if holder is not None:
         check_preconditions(ctx, holder)
     ctx.live = holder
@@ -121,7 +125,10 @@ def check_preconditions(ctx: Context, live: Resource) -> None:
     Optimistic concurrency, as kubectl's: a manifest read from ``get -o yaml``
     fails as a Conflict if the object was re-created or changed since.
     """
-    request, md = ctx.request, live.metadata
+    request = ctx.request
+    if not request.expected_id and not request.expected_version:
+        return  # the usual manifest: hand-written, with neither
+    md = live.metadata
     what = f'{request.kind.singular} "{md.slug}" in org "{md.org}"'
     if request.expected_id and request.expected_id != md.id:
         raise Conflict(
@@ -258,11 +265,14 @@ def publish(ctx: Context) -> None:
     The durable copy of each event is already in the store's change feed:
     the store appends it in the same transaction as the write.
     """
+    events = ctx.txn.events
+    if len(events) == ctx.event_mark:
+        return  # nothing written (an unchanged apply): nothing to announce
     # The objects this pipeline wrote are at hand; only others are read back.
     known = {o.metadata.id: o for o in (ctx.new, ctx.default_instance) if o is not None}
     known.update(ctx.written)  # the referrers a converge step rewrote, as written
     gone = {obj.metadata.id: obj for obj in ctx.deleted}
-    for event in ctx.txn.events[ctx.event_mark :]:
+    for event in events[ctx.event_mark :]:
         if event.type == _DELETED:
             obj = gone.get(event.id)
         else:
