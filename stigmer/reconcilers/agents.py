@@ -118,7 +118,8 @@ def converge_status(
     status, generation = agent.status, agent.metadata.generation
     instance_id = inst.metadata.id if inst is not None else ""
     changed = (status.default_instance_id, status.observed_generation) != (instance_id, generation)
-    status.default_instance_id, status.observed_generation = instance_id, generation
+    if changed:  # a write to a message field costs as much as a read: only when it differs
+        status.default_instance_id, status.observed_generation = instance_id, generation
     found = conditions.by_type(status)  # one walk for both conditions
     changed = readiness.set_resolved(agent, refs, now_ns=now_ns, found=found) or changed
     ready = conditions.TRUE if inst is not None else conditions.FALSE

@@ -65,16 +65,23 @@ def _entries(reader: Reader, kind: Kind, id: str) -> list[dict[str, Any]]:
     return entries
 
 
-def record(txn: WriteTxn, old: Resource, limit: int = HISTORY_LIMIT, *, data: bytes = b"") -> None:
+def record(
+    txn: WriteTxn,
+    old: Resource,
+    limit: int = HISTORY_LIMIT,
+    *,
+    data: bytes = b"",
+    kind: Kind | None = None,
+) -> None:
     """Keeps ``old`` as the object's newest revision, dropping all but the last ``limit``.
 
     Revision numbers only grow, so a number names one spec for as long as it is
     kept, even after older ones are dropped; a limit of 0 keeps none. ``data``:
-    ``old`` serialized, when the caller has it.
+    ``old`` serialized, and ``kind``: its kind, when the caller has them.
     """
     if limit <= 0:
         return
-    name = key(kinds.of(old), old.metadata.id)
+    name = key(kind or kinds.of(old), old.metadata.id)
     kept = _texts(txn.get_meta(name) or "")
     number = _number(kept[-1]) + 1 if kept else 1
     kept = kept[max(0, len(kept) + 1 - limit) :]  # room for the new one

@@ -158,7 +158,8 @@ def instance_status(
     states, resolved = judge(reader, inst, refs, resolver)
     status, generation = inst.status, inst.metadata.generation
     changed = status.observed_generation != generation
-    status.observed_generation = generation
+    if changed:  # a write to a message field costs as much as a read: only when it differs
+        status.observed_generation = generation
     found = conditions.by_type(status)  # one walk for both conditions
     changed = set_resolved(inst, resolved, now_ns=now_ns, found=found) or changed
     if agent is None:

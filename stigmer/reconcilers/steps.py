@@ -61,28 +61,34 @@ def authorize(ctx: Context) -> None:
 def resolve_slug(ctx: Context) -> None:
     """Fills in org and slug: metadata.slug, or the slug rule applied to the name."""
     md = desired(ctx).metadata
-    md.org = md.org or ctx.request.org or naming.DEFAULT_ORG
-    if not naming.is_valid_org(md.org):
+    # Each field is read once and written only when it changes: a message field
+    # read or write costs ~1,000 instructions, and this runs for every document.
+    org = md.org
+    if not org:
+        org = md.org = ctx.request.org or naming.DEFAULT_ORG
+    if not naming.is_valid_org(org):
         raise InvalidResource(
-            f'"{md.org}" is not a valid org: use lowercase letters, digits and "-"',
+            f'"{org}" is not a valid org: use lowercase letters, digits and "-"',
             path="metadata.org",
         )
-    if md.slug:
-        if not naming.is_valid_slug(md.slug):
+    slug = md.slug
+    if slug:
+        if not naming.is_valid_slug(slug):
             raise InvalidResource(
-                f'"{md.slug}" is not a valid slug: use lowercase letters, digits and "-", '
+                f'"{slug}" is not a valid slug: use lowercase letters, digits and "-", '
                 f"at most {naming.SLUG_MAX_LENGTH}",
                 path="metadata.slug",
             )
         return
-    md.slug = naming.slugify(md.name)
-    if not md.slug:
+    name = md.name
+    slug = md.slug = naming.slugify(name)
+    if not slug:
         raise InvalidResource(
-            f'name "{md.name}" yields an empty slug; set metadata.slug', path="metadata.name"
+            f'name "{name}" yields an empty slug; set metadata.slug', path="metadata.name"
         )
-    if len(md.slug) > naming.SLUG_MAX_LENGTH:
+    if len(slug) > naming.SLUG_MAX_LENGTH:
         raise InvalidResource(
-            f"yields a slug of {len(md.slug)} characters, above the limit of "
+            f"yields a slug of {len(slug)} characters, above the limit of "
             f"{naming.SLUG_MAX_LENGTH}; set a shorter metadata.slug",
             path="metadata.name",
         )
@@ -246,11 +252,16 @@ def persist(ctx: Context) -> None:
             f"the object is {size} bytes encoded, more than the {MAX_OBJECT_BYTES} bytes "
             "(1 MiB) one stored object may have"
         )
-    expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
-    ctx.txn.put(new, expected_version=expected)
-    if ctx.live is not None and new.metadata.generation != ctx.live.metadata.generation:
+    live = ctx.live
+    if live is None:
+        ctx.txn.put(new, expected_version=0)
+        return
+    live_md = live.metadata  # read once: a message field read costs ~1,000 instructions
+    ctx.txn.put(new, expected_version=live_md.resource_version)
+    if new.metadata.generation != live_md.generation:
         # Same transaction as the write; the bytes SetDefaults made of the live object.
-        history.record(ctx.txn, ctx.live, ctx.history_limit, data=ctx.live_bytes)
+        kind = ctx.request.kind
+        history.record(ctx.txn, live, ctx.history_limit, data=ctx.live_bytes, kind=kind)
 
 
 def create_iam_policies(ctx: Context) -> None:

@@ -291,8 +291,13 @@ class _LmdbReader(Lookups):
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
         key = f"{kind}/{org}/{slug}".encode()
-        id = self._txn.get(key, None, self._dbs["slugs"]) if _fits(key) else None
-        return None if id is None else self.find(kind, id.decode())
+        dbs = self._dbs
+        id = self._txn.get(key, None, dbs["slugs"]) if _fits(key) else None
+        if id is None:
+            return None
+        # The id the index holds was stored, so its key fits: find's work without its checks.
+        blob = self._txn.get(kind.encode() + b"/" + id, None, dbs["objects"])
+        return None if blob is None else decode(kind, blob)
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
         """Keys of ``db`` that start with ``prefix``, in order."""
