@@ -215,6 +215,7 @@ def set_defaults(ctx: Context) -> None:
     if wanted[_SPEC] != had[_SPEC]:
         kinds.replace_spec(new, want)
         md.generation += 1
+        ctx.spec_changed = True
     audits.updated(new.status, ctx.actor, ctx.now_ns)
     ctx.outcome = Outcome.CONFIGURED
 
@@ -258,7 +259,7 @@ def persist(ctx: Context) -> None:
         return
     live_md = live.metadata  # read once: a message field read costs ~1,000 instructions
     ctx.txn.put(new, expected_version=live_md.resource_version)
-    if new.metadata.generation != live_md.generation:
+    if ctx.spec_changed:  # the generation moved
         # Same transaction as the write; the bytes SetDefaults made of the live object.
         kind = ctx.request.kind
         history.record(ctx.txn, live, ctx.history_limit, data=ctx.live_bytes, kind=kind)
@@ -331,9 +332,10 @@ def send_response(ctx: Context) -> None:
         outcome=ctx.outcome,
         object=obj,
         source=ctx.request.source,
-        deleted=list(ctx.deleted),
-        recreated=list(ctx.recreated),
-        warnings=list(ctx.warnings),
+        # The context's own lists, not copies: this is the last step, so nothing adds to them.
+        deleted=ctx.deleted,
+        recreated=ctx.recreated,
+        warnings=ctx.warnings,
     )
 
 

@@ -403,7 +403,15 @@ class _LmdbReader(Lookups):
         return [Event.FromString(b) for b in blobs if b is not None]
 
     def tuples(self, prefix: str = "") -> builtins.list[str]:
-        return [k.decode() for k in self._scan("iam", prefix.encode())]
+        # _scan's walk without its generator: IAM asks this for every object applied.
+        start, found = prefix.encode(), builtins.list[str]()
+        with self._txn.cursor(self._dbs["iam"]) as cur:
+            if cur.set_range(start):
+                for key in cur.iternext(True, False):  # keys, not values
+                    if not key.startswith(start):
+                        break
+                    found.append(key.decode())
+        return found
 
     def records(self) -> Generator[Record, None, None]:
         from stigmer.store.protocol import (
