@@ -19,13 +19,15 @@ def set_condition(
     *,
     generation: int,
     now_ns: int,
+    found: dict[str, Any] | None = None,
 ) -> bool:
     """Sets a condition on a status message; returns True when anything changed.
 
     The transition time moves only when the value does, so a reconcile that
-    finds everything as it was changes nothing.
+    finds everything as it was changes nothing. ``found``: the status's
+    ``by_type``, when the caller walked its conditions already.
     """
-    cond = get_condition(status, type_)
+    cond = get_condition(status, type_) if found is None else found.get(type_)
     if cond is None:
         cond = status.conditions.add(type=type_)
     elif (cond.status, cond.reason, cond.message, cond.observed_generation) == (
@@ -51,3 +53,16 @@ def get_condition(status: Any, type_: str) -> Any | None:
         if found[i].type == type_:
             return found[i]
     return None
+
+
+def by_type(status: Any) -> dict[str, Any]:
+    """Each condition of a status by its type (the first of a type, as ``get_condition``).
+
+    One walk for a step that reads or sets several conditions of one status.
+    """
+    found = status.conditions
+    out: dict[str, Any] = {}
+    for i in range(len(found)):  # by index, as get_condition
+        cond = found[i]
+        out.setdefault(cond.type, cond)
+    return out

@@ -34,13 +34,8 @@ def index_references(ctx: Context) -> None:
     refs = ctx.refs = references.refs_of(new) if ctx.refs is None else ctx.refs
     # The generation moves whenever the spec does (SetDefaults), so an equal one
     # means the live object made the same references: none to drop.
-    same = new is not None and live is not None and same_generation(new, live)
+    same = new is not None and live is not None and not ctx.spec_changed
     references.index(ctx.txn, new, live, refs=refs, same_spec=same)
-
-
-def same_generation(new: Resource, live: Resource) -> bool:
-    """Whether ``new`` keeps ``live``'s spec: every spec change moves the generation."""
-    return new.metadata.generation == live.metadata.generation
 
 
 def unindex_deleted(ctx: Context) -> None:
@@ -138,7 +133,7 @@ def converge_instances(ctx: Context) -> None:
     live, new = ctx.live, ctx.new
     if not isinstance(live, Agent) or not isinstance(new, Agent):
         return
-    if same_generation(new, live) or live.spec.env_spec == new.spec.env_spec:
+    if not ctx.spec_changed or live.spec.env_spec == new.spec.env_spec:
         return
     refresher = Refresher(ctx)
     for inst, refs in referrers_of(ctx.txn, new):

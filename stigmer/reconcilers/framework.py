@@ -106,6 +106,10 @@ class Context:
     # then needs no masking walk (secrets live only in the spec).
     secrets: bool = True
     live_bytes: bytes = b""  # ctx.live serialized, once SetDefaults did, for its history
+    # True once SetDefaults replaced the live spec and moved the generation, the one
+    # step that moves it: the steps after it (Persist's history, IndexReferences,
+    # ConvergeInstances) need not read both objects' generations to know.
+    spec_changed: bool = False
     deleted: list[Resource] = field(default_factory=list)
     recreated: list[Resource] = field(default_factory=list)  # what a delete's owner put back
     written: dict[str, Resource] = field(default_factory=dict)  # by id: referrers rewritten

@@ -109,25 +109,39 @@ def provided(obj: Resource) -> frozenset[tuple[str, bool]]:
     return frozenset((name, bool(v.value)) for name, v in obj.spec.data.items())
 
 
-def _set(obj: Any, type_: str, verdict: tuple[bool, str, str], *, now_ns: int) -> bool:
+def _set(
+    status: Any,
+    type_: str,
+    verdict: tuple[bool, str, str],
+    *,
+    generation: int,
+    now_ns: int,
+    found: dict[str, Any] | None = None,
+) -> bool:
     """Sets one condition from (ok, reason, message); True when it changed."""
     ok, reason, message = verdict
     value = conditions.TRUE if ok else conditions.FALSE
-    gen = obj.metadata.generation
     return conditions.set_condition(
-        obj.status, type_, value, reason, message, generation=gen, now_ns=now_ns
+        status, type_, value, reason, message, generation=generation, now_ns=now_ns, found=found
     )
 
 
-def set_resolved(obj: Resource, refs: Verdict, *, now_ns: int) -> bool:
+def set_resolved(
+    obj: Resource, refs: Verdict, *, now_ns: int, found: dict[str, Any] | None = None
+) -> bool:
     """Sets the ResolvedRefs condition; True when it changed.
 
     An object that never made a reference gets none, so objects without
-    references (most of them) stay as they were.
+    references (most of them) stay as they were. ``found``: the status's
+    ``conditions.by_type``, when the caller has it.
     """
-    if not refs.total and conditions.get_condition(obj.status, RESOLVED_REFS) is None:
+    status: Any = obj.status
+    found = conditions.by_type(status) if found is None else found
+    if not refs.total and RESOLVED_REFS not in found:
         return False
-    return _set(obj, RESOLVED_REFS, (refs.resolved, refs.reason, refs.message), now_ns=now_ns)
+    verdict = (refs.resolved, refs.reason, refs.message)
+    generation = obj.metadata.generation
+    return _set(status, RESOLVED_REFS, verdict, generation=generation, now_ns=now_ns, found=found)
 
 
 def instance_status(
@@ -146,10 +160,12 @@ def instance_status(
     states, resolved = judge(reader, inst, refs, resolver)
     status, generation = inst.status, inst.metadata.generation
     changed = status.observed_generation != generation
-    status.observed_generation = generation
-    changed = set_resolved(inst, resolved, now_ns=now_ns) or changed
-    org = inst.metadata.org
+    if changed:  # a write to a message field costs as much as a read: only when it differs
+        status.observed_generation = generation
+    found = conditions.by_type(status)  # one walk for both conditions
+    changed = set_resolved(inst, resolved, now_ns=now_ns, found=found) or changed
     if agent is None:
+        org = inst.metadata.org
         ready = (False, "AgentNotFound", f'agent "{inst.spec.agent_id}" not found in org "{org}"')
     elif not resolved.resolved:
         ready = (False, resolved.reason, resolved.message)
@@ -157,4 +173,7 @@ def instance_status(
         ready = (False, MISSING_VALUE, "no value for " + ", ".join(missing))
     else:
         ready = (True, "AgentFound", f"agent {inst.spec.agent_id} exists")
-    return _set(inst, conditions.READY, ready, now_ns=now_ns) or changed
+    ready_changed = _set(
+        status, conditions.READY, ready, generation=generation, now_ns=now_ns, found=found
+    )
+    return ready_changed or changed

@@ -71,29 +71,29 @@ class RefState(NamedTuple):
 # -- what each kind references --------------------------------------------------------
 
 
-def _refs(items: Sequence[Any], kind: str, org: str, path: str) -> list[Ref]:
+def _refs(items: Sequence[Any], kind: str, obj: Any, path: str) -> list[Ref]:
     if not items:  # the usual case; iterating a upb list ends in a costly IndexError
         return []
+    org = obj.metadata.org  # read only when there is a reference: two message reads
     return [Ref(kind, r.org or org, r.slug, f"{path}[{i}]", r.version) for i, r in enumerate(items)]
 
 
 def _instance_refs(obj: Any) -> list[Ref]:
-    return _refs(obj.spec.environment_refs, ENVIRONMENT, obj.metadata.org, "spec.environmentRefs")
+    return _refs(obj.spec.environment_refs, ENVIRONMENT, obj, "spec.environmentRefs")
 
 
 def _agent_refs(obj: Any) -> list[Ref]:
-    org, spec = obj.metadata.org, obj.spec
-    found = _refs(spec.skill_refs, SKILL, org, "spec.skillRefs")
+    spec = obj.spec
+    found = _refs(spec.skill_refs, SKILL, obj, "spec.skillRefs")
     subs, servers = spec.sub_agents, spec.mcp_servers
     for i in range(len(subs)):  # by index, as _refs: no IndexError at the end
-        found += _refs(subs[i].skill_refs, SKILL, org, f"spec.subAgents[{i}].skillRefs")
+        found += _refs(subs[i].skill_refs, SKILL, obj, f"spec.subAgents[{i}].skillRefs")
     for i in range(len(servers)):
         server = servers[i]
         if server.WhichOneof("server_type") == "mcp_server_ref":
             ref = server.mcp_server_ref
-            found.append(
-                Ref(MCP_SERVER, ref.org or org, ref.slug, f"spec.mcpServers[{i}].mcpServerRef")
-            )
+            org = ref.org or obj.metadata.org
+            found.append(Ref(MCP_SERVER, org, ref.slug, f"spec.mcpServers[{i}].mcpServerRef"))
     return found
 
 
@@ -268,6 +268,8 @@ def index(
     says ``old`` has ``new``'s spec, so it has no others.
     """
     refs = refs_of(new) if refs is None else refs
+    if not refs and (old is None or same_spec):
+        return  # the usual object: no reference to keep, none to drop
     keep = {_entry(r, new) for r in refs} if new is not None else set()
     for entry in keep:
         txn.add_tuple(entry)

@@ -61,28 +61,34 @@ def authorize(ctx: Context) -> None:
 def resolve_slug(ctx: Context) -> None:
     """Fills in org and slug: metadata.slug, or the slug rule applied to the name."""
     md = desired(ctx).metadata
-    md.org = md.org or ctx.request.org or naming.DEFAULT_ORG
-    if not naming.is_valid_org(md.org):
+    # Each field is read once and written only when it changes: a message field
+    # read or write costs ~1,000 instructions, and this runs for every document.
+    org = md.org
+    if not org:
+        org = md.org = ctx.request.org or naming.DEFAULT_ORG
+    if not naming.is_valid_org(org):
         raise InvalidResource(
-            f'"{md.org}" is not a valid org: use lowercase letters, digits and "-"',
+            f'"{org}" is not a valid org: use lowercase letters, digits and "-"',
             path="metadata.org",
         )
-    if md.slug:
-        if not naming.is_valid_slug(md.slug):
+    slug = md.slug
+    if slug:
+        if not naming.is_valid_slug(slug):
             raise InvalidResource(
-                f'"{md.slug}" is not a valid slug: use lowercase letters, digits and "-", '
+                f'"{slug}" is not a valid slug: use lowercase letters, digits and "-", '
                 f"at most {naming.SLUG_MAX_LENGTH}",
                 path="metadata.slug",
             )
         return
-    md.slug = naming.slugify(md.name)
-    if not md.slug:
+    name = md.name
+    slug = md.slug = naming.slugify(name)
+    if not slug:
         raise InvalidResource(
-            f'name "{md.name}" yields an empty slug; set metadata.slug', path="metadata.name"
+            f'name "{name}" yields an empty slug; set metadata.slug', path="metadata.name"
         )
-    if len(md.slug) > naming.SLUG_MAX_LENGTH:
+    if len(slug) > naming.SLUG_MAX_LENGTH:
         raise InvalidResource(
-            f"yields a slug of {len(md.slug)} characters, above the limit of "
+            f"yields a slug of {len(slug)} characters, above the limit of "
             f"{naming.SLUG_MAX_LENGTH}; set a shorter metadata.slug",
             path="metadata.name",
         )
@@ -95,21 +101,25 @@ def check_duplicate(ctx: Context) -> None:
     ``update`` requires the object's id to exist and keep its slug.
     """
     kind, md, verb = ctx.request.kind, desired(ctx).metadata, ctx.request.verb
-    holder = ctx.txn.find_by_slug(kind.key, md.org, md.slug)
-    taken = AlreadyExists(f'{kind.singular} "{md.slug}" already exists in org "{md.org}"')
+    org, slug = md.org, md.slug  # read once: a message field read costs ~1,000 instructions
+    holder = ctx.txn.find_by_slug(kind.key, org, slug)
+
+    def taken() -> AlreadyExists:  # built only when raised
+        return AlreadyExists(f'{kind.singular} "{slug}" already exists in org "{org}"')
+
     if verb == "update":
         live = ctx.txn.find(kind.key, md.id) if md.id else None
         if live is None:
-            raise NotFound(f'{kind.singular} "{md.id or md.slug}" not found')
+            raise NotFound(f'{kind.singular} "{md.id or slug}" not found')
         if holder is not None and holder.metadata.id != live.metadata.id:
-            raise taken
-        if (live.metadata.org, live.metadata.slug) != (md.org, md.slug):
+            raise taken()
+        if (live.metadata.org, live.metadata.slug) != (org, slug):
             raise InvalidResource("org and slug cannot change", path="metadata.slug")
         check_preconditions(ctx, live)
         ctx.live = live
         return
     if holder is not None and (verb == "create" or (md.id and md.id != holder.metadata.id)):
-        raise taken
+        raise taken()
     if holder is not None:
         check_preconditions(ctx, holder)
     ctx.live = holder
@@ -121,7 +131,10 @@ def check_preconditions(ctx: Context, live: Resource) -> None:
     Optimistic concurrency, as kubectl's: a manifest read from ``get -o yaml``
     fails as a Conflict if the object was re-created or changed since.
     """
-    request, md = ctx.request, live.metadata
+    request = ctx.request
+    if not request.expected_id and not request.expected_version:
+        return  # the usual manifest: hand-written, with neither
+    md = live.metadata
     what = f'{request.kind.singular} "{md.slug}" in org "{md.org}"'
     if request.expected_id and request.expected_id != md.id:
         raise Conflict(
@@ -202,6 +215,7 @@ def set_defaults(ctx: Context) -> None:
     if wanted[_SPEC] != had[_SPEC]:
         kinds.replace_spec(new, want)
         md.generation += 1
+        ctx.spec_changed = True
     audits.updated(new.status, ctx.actor, ctx.now_ns)
     ctx.outcome = Outcome.CONFIGURED
 
@@ -239,11 +253,16 @@ def persist(ctx: Context) -> None:
             f"the object is {size} bytes encoded, more than the {MAX_OBJECT_BYTES} bytes "
             "(1 MiB) one stored object may have"
         )
-    expected = 0 if ctx.live is None else ctx.live.metadata.resource_version
-    ctx.txn.put(new, expected_version=expected)
-    if ctx.live is not None and new.metadata.generation != ctx.live.metadata.generation:
+    live = ctx.live
+    if live is None:
+        ctx.txn.put(new, expected_version=0)
+        return
+    live_md = live.metadata  # read once: a message field read costs ~1,000 instructions
+    ctx.txn.put(new, expected_version=live_md.resource_version)
+    if ctx.spec_changed:  # the generation moved
         # Same transaction as the write; the bytes SetDefaults made of the live object.
-        history.record(ctx.txn, ctx.live, ctx.history_limit, data=ctx.live_bytes)
+        kind = ctx.request.kind
+        history.record(ctx.txn, live, ctx.history_limit, data=ctx.live_bytes, kind=kind)
 
 
 def create_iam_policies(ctx: Context) -> None:
@@ -258,11 +277,14 @@ def publish(ctx: Context) -> None:
     The durable copy of each event is already in the store's change feed:
     the store appends it in the same transaction as the write.
     """
+    events = ctx.txn.events
+    if len(events) == ctx.event_mark:
+        return  # nothing written (an unchanged apply): nothing to announce
     # The objects this pipeline wrote are at hand; only others are read back.
     known = {o.metadata.id: o for o in (ctx.new, ctx.default_instance) if o is not None}
     known.update(ctx.written)  # the referrers a converge step rewrote, as written
     gone = {obj.metadata.id: obj for obj in ctx.deleted}
-    for event in ctx.txn.events[ctx.event_mark :]:
+    for event in events[ctx.event_mark :]:
         if event.type == _DELETED:
             obj = gone.get(event.id)
         else:
@@ -310,9 +332,10 @@ def send_response(ctx: Context) -> None:
         outcome=ctx.outcome,
         object=obj,
         source=ctx.request.source,
-        deleted=list(ctx.deleted),
-        recreated=list(ctx.recreated),
-        warnings=list(ctx.warnings),
+        # The context's own lists, not copies: this is the last step, so nothing adds to them.
+        deleted=ctx.deleted,
+        recreated=ctx.recreated,
+        warnings=ctx.warnings,
     )
 
 

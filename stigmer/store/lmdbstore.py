@@ -46,8 +46,8 @@ from stigmer.store.guarding import WriteGuard
 from stigmer.store.objects import decode, make_event, matching
 from stigmer.store.rules import (
     MAX_KEY_BYTES,
-    check_identity,
     check_key_size,
+    check_names,
     check_revision,
     check_version,
     no_store,
@@ -257,17 +257,23 @@ def _okey(kind: str, id: str) -> bytes:
     return f"{kind}/{id}".encode()
 
 
-def _place(obj: Resource) -> tuple[str, str, tuple[str, ...]]:
-    """What an object's index entries depend on: org, slug and owners."""
-    md = obj.metadata
+# (org, slug, owners' ids): what an object's index entries depend on.
+Place = tuple[str, str, tuple[str, ...]]
+
+
+def _place(md: Any) -> Place:
+    """The place of an object, from its metadata (each field read once)."""
+    return md.org, md.slug, _owners(md)
+
+
+def _owners(md: Any) -> tuple[str, ...]:
     refs = md.owner_references  # by index: a for loop over a upb list ends in an IndexError
-    return md.org, md.slug, tuple([refs[i].id for i in range(len(refs))])
+    return tuple([refs[i].id for i in range(len(refs))]) if refs else ()
 
 
-def _owner_keys(kind: str, obj: Resource) -> list[bytes]:
-    md = obj.metadata
-    tail, refs = f"\0{kind}/{md.id}".encode(), md.owner_references
-    return [refs[i].id.encode() + tail for i in range(len(refs))]
+def _owner_keys(kind: str, id_: str, owners: tuple[str, ...]) -> list[bytes]:
+    tail = f"\0{kind}/{id_}".encode()
+    return [owner.encode() + tail for owner in owners]
 
 
 class _LmdbReader(Lookups):
@@ -279,20 +285,26 @@ class _LmdbReader(Lookups):
 
     def find(self, kind: str, id: str) -> Resource | None:
         key = _okey(kind, id)
-        blob = self._txn.get(key, db=self._dbs["objects"]) if _fits(key) else None
+        # Positional arguments: a keyword costs py-lmdb's argument parser ~600 instructions.
+        blob = self._txn.get(key, None, self._dbs["objects"]) if _fits(key) else None
         return None if blob is None else decode(kind, blob)
 
     def find_by_slug(self, kind: str, org: str, slug: str) -> Resource | None:
         key = f"{kind}/{org}/{slug}".encode()
-        id = self._txn.get(key, db=self._dbs["slugs"]) if _fits(key) else None
-        return None if id is None else self.find(kind, id.decode())
+        dbs = self._dbs
+        id = self._txn.get(key, None, dbs["slugs"]) if _fits(key) else None
+        if id is None:
+            return None
+        # The id the index holds was stored, so its key fits: find's work without its checks.
+        blob = self._txn.get(kind.encode() + b"/" + id, None, dbs["objects"])
+        return None if blob is None else decode(kind, blob)
 
     def _scan(self, db: str, prefix: bytes) -> Iterator[bytes]:
         """Keys of ``db`` that start with ``prefix``, in order."""
-        with self._txn.cursor(db=self._dbs[db]) as cur:
+        with self._txn.cursor(self._dbs[db]) as cur:  # positional: see find
             if not cur.set_range(prefix):
                 return
-            for key in cur.iternext(keys=True, values=False):
+            for key in cur.iternext(True, False):  # keys, not values
                 if not key.startswith(prefix):
                     return
                 yield key
@@ -355,7 +367,7 @@ class _LmdbReader(Lookups):
         return 0 if raw is None else int(_REV.unpack(raw)[0])
 
     def get_meta(self, key: str) -> str | None:
-        raw = self._txn.get(b"x:" + key.encode(), db=self._dbs["meta"])
+        raw = self._txn.get(b"x:" + key.encode(), None, self._dbs["meta"])
         return None if raw is None else raw.decode()
 
     def compacted(self) -> int:
@@ -391,7 +403,15 @@ class _LmdbReader(Lookups):
         return [Event.FromString(b) for b in blobs if b is not None]
 
     def tuples(self, prefix: str = "") -> builtins.list[str]:
-        return [k.decode() for k in self._scan("iam", prefix.encode())]
+        # _scan's walk without its generator: IAM asks this for every object applied.
+        start, found = prefix.encode(), builtins.list[str]()
+        with self._txn.cursor(self._dbs["iam"]) as cur:
+            if cur.set_range(start):
+                for key in cur.iternext(True, False):  # keys, not values
+                    if not key.startswith(start):
+                        break
+                    found.append(key.decode())
+        return found
 
     def records(self) -> Generator[Record, None, None]:
         from stigmer.store.protocol import (
@@ -443,48 +463,65 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
             self._txn.abort()
         self._txn = self._parents.pop()
 
-    def _append_event(self, type_: int, kind: str, obj: Resource, revision: int) -> None:
+    def _append_event(
+        self,
+        type_: int,
+        kind: str,
+        obj: Resource,
+        revision: int,
+        names: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Appends the event of a write, and its by_object entry.
+
+        ``names``: the object's (id, org, slug), when the caller has read them already.
+        """
         st = self.state
-        ev = make_event(type_, kind, obj, revision=revision, actor=st.actor, now_ns=st.now_ns)
-        rev = _REV.pack(revision)
-        self._txn.put(rev, ev.SerializeToString(), db=self._dbs["events"])
-        self._txn.put(_ekey(kind, ev.id, rev), b"", db=self._dbs["by_object"])
+        ev = make_event(
+            type_, kind, obj, revision=revision, actor=st.actor, now_ns=st.now_ns, names=names
+        )
+        rev, txn = _REV.pack(revision), self._txn
+        txn.put(rev, ev.SerializeToString(), True, True, False, self._dbs["events"])
+        id_ = names[0] if names is not None else ev.id
+        txn.put(_ekey(kind, id_, rev), b"", True, True, False, self._dbs["by_object"])
         st.record(ev)
 
     def put(self, obj: Resource, *, expected_version: int | None = None) -> Resource:
+        # Each read of a message field costs about a thousand instructions: the
+        # metadata's are read once here and handed to the checks and writes.
         kind = kinds.of(obj).key
         md, dbs, txn = obj.metadata, self._dbs, self._txn
-        place = _place(obj)
-        earlier = self.state.earlier(kind, md.id)
+        id_, place = md.id, _place(md)
+        okey = _okey(kind, id_)
+        earlier = self.state.earlier(kind, id_)
         if earlier is not None and earlier[2] == place:
             # The identity this transaction's put of the object checked: id, org, slug, owners.
-            return self._rewrite(kind, obj, _okey(kind, md.id), earlier[0], expected_version)
-        check_identity(kind, obj)
-        okey = _okey(kind, md.id)
-        old_blob = txn.get(okey, db=dbs["objects"])
+            return self._rewrite(kind, obj, id_, earlier[0], expected_version)
+        org, slug, owners = place
+        check_names(kind, id_, org, slug, owners)
+        old_blob = txn.get(okey, None, dbs["objects"])
         old = None if old_blob is None else decode(kind, old_blob)
         if expected_version is not None:
-            check_version(kind, md.id, old, expected_version)
+            check_version(kind, id_, old, expected_version)
         # An update that keeps org, slug and owners (the usual case) has its
         # index entries already: only the object itself is rewritten.
-        same_place = old is not None and _place(old) == place
+        same_place = old is not None and _place(old.metadata) == place
         if not same_place:
-            holder = txn.get(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
-            if holder is not None and holder.decode() != md.id:
-                raise slug_taken(kind, md.slug, md.org)
+            holder = txn.get(f"{kind}/{org}/{slug}".encode(), None, dbs["slugs"])
+            if holder is not None and holder.decode() != id_:
+                raise slug_taken(kind, slug, org)
             if old is not None:
                 self._drop_indexes(kind, old, keep=obj)
-        revision, type_ = self.state.next_for_put(kind, md.id, old is not None, place)
+        revision, type_ = self.state.next_for_put(kind, id_, old is not None, place)
         md.resource_version = revision
         if same_place:
-            txn.put(okey, obj.SerializeToString(), db=dbs["objects"])
+            txn.put(okey, obj.SerializeToString(), True, True, False, dbs["objects"])
         else:
-            self._write(kind, obj, obj.SerializeToString())
-        self._append_event(type_, kind, obj, revision)
+            self._write_at(kind, id_, place, obj.SerializeToString())
+        self._append_event(type_, kind, obj, revision, (id_, org, slug))
         return obj
 
     def _rewrite(
-        self, kind: str, obj: Resource, okey: bytes, revision: int, expected: int | None
+        self, kind: str, obj: Resource, id_: str, revision: int, expected: int | None
     ) -> Resource:
         """Writes an object again in the transaction that wrote it, in the same place.
 
@@ -493,9 +530,10 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
         """
         md = obj.metadata
         if expected is not None:
-            check_revision(kind, md.id, True, revision, expected)
+            check_revision(kind, id_, True, revision, expected)
         md.resource_version = revision
-        self._txn.put(okey, obj.SerializeToString(), db=self._dbs["objects"])
+        blob = obj.SerializeToString()
+        self._txn.put(_okey(kind, id_), blob, True, True, False, self._dbs["objects"])
         self.state.touched()
         event = self.state.event_at(revision)
         if event.generation != md.generation:
@@ -504,12 +542,17 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
 
     def _write(self, kind: str, obj: Resource, blob: bytes) -> None:
         """Stores ``blob`` as the object ``obj`` with its index entries."""
-        md, dbs, txn = obj.metadata, self._dbs, self._txn
-        txn.put(_okey(kind, md.id), blob, db=dbs["objects"])
-        txn.put(f"{kind}/{md.org}/{md.slug}".encode(), md.id.encode(), db=dbs["slugs"])
-        txn.put(f"{kind}/{md.org}/{md.id}".encode(), b"", db=dbs["by_org"])
-        for key in _owner_keys(kind, obj):
-            txn.put(key, b"", db=dbs["by_owner"])
+        md = obj.metadata
+        self._write_at(kind, md.id, _place(md), blob)
+
+    def _write_at(self, kind: str, id_: str, place: Place, blob: bytes) -> None:
+        """``_write`` of an object whose id and place are in hand."""
+        dbs, txn, (org, slug, owners) = self._dbs, self._txn, place
+        txn.put(_okey(kind, id_), blob, True, True, False, dbs["objects"])
+        txn.put(f"{kind}/{org}/{slug}".encode(), id_.encode(), True, True, False, dbs["slugs"])
+        txn.put(f"{kind}/{org}/{id_}".encode(), b"", True, True, False, dbs["by_org"])
+        for key in _owner_keys(kind, id_, owners):
+            txn.put(key, b"", True, True, False, dbs["by_owner"])
 
     def _restore_object(self, kind: str, obj: Resource, blob: bytes) -> None:
         md, dbs, txn = obj.metadata, self._dbs, self._txn
@@ -544,7 +587,9 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
             txn.delete(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
         if keep is None or keep.metadata.org != md.org:
             txn.delete(f"{kind}/{md.org}/{md.id}".encode(), db=dbs["by_org"])
-        stale = set(_owner_keys(kind, old)) - set(_owner_keys(kind, keep) if keep else ())
+        stale = set(_owner_keys(kind, md.id, _owners(md)))
+        if keep is not None:
+            stale -= set(_owner_keys(kind, keep.metadata.id, _owners(keep.metadata)))
         for key in stale:
             txn.delete(key, db=dbs["by_owner"])
 
@@ -560,11 +605,11 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
     def set_meta(self, key: str, value: str) -> None:
         check_key_size("x:" + key, "meta key")
         self.state.touched()
-        self._txn.put(b"x:" + key.encode(), value.encode(), db=self._dbs["meta"])
+        self._txn.put(b"x:" + key.encode(), value.encode(), True, True, False, self._dbs["meta"])
 
     def add_tuple(self, tuple_: str) -> bool:
         check_key_size(tuple_, "relation")
-        added = bool(self._txn.put(tuple_.encode(), b"", db=self._dbs["iam"], overwrite=False))
+        added = bool(self._txn.put(tuple_.encode(), b"", True, False, False, self._dbs["iam"]))
         if added:
             self.state.touched()
         return added

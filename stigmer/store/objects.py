@@ -26,17 +26,28 @@ def matching(objs: ResourceList, selector: Selector | None) -> ResourceList:
 
 
 def make_event(
-    type_: int, kind: str, obj: Resource, *, revision: int, actor: str, now_ns: int
+    type_: int,
+    kind: str,
+    obj: Resource,
+    *,
+    revision: int,
+    actor: str,
+    now_ns: int,
+    names: tuple[str, str, str] | None = None,
 ) -> Event:
-    """The change-feed record of one write; it names the object, never its spec."""
+    """The change-feed record of one write; it names the object, never its spec.
+
+    ``names``: the object's (id, org, slug), when the caller has read them already.
+    """
     md = obj.metadata
+    id_, org, slug = names if names is not None else (md.id, md.org, md.slug)
     ev = Event(
         revision=revision,
         type=type_,  # type: ignore[arg-type]
         kind=kind,
-        id=md.id,
-        org=md.org,
-        slug=md.slug,
+        id=id_,
+        org=org,
+        slug=slug,
         generation=md.generation,
         actor=actor,
     )
