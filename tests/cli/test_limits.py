@@ -210,3 +210,29 @@ def test_the_sdk_checks_names_and_orgs_before_the_store_sees_them(tmp_path: Path
                 call()
     with pytest.raises(UsageError, match="not a valid org"):
         Client(f"lmdb:{tmp_path / 'data'}", actor="alice", org="Acme")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("get", "agentz\nerror: forged"), 2),
+        (("get", "agents", "-l", "a=b\nerror: forged"), 2),
+        (("get", "agents", "-o", "yaml\nerror: forged"), 2),
+        (("iam", "grant", "bob", "viewer\nerror: forged"), 2),
+        (("iam", "token", "revoke", "tok\nerror: forged"), 1),
+        (("get", "agents", "--bogus\nerror: forged"), 2),
+        (("apply", "-f", "/no/such\nerror: forged"), 1),
+    ],
+    ids=["kind", "selector", "output", "role", "token", "option", "file"],
+)
+def test_an_error_quoting_what_it_was_given_stays_one_line(
+    store: str, tmp_path: Path, args: tuple[str, ...], code: int
+) -> None:
+    """The message quotes the argument; its newline prints escaped, not as a forged error."""
+    manifest = tmp_path / "bot.yaml"
+    manifest.write_text(AGENT.format(name="bot"))
+    assert stigmer(store, "apply", "-f", str(manifest)).exit_code == 0
+    result = stigmer(store, *args)
+    assert result.exit_code == code
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "error: forged" in result.stderr  # escaped within the one line
