@@ -140,6 +140,15 @@ def test_a_stored_control_character_cannot_forge_a_table_row(tmp_path: Path) -> 
 FORGED = "bot\nerror: forged"
 
 
+@pytest.fixture
+def with_bot(store: str, tmp_path: Path) -> str:
+    """The store, holding one agent "bot"."""
+    manifest = tmp_path / "bot.yaml"
+    manifest.write_text(AGENT.format(name="bot"))
+    assert stigmer(store, "apply", "-f", str(manifest)).exit_code == 0
+    return store
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -185,15 +194,12 @@ FORGED = "bot\nerror: forged"
     ],
 )
 def test_a_name_or_org_typed_on_the_command_line_is_checked_before_the_store_sees_it(
-    store: str, tmp_path: Path, args: tuple[str, ...], message: str
+    with_bot: str, args: tuple[str, ...], message: str
 ) -> None:
     """Not echoed into a "not found" line, where a newline forged a second error."""
-    manifest = tmp_path / "bot.yaml"
-    manifest.write_text(AGENT.format(name="bot"))
-    assert stigmer(store, "apply", "-f", str(manifest)).exit_code == 0
-    result = stigmer(store, *args)
+    result = stigmer(with_bot, *args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
-    assert slugs(store) == ["bot"]
+    assert slugs(with_bot) == ["bot"]
 
 
 def test_the_sdk_checks_names_and_orgs_before_the_store_sees_them(tmp_path: Path) -> None:
@@ -226,13 +232,10 @@ def test_the_sdk_checks_names_and_orgs_before_the_store_sees_them(tmp_path: Path
     ids=["kind", "selector", "output", "role", "token", "option", "file"],
 )
 def test_an_error_quoting_what_it_was_given_stays_one_line(
-    store: str, tmp_path: Path, args: tuple[str, ...], code: int
+    with_bot: str, args: tuple[str, ...], code: int
 ) -> None:
     """The message quotes the argument; its newline prints escaped, not as a forged error."""
-    manifest = tmp_path / "bot.yaml"
-    manifest.write_text(AGENT.format(name="bot"))
-    assert stigmer(store, "apply", "-f", str(manifest)).exit_code == 0
-    result = stigmer(store, *args)
+    result = stigmer(with_bot, *args)
     assert result.exit_code == code
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "error: forged" in result.stderr  # escaped within the one line
