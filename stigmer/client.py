@@ -36,7 +36,7 @@ from stigmer.errors import (
     StigmerError,
     UsageError,
 )
-from stigmer.iam import CONTROLLER, check_user, claim, secrets_forbidden
+from stigmer.iam import CONTROLLER, EVERY_ORG, check_user, claim, secrets_forbidden
 from stigmer.reconcilers import masking
 from stigmer.store import default_url, find_named, open_store
 
@@ -299,7 +299,7 @@ class Client:
             if store is None or isinstance(store, str | os.PathLike)
             else store
         )
-        self.org = org
+        self.org = naming.check_org(org)
         # strict_org: the org was chosen explicitly (``--org``), so a manifest that
         # names another one is an error rather than applied there, as kubectl's -n.
         self.strict_org = strict_org
@@ -403,7 +403,8 @@ class Client:
         )
 
     def _org(self, org: str | None) -> str:
-        return org or self.org
+        """The org a call names, checked before any store sees it; else the Client's."""
+        return naming.check_org(org) if org else self.org
 
     # -- writes ---------------------------------------------------------------
 
@@ -686,7 +687,8 @@ class Client:
         """
         from stigmer.reconcilers.framework import Request
 
-        request = Request("delete", resolve_kind(kind), name=name, org=self._org(org))
+        k = resolve_kind(kind)
+        request = Request("delete", k, name=_looked_up(k, name), org=self._org(org))
         result = self._one(request, dry_run=dry_run)
         result.deleted = [masking.masked(o) for o in result.deleted]
         result.recreated = [masking.masked(o) for o in result.recreated]
@@ -836,8 +838,9 @@ class Client:
     def authorize(
         self, verb: str, kind: Kind | str = kinds.AGENT, *, org: str | None = None
     ) -> None:
-        """Raises Forbidden unless the actor may ``verb`` objects of ``kind`` in the org."""
-        self._authorize_read(verb, resolve_kind(kind), self._org(org))
+        """Raises Forbidden unless the actor may ``verb`` objects of ``kind`` in the org, or "*"."""
+        where = org if org == EVERY_ORG else self._org(org)
+        self._authorize_read(verb, resolve_kind(kind), where)
 
     def authorize_store(self, verb: str) -> None:
         """Store tools (check, dump, stats) see every org: only an admin of all may use them."""
@@ -846,7 +849,8 @@ class Client:
 
     def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
         """The object a slug (or id) names in the org: unmasked and unchecked, so private."""
-        return find_named(self.store, resolve_kind(kind), self._org(org), name)
+        k = resolve_kind(kind)
+        return find_named(self.store, k, self._org(org), _looked_up(k, name))
 
     def _find_id(self, kind: Kind, id: str) -> Resource | None:
         """The object with this id, in any org: unmasked and unchecked, so private."""
@@ -879,7 +883,7 @@ class Client:
         k = resolve_kind(kind)
         # One read: the object, then its org's decision (a server's every get by id comes here).
         with self.store.read() as reader:
-            obj = reader.find(k.key, id)
+            obj = reader.find(k.key, _looked_up(k, id))
             if obj is None:
                 raise NotFound(f'{k.singular} "{id}" not found')
             self.authorizer.authorize(reader, self.actor, "get", k, obj.metadata.org)
@@ -1248,7 +1252,7 @@ class Client:
         if names:
             for org in sorted({self._org(o) for o, _ in names}):
                 self._authorize_read("get", k, org)
-            return [Waited(k, self._org(o), n) for o, n in names]
+            return [Waited(k, self._org(o), _looked_up(k, n)) for o, n in names]
         listed = self.list(k, all_orgs=every, selector=selector)
         if not listed:
             raise NotFound("no matching resources found")
@@ -1300,7 +1304,7 @@ class Client:
         """Gives ``user`` ``role`` in the org ("*": every org); False if they held it."""
         from stigmer import iam
 
-        where = iam.check_org(self._org(org))
+        where = iam.check_org(org or self.org)
         return self.store.transact(
             lambda txn: iam.grant(txn, self.actor, user, role, where), actor=self.actor
         )
@@ -1309,7 +1313,7 @@ class Client:
         """Takes ``role`` in the org from ``user``; NotFound if they do not hold it."""
         from stigmer import iam
 
-        where = iam.check_org(self._org(org))
+        where = iam.check_org(org or self.org)
         self.store.transact(
             lambda txn: iam.revoke(txn, self.actor, user, role, where), actor=self.actor
         )
@@ -1353,7 +1357,7 @@ class Client:
         resolve_kind(kind)  # an unknown kind is a usage error, as everywhere else
         if verb not in iam.VERBS:
             raise UsageError(f'unknown verb "{verb}" (expected one of: {", ".join(iam.VERBS)})')
-        where = iam.check_org(self._org(org))
+        where = iam.check_org(org or self.org)
         with self.store.read() as reader:
             if user != self.actor:
                 iam.require(reader, self.actor, "list", "roles", where)
@@ -1539,6 +1543,17 @@ class Client:
             return copy_store(self.store, destination, actor=self.actor)
         finally:
             destination.close()
+
+
+def _looked_up(k: Kind, name: str) -> str:
+    """``name`` if it may name an object of ``k`` (a slug or id): checked before a store sees it.
+
+    Only what no object can be called is refused: an imported object keeps the
+    slug upstream gave it, and a default instance's slug may pass 63 characters.
+    """
+    if not name:
+        raise UsageError(f"an empty {k.singular} name")
+    return naming.check_identifier(f"{k.singular} name", name, naming.NAME_MAX_LENGTH)
 
 
 def _raised(result: Result) -> Result:

@@ -254,9 +254,7 @@ def require(reader: Reader, user: str, verb: str, what: str, org: str) -> None:
 
 def check_org(org: str) -> str:
     """``org`` if it is a valid org name or "*" (every org); else a UsageError."""
-    if org != EVERY_ORG and not naming.is_valid_org(org):
-        raise UsageError(f'"{org}" is not a valid org: use lowercase letters, digits and "-"')
-    return org
+    return org if org == EVERY_ORG else naming.check_org(org)
 
 
 def binding(user: str, role: str, org: str) -> Binding:
@@ -276,13 +274,7 @@ def check_user(user: str) -> str:
     control characters or bidi overrides, so it prints as what it is. (An OS
     user name may hold a space; a granted one may not, as before.)
     """
-    if len(user) > naming.USER_MAX_LENGTH:
-        raise UsageError(
-            f"user name of {len(user)} characters: the limit is {naming.USER_MAX_LENGTH}"
-        )
-    if bad := naming.unsafe_char(user):
-        raise UsageError(f"user name {bad}")
-    return user
+    return naming.check_identifier("user name", user, naming.USER_MAX_LENGTH)
 
 
 def grant(txn: WriteTxn, actor: str, user: str, role: str, org: str) -> bool:

@@ -7,6 +7,8 @@ import os
 import re
 import time
 
+from stigmer.errors import UsageError
+
 ORG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ORG_MAX_LENGTH = 63
 SKILL_TAG_PATTERN = r"^$|^[a-zA-Z0-9._-]+$"  # upstream's rule for a Skill's spec.tag
@@ -78,6 +80,28 @@ def unsafe_char(text: str) -> str | None:
         f"must not contain control characters or bidi overrides "
         f"(U+{ord(found.group()):04X} at character {found.start() + 1})"
     )
+
+
+def check_identifier(what: str, text: str, limit: int) -> str:
+    """``text`` if it may be ``what`` (a user, a name looked up); else a UsageError that says why.
+
+    Checked before any store sees it: at most ``limit`` characters, so every store
+    can key on it, and no control characters or bidi overrides, so a message that
+    quotes it prints as what it is. The message never repeats the text itself.
+    """
+    if len(text) > limit:
+        raise UsageError(f"{what} of {len(text)} characters: the limit is {limit}")
+    if bad := unsafe_char(text):
+        raise UsageError(f"{what} {bad}")
+    return text
+
+
+def check_org(org: str) -> str:
+    """``org`` if it is a valid org (a DNS label); else a UsageError before any store sees it."""
+    if is_valid_org(org):
+        return org
+    check_identifier("org", org, ORG_MAX_LENGTH)
+    raise UsageError(f'"{org}" is not a valid org: use lowercase letters, digits and "-"')
 
 
 # Two base32 digits per 10 bits: 13 lookups make the 26 characters of a ULID.

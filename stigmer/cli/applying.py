@@ -8,7 +8,7 @@ import typer
 
 from stigmer.api.naming import DEFAULT_ORG
 from stigmer.cli import printers
-from stigmer.cli.state import fail, fail_no_manifests, state
+from stigmer.cli.state import fail, fail_no_manifests, state, tell
 from stigmer.errors import Conflict, Forbidden, InvalidResource, StepFailed, user_message
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def _warn_synced(client: "Client", results: list[Any]) -> None:
 def _print_report(report: Any, output: str | None, suffix: str) -> None:
     """Problems and failures to stderr; one line (or the objects) per success to stdout."""
     for problem in report.problems:
-        typer.echo(str(problem), err=True)
+        tell(str(problem))
     for result in report.results:
         if not result.ok:
             typer.echo(error_line(result), err=True)
@@ -177,7 +177,7 @@ def diff(ctx: typer.Context, *, filename: Files, recursive: Recursive = False) -
     if not parsed.manifests and not parsed.problems:
         fail_no_manifests(filename)
     for problem in parsed.problems:
-        typer.echo(str(problem), err=True)
+        tell(str(problem))
     diffs = client.diff(parsed.manifests)
     color = sys.stdout.isatty()
     failed = bool(parsed.problems)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from stigmer.cli import printers
-from stigmer.cli.state import fail_no_manifests, state
+from stigmer.cli.state import fail_no_manifests, state, tell
 from stigmer.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def _delete_all(
 def _declared(client: "Client", filename: list[str], recursive: bool) -> list[tuple[str, str, str]]:
     problems, declared = client.declared(filename, recursive=recursive, stdin=sys.stdin)
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        tell(str(problem))
     if problems:
         raise typer.Exit(1)
     if not declared:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
 from stigmer.api.v1.agent_pb2 import Agent
-from stigmer.cli.printers import NONE, escape, event_type
+from stigmer.cli.escaping import escape
+from stigmer.cli.printers import NONE, event_type
 from stigmer.manifests import conversion
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ import typer
 
 from stigmer.cli import printers
 from stigmer.cli.completing import complete_kind, complete_name
+from stigmer.cli.escaping import escape
 from stigmer.cli.state import State, state
 from stigmer.errors import Expired, NoStore, UsageError
 
@@ -138,7 +139,7 @@ def _follow(
                 if object_id is None or change.event.id == object_id:
                     cells = _row(change.event, time.time(), org=all_orgs)
                     line = "   ".join(c.ljust(w) for c, w in zip(cells, _WIDTHS, strict=False))
-                    typer.echo(printers.escape(line).rstrip())
+                    typer.echo(escape(line).rstrip())
             return
         except Expired as e:
             typer.echo(f"warning: {e}", err=True)

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stigmer.cli.state import fail, state
+from stigmer.cli.state import fail, state, tell
 from stigmer.errors import InvalidResource, UsageError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def report(client: "Client", report: "ApplyReport", label: str, done: str, uncha
 
     warn_synced(client, [r for r in report.results if r.outcome != "unchanged"])
     for problem in report.problems:
-        typer.echo(f"error: {problem}", err=True)
+        tell(f"error: {problem}")
     for result in report.results:
         if result.ok:
             word = unchanged if result.outcome == "unchanged" else done

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from stigmer.cli.examples import epilog
-from stigmer.cli.state import Group, OrgCommand, fail, state
+from stigmer.cli.state import Group, OrgCommand, fail, state, tell
 
 if TYPE_CHECKING:
     from stigmer.client import Client, Syncer
@@ -39,7 +39,7 @@ def _print_report(report: Any) -> None:
         typer.echo(notice, err=True)
     for rel, fr in sorted(report.files.items()):
         for problem in fr.problems:
-            typer.echo(str(problem), err=True)
+            tell(str(problem))
         for r in fr.results:
             if r.ok:
                 typer.echo(f"{rel}: {r.kind.singular}/{r.name} {r.outcome}")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from stigmer.errors import StigmerError, UsageError, user_message
+from stigmer.cli.escaping import escape
+from stigmer.errors import ManifestError, StigmerError, UsageError, user_message
 
 if TYPE_CHECKING:
     from stigmer.cli.remoteoptions import Remote
@@ -94,10 +95,19 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Prints ``error: message`` to stderr and exits with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+def fail(message: str, code: int = 1, *, more: tuple[str, ...] = ()) -> NoReturn:
+    """Prints ``error: message`` to stderr, then each of ``more`` on a line; exits with ``code``.
+
+    A message quotes what it was given (a name, a kind, a selector, a file): a
+    newline or a terminal escape in it is printed escaped, so none forges a line.
+    """
+    typer.echo("\n".join(escape(line) for line in (f"error: {message}", *more)), err=True)
     raise typer.Exit(code)
+
+
+def tell(line: str) -> None:
+    """Prints ``line`` to stderr, escaped as ``fail`` does (a problem names its file)."""
+    typer.echo(escape(line), err=True)
 
 
 def fail_no_manifests(paths: list[str]) -> NoReturn:
@@ -131,6 +141,9 @@ def _report(ctx: Rooted, error: BaseException) -> NoReturn:
     if isinstance(error, StigmerError):
         if verbose and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
+        if isinstance(error, ManifestError) and error.problems:  # a line per problem
+            first, *rest = (str(p) for p in error.problems)
+            fail(first, more=tuple(rest))
         fail(user_message(error), 2 if isinstance(error, UsageError) else 1)
     if isinstance(error, OSError):
         where = f": {error.filename}" if error.filename else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stigmer.cli.printers import escape
+from stigmer.cli.escaping import escape
 
 if TYPE_CHECKING:
     from stigmer.client import Result

@@ -135,3 +135,107 @@ def test_a_stored_control_character_cannot_forge_a_table_row(tmp_path: Path) -> 
     assert "Be kind.\\x00\\x07\\x08 Always.\\u202eevil" in described.stdout
     for char in "\x00\x07\x08\u202e":
         assert char not in wide.stdout + described.stdout
+
+
+FORGED = "bot\nerror: forged"
+
+
+@pytest.fixture
+def with_bot(store: str, tmp_path: Path) -> str:
+    """The store, holding one agent "bot"."""
+    manifest = tmp_path / "bot.yaml"
+    manifest.write_text(AGENT.format(name="bot"))
+    assert stigmer(store, "apply", "-f", str(manifest)).exit_code == 0
+    return store
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("get", "agent", FORGED),
+            "error: agent name must not contain control characters or bidi overrides "
+            "(U+000A at character 4)\n",
+        ),
+        (
+            ("describe", "agent", "bot\x1b[31mred"),
+            "error: agent name must not contain control characters or bidi overrides "
+            "(U+001B at character 4)\n",
+        ),
+        (
+            ("delete", "agent", "bot\u202e"),
+            "error: agent name must not contain control characters or bidi overrides "
+            "(U+202E at character 4)\n",
+        ),
+        (("get", "agent", LONG), "error: agent name of 600 characters: the limit is 253\n"),
+        (
+            ("get", "agent", "bot", "--org", "acme\nerror: forged"),
+            "error: org must not contain control characters or bidi overrides "
+            "(U+000A at character 5)\n",
+        ),
+        (
+            ("get", "agents", "--org", "Acme"),
+            'error: "Acme" is not a valid org: use lowercase letters, digits and "-"\n',
+        ),
+        (
+            ("iam", "grant", "bob", "viewer", "--org", "acme\u202e"),
+            "error: org must not contain control characters or bidi overrides "
+            "(U+202E at character 5)\n",
+        ),
+    ],
+    ids=[
+        "get-newline",
+        "describe-escape",
+        "delete-bidi",
+        "get-long",
+        "org-newline",
+        "org-case",
+        "grant-org-bidi",
+    ],
+)
+def test_a_name_or_org_typed_on_the_command_line_is_checked_before_the_store_sees_it(
+    with_bot: str, args: tuple[str, ...], message: str
+) -> None:
+    """Not echoed into a "not found" line, where a newline forged a second error."""
+    result = stigmer(with_bot, *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
+    assert slugs(with_bot) == ["bot"]
+
+
+def test_the_sdk_checks_names_and_orgs_before_the_store_sees_them(tmp_path: Path) -> None:
+    from stigmer.errors import UsageError
+
+    with Client(f"lmdb:{tmp_path / 'data'}", actor="alice") as c:
+        for call in (
+            lambda: c.get("agent", FORGED),
+            lambda: c.get_by_id("agent", "agt-\x00"),
+            lambda: c.delete("agent", ""),
+            lambda: c.list("agents", org="-acme"),
+        ):
+            with pytest.raises(UsageError):
+                call()
+    with pytest.raises(UsageError, match="not a valid org"):
+        Client(f"lmdb:{tmp_path / 'data'}", actor="alice", org="Acme")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("get", "agentz\nerror: forged"), 2),
+        (("get", "agents", "-l", "a=b\nerror: forged"), 2),
+        (("get", "agents", "-o", "yaml\nerror: forged"), 2),
+        (("iam", "grant", "bob", "viewer\nerror: forged"), 2),
+        (("iam", "token", "revoke", "tok\nerror: forged"), 1),
+        (("get", "agents", "--bogus\nerror: forged"), 2),
+        (("apply", "-f", "/no/such\nerror: forged"), 1),
+    ],
+    ids=["kind", "selector", "output", "role", "token", "option", "file"],
+)
+def test_an_error_quoting_what_it_was_given_stays_one_line(
+    with_bot: str, args: tuple[str, ...], code: int
+) -> None:
+    """The message quotes the argument; its newline prints escaped, not as a forged error."""
+    result = stigmer(with_bot, *args)
+    assert result.exit_code == code
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "error: forged" in result.stderr  # escaped within the one line
