@@ -32,7 +32,10 @@ counts() {
     valgrind --tool=cachegrind --cache-sim=no --trace-children=yes \
         --cachegrind-out-file="$out.%p" "$@" > /dev/null 2>&1 ||
         echo "$tag $(basename "$out"): the command failed (its count is still printed)" >&2
-    for f in $(ls "$out".* | sort -t. -k2 -n); do summary "$f"; done
+    local f
+    for f in $(ls "$out".* | awk -F. '{print $NF, $0}' | sort -n | cut -d' ' -f2-); do
+        summary "$f"  # by the pid after the last dot: the temporary dir's name has a dot too
+    done
 }
 
 count() {
