@@ -51,6 +51,7 @@ from stigmer.store.rules import (
     check_revision,
     check_version,
     no_store,
+    owner_ids,
     schema_too_new,
     slug_taken,
 )
@@ -263,12 +264,7 @@ Place = tuple[str, str, tuple[str, ...]]
 
 def _place(md: Any) -> Place:
     """The place of an object, from its metadata (each field read once)."""
-    return md.org, md.slug, _owners(md)
-
-
-def _owners(md: Any) -> tuple[str, ...]:
-    refs = md.owner_references  # by index: a for loop over a upb list ends in an IndexError
-    return tuple([refs[i].id for i in range(len(refs))]) if refs else ()
+    return md.org, md.slug, owner_ids(md)
 
 
 def _owner_keys(kind: str, id_: str, owners: tuple[str, ...]) -> list[bytes]:
@@ -587,9 +583,9 @@ class _LmdbWriteTxn(_LmdbReader, Nesting, Removing, Restoring, Compacting, Prefe
             txn.delete(f"{kind}/{md.org}/{md.slug}".encode(), db=dbs["slugs"])
         if keep is None or keep.metadata.org != md.org:
             txn.delete(f"{kind}/{md.org}/{md.id}".encode(), db=dbs["by_org"])
-        stale = set(_owner_keys(kind, md.id, _owners(md)))
+        stale = set(_owner_keys(kind, md.id, owner_ids(md)))
         if keep is not None:
-            stale -= set(_owner_keys(kind, keep.metadata.id, _owners(keep.metadata)))
+            stale -= set(_owner_keys(kind, keep.metadata.id, owner_ids(keep.metadata)))
         for key in stale:
             txn.delete(key, db=dbs["by_owner"])
 

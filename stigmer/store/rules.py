@@ -6,6 +6,7 @@ Both backends raise these, so a user sees the same message whichever one holds t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from stigmer.api import kinds
 from stigmer.api.kinds import Resource
@@ -52,9 +53,13 @@ def check_identity(kind: str, obj: Resource) -> None:
     """Refuses identities that would make index keys ambiguous, or too long to store."""
     kinds.by_key(kind)  # KeyError for an unknown kind
     md = obj.metadata
+    check_names(kind, md.id, md.org, md.slug, owner_ids(md))
+
+
+def owner_ids(md: Any) -> tuple[str, ...]:
+    """The ids of an object's owners, from its metadata (most objects have none)."""
     refs = md.owner_references  # by index: a for loop over a upb list ends in an IndexError
-    owners = tuple([refs[i].id for i in range(len(refs))]) if refs else ()
-    check_names(kind, md.id, md.org, md.slug, owners)
+    return tuple([refs[i].id for i in range(len(refs))]) if refs else ()
 
 
 def check_names(kind: str, id_: str, org: str, slug: str, owners: tuple[str, ...]) -> None:
