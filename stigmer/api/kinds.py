@@ -7,8 +7,9 @@ so adding a kind means adding one entry to ``KINDS``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from stigmer.api import naming
 from stigmer.api.v1.agent_instance_pb2 import AgentInstance
@@ -195,6 +196,27 @@ _BY_NAME = {k.name: k for k in KINDS}
 _BY_KEY = {k.key: k for k in KINDS}
 _BY_CLI = {n: k for k in KINDS for n in k.cli_names}
 _BY_MESSAGE = {k.message: k for k in KINDS}
+
+
+T = TypeVar("T")
+
+
+def per_kind(fn: Callable[[Kind], T]) -> Callable[[Kind], T]:
+    """``fn``, remembered for each kind and looked up by its name.
+
+    functools.cache would call Kind.__hash__, a Python method, on every lookup;
+    the per-document lookups of reading and validation make that count.
+    """
+    made: dict[str, T] = {}
+
+    def remembered(kind: Kind) -> T:
+        try:
+            return made[kind.name]
+        except KeyError:
+            found = made[kind.name] = fn(kind)
+            return found
+
+    return functools.update_wrapper(remembered, fn)
 
 
 def by_name(name: str) -> Kind | None:

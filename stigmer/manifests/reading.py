@@ -66,19 +66,12 @@ def _kind_names() -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
-# The system fields of each kind, by kind name (hashing a Kind costs more than a lookup).
-_SYSTEM_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-
-
+@kinds.per_kind  # by name: each document asks
 def system_fields(kind: Kind) -> tuple[frozenset[str], frozenset[str]]:
     """The system-managed fields the schema lists: top-level ones, then metadata's."""
-    found = _SYSTEM_FIELDS.get(kind.name)
-    if found is None:
-        root = validation.schema(kind)
-        metadata = root["$defs"]["ApiResourceMetadata"]
-        found = frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
-        _SYSTEM_FIELDS[kind.name] = found
-    return found
+    root = validation.schema(kind)
+    metadata = root["$defs"]["ApiResourceMetadata"]
+    return frozenset(root["x-system-fields"]), frozenset(metadata["x-system-fields"])
 
 
 def without_system_fields(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:

@@ -66,11 +66,7 @@ def schema(kind: kinds.Kind) -> dict[str, Any]:
     return result
 
 
-# The compiled check of each kind, by kind name: hashing a Kind (a frozen dataclass of
-# many fields) for a functools.cache would cost more than a document's one-of counts.
-_FAST: dict[str, Callable[[Any], bool]] = {}
-
-
+@kinds.per_kind  # by name: the check of each document looks it up
 def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     """The compiled check of a kind, with its key-counting one-of rules counted here.
 
@@ -80,9 +76,6 @@ def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
     generator left it out of the code (trying every branch is slow), listed
     it in ``ONE_OF_SITES`` and wrote ``one_ofs_hold``, which counts the keys.
     """
-    found = _FAST.get(kind.name)
-    if found is not None:
-        return found
     module = importlib.import_module(f"stigmer.manifests.checks.{kind.name.lower()}")
     compiled, error, one_ofs_hold = module.validate, module.JsonSchemaException, module.one_ofs_hold
 
@@ -93,7 +86,6 @@ def _fast(kind: kinds.Kind) -> Callable[[Any], bool]:
             return False
         return bool(one_ofs_hold(data))
 
-    _FAST[kind.name] = check
     return check
 
 
