@@ -847,10 +847,10 @@ class Client:
         with self.store.read() as reader:
             self.authorizer.authorize(reader, self.actor, f"store {verb}", kinds.AGENT, "*")
 
-    def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
-        """The object a slug (or id) names in the org: unmasked and unchecked, so private."""
-        k = resolve_kind(kind)
-        return find_named(self.store, k, self._org(org), _looked_up(k, name))
+    def _find(self, k: Kind, org: str, name: str) -> Resource | None:
+        """The object a slug (or id) names in the org, both checked already (``_org``,
+        ``_looked_up``): unmasked and unauthorized, so private."""
+        return find_named(self.store, k, org, name)
 
     def _find_id(self, kind: Kind, id: str) -> Resource | None:
         """The object with this id, in any org: unmasked and unchecked, so private."""
@@ -869,12 +869,12 @@ class Client:
 
         ``verb`` is what the read is authorized as (describe reads through get).
         """
-        k = resolve_kind(kind)
-        self._authorize_read(verb, k, self._org(org))
-        obj = self._find(k, name, org=org)
+        k, where = resolve_kind(kind), self._org(org)
+        self._authorize_read(verb, k, where)
+        obj = self._find(k, where, _looked_up(k, name))
         if obj is None:
-            raise NotFound(f'{k.singular} "{name}" not found in org "{self._org(org)}"')
-        if obj.metadata.org != self._org(org):  # found by id in another org: that org decides
+            raise NotFound(f'{k.singular} "{name}" not found in org "{where}"')
+        if obj.metadata.org != where:  # found by id in another org: that org decides
             self._authorize_read(verb, k, obj.metadata.org)
         return self._reveal([obj], show_secrets)[0]
 
@@ -1266,7 +1266,7 @@ class Client:
         for target in targets:
             k = target.kind
             found = self._find_id(k, target.id) if target.id else None
-            obj = found if target.id else self._find(k, target.name, org=target.org)
+            obj = found if target.id else self._find(k, target.org, target.name)
             target.unmet = until.unmet(obj)
             if target.unmet:
                 pending.append(target)

@@ -363,9 +363,9 @@ class RemoteClient(Client):
         return [wire.unwrap(o) for o in self._call("List", request, pb.ListResponse).items]
 
     # What wait checks each object by: here what the token's user may get of it (masked).
-    def _find(self, kind: Kind | str, name: str, *, org: str | None = None) -> Resource | None:
+    def _find(self, k: Kind, org: str, name: str) -> Resource | None:
         try:
-            return self.get(kind, name, org=org)
+            return self.get(k, name, org=org)
         except errors.NotFound:
             return None
 
