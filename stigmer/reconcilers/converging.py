@@ -32,8 +32,8 @@ def index_references(ctx: Context) -> None:
     """
     new, live = ctx.new, ctx.live
     refs = ctx.refs = references.refs_of(new) if ctx.refs is None else ctx.refs
-    # The generation moves whenever the spec does (SetDefaults), so an equal one
-    # means the live object made the same references: none to drop.
+    # Only SetDefaults changes a spec, and it says so (ctx.spec_changed): without
+    # that, the live object made the same references, and there are none to drop.
     same = new is not None and live is not None and not ctx.spec_changed
     references.index(ctx.txn, new, live, refs=refs, same_spec=same)
 
